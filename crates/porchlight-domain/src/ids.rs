@@ -10,7 +10,6 @@ use uuid::{NoContext, Timestamp, Uuid};
 
 /// The internal id of a case.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, TS)]
-#[serde(transparent)]
 #[ts(export, type = "string")]
 pub struct CaseId(Uuid);
 
