@@ -1,0 +1,1 @@
+//! The porchlight command line over the workspace use cases.

@@ -1,0 +1,1 @@
+//! Synthetic, reproducible case data and generated photos for tests, demos and benchmarks.

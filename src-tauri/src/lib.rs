@@ -1,0 +1,1 @@
+//! The Porchlight desktop shell.
