@@ -145,7 +145,9 @@ pub struct CaseRecord {
     pub case_number: String,
     pub status: CaseStatus,
     /// Increases with every save; a save names the version it edited so that a newer save by
-    /// someone else is never overwritten unseen.
+    /// someone else is never overwritten unseen. It crosses JSON as a plain number (far below
+    /// 2^53), so the UI can send it back unchanged.
+    #[ts(type = "number")]
     pub version: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,

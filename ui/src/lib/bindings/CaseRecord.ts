@@ -9,6 +9,7 @@ import type { CaseStatus } from "./CaseStatus";
 export type CaseRecord = { id: CaseId, case_number: string, status: CaseStatus, 
 /**
  * Increases with every save; a save names the version it edited so that a newer save by
- * someone else is never overwritten unseen.
+ * someone else is never overwritten unseen. It crosses JSON as a plain number (far below
+ * 2^53), so the UI can send it back unchanged.
  */
-version: bigint, created_at: string, updated_at: string, archived_at: string | null, fields: CaseFields, };
+version: number, created_at: string, updated_at: string, archived_at: string | null, fields: CaseFields, };
