@@ -1,0 +1,140 @@
+//! The HTTP API: the router, the state it shares, and the edge middleware (timeouts, access log
+//! without personal data, no-store caching). Only this module and `listen` know about HTTP; the
+//! rules, stores and audit log below it do not.
+
+pub mod account;
+pub mod admin;
+pub mod cases;
+pub mod error;
+pub mod extract;
+
+use crate::db::{self, Pool};
+use crate::throttle::LoginLimits;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post};
+use axum::{Json, Router};
+use error::{ApiCode, ApiError};
+use serde_json::json;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// What every handler shares. Nothing here changes between requests: all state that matters is
+/// in PostgreSQL, so any number of instances can serve the same database.
+#[derive(Clone)]
+pub struct AppState {
+    pub pool: Pool,
+    pub login_limits: LoginLimits,
+    /// Use the last X-Forwarded-For address as the client's (only behind a proxy that sets it).
+    pub trust_forwarded_for: bool,
+    pub totp_issuer: Arc<str>,
+    pub request_timeout: Duration,
+    pub max_body_bytes: usize,
+    pub max_photo_bytes: usize,
+}
+
+impl AppState {
+    pub fn new(pool: Pool) -> Self {
+        AppState {
+            pool,
+            login_limits: LoginLimits::default(),
+            trust_forwarded_for: false,
+            totp_issuer: Arc::from("Porchlight"),
+            request_timeout: Duration::from_secs(30),
+            max_body_bytes: 256 * 1024,
+            max_photo_bytes: 10 * 1024 * 1024,
+        }
+    }
+}
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/health", get(health))
+        .route("/ready", get(ready))
+        .route("/v1/login", post(account::login))
+        .route("/v1/logout", post(account::logout))
+        .route("/v1/me", get(account::me))
+        .route("/v1/device", get(account::device_status))
+        .route("/v1/device/wiped", post(account::wiped))
+        .route("/v1/devices", get(admin::devices))
+        .route("/v1/devices/{id}/revoke", post(admin::revoke_device))
+        .route("/v1/devices/{id}/wipe", post(admin::wipe_device))
+        .route("/v1/users", get(admin::users).post(admin::add_user))
+        .route("/v1/users/{id}/disable", post(admin::disable_user))
+        .route("/v1/users/{id}/password", post(admin::reset_password))
+        .route("/v1/offices", get(admin::offices).post(admin::add_office))
+        .route("/v1/audit", get(admin::audit))
+        .route("/v1/cases", get(cases::list).post(cases::create))
+        .route("/v1/cases/{id}", get(cases::read).put(cases::update))
+        .route("/v1/cases/{id}/assign", post(cases::assign))
+        .route("/v1/cases/{id}/shares", post(cases::share))
+        .route("/v1/cases/{id}/shares/{user}", delete(cases::unshare))
+        .route("/v1/cases/{id}/contacts", get(cases::contacts).post(cases::add_contact))
+        .route("/v1/cases/{id}/update-recipients", get(cases::recipients))
+        .route("/v1/cases/{id}/notes", get(cases::notes).post(cases::add_note))
+        .route(
+            "/v1/cases/{id}/photos",
+            get(cases::photos).post(cases::upload_photo).layer(DefaultBodyLimit::max(state.max_photo_bytes)),
+        )
+        .route("/v1/photos/{id}", get(cases::download_photo))
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(state.max_body_bytes))
+        .layer(middleware::from_fn_with_state(state.clone(), edge))
+        .with_state(state)
+}
+
+/// Bounds each request's time, keeps responses out of caches, and logs method, path (ids only,
+/// never the query string) and status.
+async fn edge(State(app): State<AppState>, req: Request, next: Next) -> Response {
+    let method = req.method().clone();
+    let path = req.uri().path().to_owned();
+    let started = Instant::now();
+    let mut response = match tokio::time::timeout(app.request_timeout, next.run(req)).await {
+        Ok(r) => r,
+        // Dropping the handler rolls back its open transaction: a timed-out request writes nothing.
+        Err(_) => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, ApiCode::Timeout, "The request took too long and was abandoned; nothing was changed.").into_response(),
+    };
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response.headers_mut().insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+    let status = response.status().as_u16();
+    let ms = started.elapsed().as_millis() as u64;
+    if status >= 500 {
+        tracing::warn!(%method, path, status, ms, "request");
+    } else {
+        tracing::debug!(%method, path, status, ms, "request");
+    }
+    response
+}
+
+async fn not_found() -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, ApiCode::NotFound, "No such endpoint; the API lives under /v1/.")
+}
+
+/// Liveness: the process answers.
+async fn health() -> Json<serde_json::Value> {
+    Json(json!({ "status": "ok" }))
+}
+
+/// Readiness: the database answers and carries the schema this build needs.
+async fn ready(State(app): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
+    let client = app.pool.get().await?;
+    let version = db::schema_version(&client).await?;
+    let needed = db::latest_version();
+    if version != Some(needed) {
+        return Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            ApiCode::Unavailable,
+            format!("The database schema is at {version:?}; this build needs {needed}: run `porchlight-server migrate`."),
+        ));
+    }
+    Ok(Json(json!({ "status": "ready", "schema": needed })))
+}
+
+/// The moment a request is handled, read once at the edge, at the microsecond precision
+/// PostgreSQL keeps, so what a write answers equals what a later read returns.
+pub fn now() -> chrono::DateTime<chrono::Utc> {
+    use chrono::SubsecRound;
+    porchlight_domain::Moment::now().utc.trunc_subsecs(6)
+}
