@@ -153,7 +153,7 @@ where
                 ApiError::new(StatusCode::UNAUTHORIZED, ApiCode::Unauthenticated, "Send the device token as `Authorization: Bearer <token>`; log in to get one.")
             })?;
         let db = app.pool.get().await?;
-        let now = porchlight_domain::super::now();
+        let now = super::now();
         let caller = match devices::authenticate(&db, token, now).await? {
             Ok(caller) => caller,
             Err(refusal) => {
