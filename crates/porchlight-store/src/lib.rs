@@ -1,1 +1,63 @@
-//! The local case workspace: an encrypted SQLite file and the use cases over it.
+//! The local case workspace: one SQLCipher-encrypted SQLite file per user, its key derived
+//! with Argon2id, its embedded migrations, and the use cases over it (create, edit, list,
+//! open, archive and import cases; attach photos). It knows no windows, no Tauri and no
+//! network; front ends call these functions and turn `StoreError` into `AppError`.
+
+mod cases;
+mod error;
+mod key;
+mod migrate;
+mod photos;
+mod workspace;
+
+pub use cases::{CaseEvent, NewCase, StatusEvent};
+pub use error::StoreError;
+pub use migrate::{latest_version, migration_names};
+pub use photos::{NewPhoto, PhotoKind, PhotoRecord, ACCEPTED_MIME, MAX_PHOTO_BYTES};
+pub use workspace::Workspace;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+
+/// Lower-case hexadecimal of some bytes.
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for byte in bytes {
+        out.push(DIGITS[(byte >> 4) as usize] as char);
+        out.push(DIGITS[(byte & 15) as usize] as char);
+    }
+    out
+}
+
+/// A stored time: RFC 3339 in UTC with microseconds, always the same width, so that text
+/// order is time order in indexes.
+pub(crate) fn stamp(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+pub(crate) fn parse_stamp(text: &str) -> Result<DateTime<Utc>, StoreError> {
+    DateTime::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| StoreError::Corrupt(format!("stored time {text:?} cannot be read: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn hex_is_lower_case_and_two_digits_a_byte() {
+        assert_eq!(hex(&[0x00, 0x0f, 0xa5, 0xff]), "000fa5ff");
+    }
+
+    #[test]
+    fn stamps_sort_as_times_and_read_back() {
+        let early = Utc.with_ymd_and_hms(2026, 1, 2, 3, 4, 5).unwrap();
+        let late = early + chrono::Duration::microseconds(1_500_000);
+        assert!(stamp(early) < stamp(late));
+        assert_eq!(stamp(early).len(), stamp(late).len());
+        assert_eq!(parse_stamp(&stamp(late)).unwrap(), late);
+        assert!(parse_stamp("yesterday").is_err());
+    }
+}

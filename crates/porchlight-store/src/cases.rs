@@ -1,0 +1,526 @@
+//! The case use cases over an open workspace: create, edit, open, list in pages, archive, and
+//! import many at once. Each write is one `BEGIN IMMEDIATE` transaction that carries the case
+//! row, its history and its status event together. Validation is the domain's; this module only
+//! refuses what fails it and never decides validity itself.
+
+use crate::error::StoreError;
+use crate::photos::{self, NewPhoto};
+use crate::workspace::Workspace;
+use porchlight_domain::{
+    CaseFields, CaseId, CaseNumber, CasePage, CaseRecord, CaseStatus, CaseSummary, CaseType, FieldError, ListQuery, Moment,
+    SortDir, SortKey, UsState, ValidCase,
+};
+use rusqlite::types::Value;
+use rusqlite::{OptionalExtension, Row, Transaction, TransactionBehavior};
+
+/// A case to import, with the photos to attach to it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewCase {
+    pub fields: CaseFields,
+    pub photos: Vec<NewPhoto>,
+}
+
+/// The status every new case starts in.
+const FIRST_STATUS: CaseStatus = CaseStatus::Intake;
+
+/// Totals of recently listed filters. Counting 100,000 rows costs more than reading a page, and
+/// a person pages and re-sorts the same filter many times, so totals are kept until the data
+/// changes: on this connection's own writes, or when SQLite's `data_version` says another
+/// connection (the CLI beside the app) committed.
+#[derive(Debug, Default)]
+pub(crate) struct TotalsCache {
+    data_version: i64,
+    entries: Vec<(String, u32)>,
+}
+
+impl TotalsCache {
+    const CAPACITY: usize = 16;
+}
+
+impl Workspace {
+    /// Saves a new case in the `intake` status and returns it as stored.
+    pub fn create_case(&mut self, fields: &CaseFields, now: Moment) -> Result<CaseRecord, StoreError> {
+        let valid = fields.validate(now.local).map_err(StoreError::Validation)?;
+        let actor = self.actor.clone();
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let id = insert_case(&tx, &valid, now, &actor)?;
+        let record = read_case(&tx, id)?;
+        tx.commit()?;
+        self.forget_totals();
+        Ok(record)
+    }
+
+    /// Saves new fields over the case at `expected_version`. If someone saved it since, nothing
+    /// is written and `EditConflict` says so. Saving unchanged fields writes nothing.
+    pub fn update_case(&mut self, id: CaseId, expected_version: i64, fields: &CaseFields, now: Moment) -> Result<CaseRecord, StoreError> {
+        let valid = fields.validate(now.local).map_err(StoreError::Validation)?;
+        let new_json = fields_json(valid.fields())?;
+        let actor = self.actor.clone();
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let (version, old_json): (i64, String) = tx
+            .prepare_cached("SELECT version, fields FROM cases WHERE id = ?1")?
+            .query_row([blob(id)], |row| Ok((row.get(0)?, row.get(1)?)))
+            .optional()?
+            .ok_or(StoreError::NotFound(id))?;
+        if version != expected_version {
+            return Err(StoreError::EditConflict { id, expected: expected_version, actual: version });
+        }
+        if old_json == new_json {
+            return read_case(&tx, id);
+        }
+        let columns = ListColumns::of(&valid);
+        let next = version + 1;
+        tx.prepare_cached(
+            "UPDATE cases SET given_name = ?2, family_name = ?3, name_key = ?4, family_key = ?5, case_type = ?6, state = ?7,
+                 city = ?8, missing_date = ?9, date_of_birth = ?10, missing_from_care = ?11, updated_at = ?12, version = ?13,
+                 fields = ?14
+             WHERE id = ?1",
+        )?
+        .execute(rusqlite::params![
+            blob(id),
+            columns.given_name,
+            columns.family_name,
+            columns.name_key,
+            columns.family_key,
+            columns.case_type,
+            columns.state,
+            columns.city,
+            columns.missing_date,
+            columns.date_of_birth,
+            columns.missing_from_care,
+            crate::stamp(now.utc),
+            next,
+            new_json,
+        ])?;
+        record_event(&tx, id, "edit", next, &actor, now, Some(&old_json), Some(&new_json))?;
+        let record = read_case(&tx, id)?;
+        tx.commit()?;
+        self.forget_totals();
+        Ok(record)
+    }
+
+    /// One case with every field.
+    pub fn get_case(&self, id: CaseId) -> Result<CaseRecord, StoreError> {
+        read_case(&self.conn, id)
+    }
+
+    /// One page of the case list, filtered and sorted, with the number of matching cases.
+    pub fn list_cases(&self, query: &ListQuery) -> Result<CasePage, StoreError> {
+        if query.limit > ListQuery::MAX_LIMIT {
+            return Err(StoreError::field("limit", format!("Ask for at most {} cases per page.", ListQuery::MAX_LIMIT)));
+        }
+        let (filter, params) = list_filter(query)?;
+        let order = order_by(query.sort, query.dir);
+        let sql = format!(
+            "SELECT id, case_number, given_name, family_name, status, case_type, state, city, missing_date, date_of_birth,
+                    missing_from_care, archived_at, updated_at
+             FROM cases {filter} ORDER BY {order} LIMIT {} OFFSET {}",
+            query.limit, query.offset
+        );
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let rows = stmt
+            .query_map(rusqlite::params_from_iter(params.iter()), summary_from_row)?
+            .collect::<Result<Vec<_>, _>>()?;
+        let total = self.total(&filter, &params)?;
+        Ok(CasePage { rows, total, offset: query.offset })
+    }
+
+    /// Archives or restores a case. Archived cases leave the default list but keep everything.
+    /// Asking for the state a case is already in writes nothing.
+    pub fn set_archived(&mut self, id: CaseId, archived: bool, now: Moment) -> Result<CaseRecord, StoreError> {
+        let actor = self.actor.clone();
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let (version, archived_at): (i64, Option<String>) = tx
+            .prepare_cached("SELECT version, archived_at FROM cases WHERE id = ?1")?
+            .query_row([blob(id)], |row| Ok((row.get(0)?, row.get(1)?)))
+            .optional()?
+            .ok_or(StoreError::NotFound(id))?;
+        if archived_at.is_some() == archived {
+            return read_case(&tx, id);
+        }
+        let stamp = crate::stamp(now.utc);
+        let new_archived_at = archived.then(|| stamp.clone());
+        let next = version + 1;
+        tx.prepare_cached("UPDATE cases SET archived_at = ?2, updated_at = ?3, version = ?4 WHERE id = ?1")?
+            .execute(rusqlite::params![blob(id), new_archived_at, stamp, next])?;
+        let previous = serde_json::json!({ "archived_at": archived_at }).to_string();
+        let new = serde_json::json!({ "archived_at": new_archived_at }).to_string();
+        let kind = if archived { "archive" } else { "unarchive" };
+        record_event(&tx, id, kind, next, &actor, now, Some(&previous), Some(&new))?;
+        let record = read_case(&tx, id)?;
+        tx.commit()?;
+        self.forget_totals();
+        Ok(record)
+    }
+
+    /// Saves many cases and their photos in one transaction: every case is validated first,
+    /// and one refusal writes nothing at all. Field names in the refusal start with
+    /// `cases.N.` (N counting from 0), e.g. `cases.3.child.date_of_birth`.
+    pub fn import_cases(&mut self, cases: &[NewCase], now: Moment) -> Result<Vec<CaseId>, StoreError> {
+        let mut errors = Vec::new();
+        let mut checked = Vec::with_capacity(cases.len());
+        for (i, case) in cases.iter().enumerate() {
+            let valid = match case.fields.validate(now.local) {
+                Ok(valid) => Some(valid),
+                Err(faults) => {
+                    errors.extend(faults.into_iter().map(|f| FieldError::new(format!("cases.{i}.{}", f.field), f.message)));
+                    None
+                }
+            };
+            let mut photos = Vec::with_capacity(case.photos.len());
+            for (j, photo) in case.photos.iter().enumerate() {
+                match photos::check(photo, now.local.date()) {
+                    Ok(ok) => photos.push(ok),
+                    Err(faults) => errors.extend(
+                        faults.into_iter().map(|f| FieldError::new(format!("cases.{i}.photos.{j}.{}", f.field.trim_start_matches("photo.")), f.message)),
+                    ),
+                }
+            }
+            if let Some(valid) = valid {
+                checked.push((valid, photos));
+            }
+        }
+        if !errors.is_empty() {
+            return Err(StoreError::Validation(errors));
+        }
+        let actor = self.actor.clone();
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut ids = Vec::with_capacity(checked.len());
+        for ((valid, checks), case) in checked.iter().zip(cases) {
+            let id = insert_case(&tx, valid, now, &actor)?;
+            for (photo, check) in case.photos.iter().zip(checks) {
+                photos::insert(&tx, id, 1, photo, check, now, &actor)?;
+            }
+            ids.push(id);
+        }
+        tx.commit()?;
+        self.forget_totals();
+        Ok(ids)
+    }
+
+    /// The history of one case, oldest first.
+    pub fn case_history(&self, id: CaseId) -> Result<Vec<CaseEvent>, StoreError> {
+        self.get_case(id)?;
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT kind, version, actor, at, previous, new FROM case_events WHERE case_id = ?1 ORDER BY seq",
+        )?;
+        let events = stmt
+            .query_map([blob(id)], |row| {
+                Ok(CaseEvent {
+                    kind: row.get(0)?,
+                    version: row.get(1)?,
+                    actor: row.get(2)?,
+                    at: row.get(3)?,
+                    previous: row.get(4)?,
+                    new: row.get(5)?,
+                })
+            })?
+            .collect::<Result<_, _>>()?;
+        Ok(events)
+    }
+
+    /// The status history of one case, oldest first.
+    pub fn status_history(&self, id: CaseId) -> Result<Vec<StatusEvent>, StoreError> {
+        self.get_case(id)?;
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT from_status, to_status, reason, actor, at FROM status_events WHERE case_id = ?1 ORDER BY seq",
+        )?;
+        let events = stmt
+            .query_map([blob(id)], |row| {
+                let from = match row.get::<_, Option<String>>(0)? {
+                    Some(_) => Some(code_column(row, 0, CaseStatus::from_code)?),
+                    None => None,
+                };
+                Ok(StatusEvent {
+                    from,
+                    to: code_column(row, 1, CaseStatus::from_code)?,
+                    reason: row.get(2)?,
+                    actor: row.get(3)?,
+                    at: row.get(4)?,
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(events)
+    }
+
+    /// The count of cases matching a list filter, from the cache while the data is unchanged.
+    fn total(&self, filter: &str, params: &[Value]) -> Result<u32, StoreError> {
+        let key = format!("{filter}|{params:?}");
+        let data_version: i64 = self.conn.query_row("PRAGMA data_version", [], |row| row.get(0))?;
+        {
+            let mut cache = self.totals.borrow_mut();
+            if cache.data_version != data_version {
+                cache.entries.clear();
+                cache.data_version = data_version;
+            }
+            if let Some((_, total)) = cache.entries.iter().find(|(k, _)| *k == key) {
+                return Ok(*total);
+            }
+        }
+        let total: u32 = self
+            .conn
+            .prepare_cached(&format!("SELECT count(*) FROM cases {filter}"))?
+            .query_row(rusqlite::params_from_iter(params.iter()), |row| row.get(0))?;
+        let mut cache = self.totals.borrow_mut();
+        if cache.entries.len() >= TotalsCache::CAPACITY {
+            cache.entries.remove(0);
+        }
+        cache.entries.push((key, total));
+        Ok(total)
+    }
+
+    /// Drops the cached totals after a write on this connection, which `data_version` does
+    /// not report.
+    pub(crate) fn forget_totals(&self) {
+        self.totals.borrow_mut().entries.clear();
+    }
+}
+
+/// One entry of a case's history: what changed, when, by whom, and the fields (as JSON)
+/// before and after.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseEvent {
+    /// `create`, `edit`, `archive`, `unarchive` or `photo`.
+    pub kind: String,
+    /// The case version the change produced.
+    pub version: i64,
+    pub actor: String,
+    /// RFC 3339.
+    pub at: String,
+    pub previous: Option<String>,
+    pub new: Option<String>,
+}
+
+/// One change of a case's status.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusEvent {
+    /// None for the status a case was opened in.
+    pub from: Option<CaseStatus>,
+    pub to: CaseStatus,
+    pub reason: String,
+    pub actor: String,
+    /// RFC 3339.
+    pub at: String,
+}
+
+/// The list columns of a case, copied out of its validated fields.
+struct ListColumns<'a> {
+    given_name: &'a str,
+    family_name: &'a str,
+    name_key: String,
+    family_key: String,
+    case_type: &'static str,
+    state: Option<&'static str>,
+    city: &'a str,
+    missing_date: String,
+    date_of_birth: Option<String>,
+    missing_from_care: bool,
+}
+
+impl<'a> ListColumns<'a> {
+    fn of(valid: &'a ValidCase) -> Self {
+        let f = valid.fields();
+        ListColumns {
+            given_name: &f.child.given_name,
+            family_name: &f.child.family_name,
+            name_key: format!("{} {}", f.child.given_name, f.child.family_name).to_lowercase(),
+            family_key: format!("{} {}", f.child.family_name, f.child.given_name).to_lowercase(),
+            case_type: valid.case_type().code(),
+            state: valid.state().map(|s| s.code()),
+            city: &f.event.city,
+            missing_date: valid.missing_date().format("%Y-%m-%d").to_string(),
+            date_of_birth: valid.date_of_birth().map(|d| d.format("%Y-%m-%d").to_string()),
+            missing_from_care: f.missing_from_care,
+        }
+    }
+}
+
+fn blob(id: CaseId) -> [u8; 16] {
+    *id.as_uuid().as_bytes()
+}
+
+fn id_from_row(row: &Row, index: usize) -> rusqlite::Result<CaseId> {
+    let bytes: [u8; 16] = row.get(index)?;
+    Ok(CaseId::from_uuid(uuid::Uuid::from_bytes(bytes)))
+}
+
+fn fields_json(fields: &CaseFields) -> Result<String, StoreError> {
+    serde_json::to_string(fields).map_err(|e| StoreError::Corrupt(format!("case fields could not be written as JSON: {e}")))
+}
+
+/// Inserts a validated case, its `create` event and its first status event.
+fn insert_case(tx: &Transaction, valid: &ValidCase, now: Moment, actor: &str) -> Result<CaseId, StoreError> {
+    let json = fields_json(valid.fields())?;
+    let columns = ListColumns::of(valid);
+    // Case numbers carry 40 random bits of the id; on the rare clash within a month, draw a
+    // new id rather than fail the save.
+    let mut taken = tx.prepare_cached("SELECT 1 FROM cases WHERE case_number = ?1")?;
+    let (id, number) = loop {
+        let id = CaseId::new(now.utc);
+        let number = CaseNumber::for_case(&id, now.local.date());
+        if !taken.exists([number.as_str()])? {
+            break (id, number);
+        }
+    };
+    let stamp = crate::stamp(now.utc);
+    tx.prepare_cached(
+        "INSERT INTO cases (id, case_number, given_name, family_name, name_key, family_key, status, case_type, state, city,
+             missing_date, date_of_birth, missing_from_care, created_at, updated_at, archived_at, version, fields)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14, NULL, 1, ?15)",
+    )?
+    .execute(rusqlite::params![
+        blob(id),
+        number.as_str(),
+        columns.given_name,
+        columns.family_name,
+        columns.name_key,
+        columns.family_key,
+        FIRST_STATUS.code(),
+        columns.case_type,
+        columns.state,
+        columns.city,
+        columns.missing_date,
+        columns.date_of_birth,
+        columns.missing_from_care,
+        stamp,
+        json,
+    ])?;
+    record_event(tx, id, "create", 1, actor, now, None, Some(&json))?;
+    tx.prepare_cached("INSERT INTO status_events (case_id, from_status, to_status, reason, actor, at) VALUES (?1, NULL, ?2, 'Case opened', ?3, ?4)")?
+        .execute(rusqlite::params![blob(id), FIRST_STATUS.code(), actor, stamp])?;
+    Ok(id)
+}
+
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn record_event(
+    tx: &Transaction,
+    id: CaseId,
+    kind: &str,
+    version: i64,
+    actor: &str,
+    now: Moment,
+    previous: Option<&str>,
+    new: Option<&str>,
+) -> Result<(), StoreError> {
+    tx.prepare_cached("INSERT INTO case_events (case_id, kind, version, actor, at, previous, new) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")?
+        .execute(rusqlite::params![blob(id), kind, version, actor, crate::stamp(now.utc), previous, new])?;
+    Ok(())
+}
+
+fn read_case(conn: &rusqlite::Connection, id: CaseId) -> Result<CaseRecord, StoreError> {
+    let row = conn
+        .prepare_cached("SELECT case_number, status, version, created_at, updated_at, archived_at, fields FROM cases WHERE id = ?1")?
+        .query_row([blob(id)], |row| {
+            Ok((
+                row.get::<_, String>(0)?,
+                row.get::<_, String>(1)?,
+                row.get::<_, i64>(2)?,
+                row.get::<_, String>(3)?,
+                row.get::<_, String>(4)?,
+                row.get::<_, Option<String>>(5)?,
+                row.get::<_, String>(6)?,
+            ))
+        })
+        .optional()?
+        .ok_or(StoreError::NotFound(id))?;
+    let (case_number, status, version, created_at, updated_at, archived_at, fields) = row;
+    Ok(CaseRecord {
+        id,
+        case_number,
+        status: parse_status(&status)?,
+        version,
+        created_at: crate::parse_stamp(&created_at)?,
+        updated_at: crate::parse_stamp(&updated_at)?,
+        archived_at: archived_at.as_deref().map(crate::parse_stamp).transpose()?,
+        fields: serde_json::from_str(&fields).map_err(|e| StoreError::Corrupt(format!("the fields of case {id} cannot be read: {e}")))?,
+    })
+}
+
+fn parse_status(code: &str) -> Result<CaseStatus, StoreError> {
+    CaseStatus::from_code(code).ok_or_else(|| StoreError::Corrupt(format!("unknown case status {code:?}")))
+}
+
+fn summary_from_row(row: &Row) -> rusqlite::Result<CaseSummary> {
+    Ok(CaseSummary {
+        id: id_from_row(row, 0)?,
+        case_number: row.get(1)?,
+        given_name: row.get(2)?,
+        family_name: row.get(3)?,
+        status: code_column(row, 4, CaseStatus::from_code)?,
+        case_type: code_column(row, 5, CaseType::from_code)?,
+        state: row.get(6)?,
+        city: row.get(7)?,
+        missing_date: row.get(8)?,
+        date_of_birth: row.get(9)?,
+        missing_from_care: row.get(10)?,
+        archived: row.get::<_, Option<String>>(11)?.is_some(),
+        updated_at: row.get(12)?,
+    })
+}
+
+/// Reads a code column, refusing a code that is not on its list as a conversion failure.
+fn code_column<T>(row: &Row, index: usize, from_code: fn(&str) -> Option<T>) -> rusqlite::Result<T> {
+    let code: String = row.get(index)?;
+    from_code(&code).ok_or_else(|| {
+        rusqlite::Error::FromSqlConversionFailure(index, rusqlite::types::Type::Text, format!("unknown code {code:?}").into())
+    })
+}
+
+/// The WHERE clause of a list query and its parameters. Filters are checked here so a bad
+/// state code is a field error, not an empty list.
+fn list_filter(query: &ListQuery) -> Result<(String, Vec<Value>), StoreError> {
+    let mut terms: Vec<String> = Vec::new();
+    let mut params: Vec<Value> = Vec::new();
+    let mut param = |value: Value| {
+        params.push(value);
+        format!("?{}", params.len())
+    };
+    if !query.include_archived {
+        terms.push("archived_at IS NULL".into());
+    }
+    if let Some(status) = query.status {
+        terms.push(format!("status = {}", param(Value::Text(status.code().into()))));
+    }
+    if let Some(case_type) = query.case_type {
+        terms.push(format!("case_type = {}", param(Value::Text(case_type.code().into()))));
+    }
+    if let Some(state) = query.state.as_deref().filter(|s| !s.trim().is_empty()) {
+        let state = UsState::parse(state).map_err(|e| StoreError::field("state", e.0))?;
+        terms.push(format!("state = {}", param(Value::Text(state.code().into()))));
+    }
+    if let Some(search) = query.search.as_deref().map(porchlight_domain::values::collapse_spaces).filter(|s| !s.is_empty()) {
+        if search.chars().count() > 200 {
+            return Err(StoreError::field("search", "Search for at most 200 characters."));
+        }
+        // Prefix matches as index ranges: [prefix, prefix + the highest code point). Names are
+        // compared on their lower-cased keys, case numbers in upper case.
+        let name = search.to_lowercase();
+        let number = search.to_uppercase();
+        let (name_from, name_to) = (param(Value::Text(name.clone())), param(Value::Text(format!("{name}\u{10FFFF}"))));
+        let (number_from, number_to) = (param(Value::Text(number.clone())), param(Value::Text(format!("{number}\u{10FFFF}"))));
+        terms.push(format!(
+            "((name_key >= {name_from} AND name_key < {name_to}) OR (family_key >= {name_from} AND family_key < {name_to}) \
+              OR (case_number >= {number_from} AND case_number < {number_to}))"
+        ));
+    }
+    let filter = if terms.is_empty() { String::new() } else { format!("WHERE {}", terms.join(" AND ")) };
+    Ok((filter, params))
+}
+
+/// The ORDER BY of a sort, ending in the id so that equal keys keep one stable order.
+fn order_by(sort: SortKey, dir: SortDir) -> String {
+    let column = match sort {
+        SortKey::Name => "family_key",
+        SortKey::CaseNumber => "case_number",
+        SortKey::MissingDate => "missing_date",
+        SortKey::Status => "status",
+        SortKey::State => "state",
+        SortKey::CaseType => "case_type",
+        SortKey::UpdatedAt => "updated_at",
+    };
+    let dir = match dir {
+        SortDir::Asc => "ASC",
+        SortDir::Desc => "DESC",
+    };
+    format!("{column} {dir}, id {dir}")
+}
