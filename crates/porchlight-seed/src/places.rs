@@ -1,0 +1,133 @@
+//! US places for generated cases: real cities with their county, state and an area code of the
+//! city, so that a generated case reads like one from that place. Only public geography lives
+//! here; no agency identifiers or numbers are real.
+
+/// A city, its county, its USPS state code and one of its area codes.
+pub struct City {
+    pub name: &'static str,
+    pub county: &'static str,
+    pub state: &'static str,
+    pub area_code: &'static str,
+    /// Relative weight, roughly by population, so large cities come up more often.
+    pub weight: u32,
+}
+
+macro_rules! cities {
+    ($(($name:literal, $county:literal, $state:literal, $area:literal, $w:literal)),+ $(,)?) => {
+        &[$(City { name: $name, county: $county, state: $state, area_code: $area, weight: $w }),+]
+    };
+}
+
+pub const CITIES: &[City] = cities![
+    ("New York", "New York", "NY", "212", 40),
+    ("Brooklyn", "Kings", "NY", "718", 20),
+    ("Buffalo", "Erie", "NY", "716", 5),
+    ("Rochester", "Monroe", "NY", "585", 4),
+    ("Los Angeles", "Los Angeles", "CA", "213", 30),
+    ("San Diego", "San Diego", "CA", "619", 10),
+    ("San Jose", "Santa Clara", "CA", "408", 8),
+    ("Fresno", "Fresno", "CA", "559", 6),
+    ("Sacramento", "Sacramento", "CA", "916", 6),
+    ("Oakland", "Alameda", "CA", "510", 6),
+    ("La Cañada Flintridge", "Los Angeles", "CA", "818", 1),
+    ("Chicago", "Cook", "IL", "312", 25),
+    ("Peoria", "Peoria", "IL", "309", 2),
+    ("Houston", "Harris", "TX", "713", 22),
+    ("San Antonio", "Bexar", "TX", "210", 14),
+    ("Dallas", "Dallas", "TX", "214", 13),
+    ("El Paso", "El Paso", "TX", "915", 6),
+    ("Austin", "Travis", "TX", "512", 9),
+    ("Laredo", "Webb", "TX", "956", 3),
+    ("Phoenix", "Maricopa", "AZ", "602", 15),
+    ("Tucson", "Pima", "AZ", "520", 6),
+    ("Philadelphia", "Philadelphia", "PA", "215", 14),
+    ("Pittsburgh", "Allegheny", "PA", "412", 5),
+    ("Jacksonville", "Duval", "FL", "904", 9),
+    ("Miami", "Miami-Dade", "FL", "305", 10),
+    ("Tampa", "Hillsborough", "FL", "813", 7),
+    ("Orlando", "Orange", "FL", "407", 7),
+    ("Columbus", "Franklin", "OH", "614", 8),
+    ("Cleveland", "Cuyahoga", "OH", "216", 6),
+    ("Cincinnati", "Hamilton", "OH", "513", 5),
+    ("Indianapolis", "Marion", "IN", "317", 8),
+    ("Charlotte", "Mecklenburg", "NC", "704", 8),
+    ("Raleigh", "Wake", "NC", "919", 5),
+    ("Seattle", "King", "WA", "206", 7),
+    ("Spokane", "Spokane", "WA", "509", 3),
+    ("Denver", "Denver", "CO", "303", 7),
+    ("Cañon City", "Fremont", "CO", "719", 1),
+    ("Washington", "District of Columbia", "DC", "202", 6),
+    ("Boston", "Suffolk", "MA", "617", 6),
+    ("Springfield", "Hampden", "MA", "413", 2),
+    ("Nashville", "Davidson", "TN", "615", 6),
+    ("Memphis", "Shelby", "TN", "901", 6),
+    ("Detroit", "Wayne", "MI", "313", 7),
+    ("Grand Rapids", "Kent", "MI", "616", 3),
+    ("Oklahoma City", "Oklahoma", "OK", "405", 6),
+    ("Tulsa", "Tulsa", "OK", "918", 4),
+    ("Portland", "Multnomah", "OR", "503", 6),
+    ("Las Vegas", "Clark", "NV", "702", 6),
+    ("Reno", "Washoe", "NV", "775", 2),
+    ("Louisville", "Jefferson", "KY", "502", 5),
+    ("Lexington", "Fayette", "KY", "859", 3),
+    ("Baltimore", "Baltimore City", "MD", "410", 6),
+    ("Milwaukee", "Milwaukee", "WI", "414", 5),
+    ("Madison", "Dane", "WI", "608", 3),
+    ("Albuquerque", "Bernalillo", "NM", "505", 5),
+    ("Española", "Rio Arriba", "NM", "505", 1),
+    ("Las Cruces", "Doña Ana", "NM", "575", 2),
+    ("Kansas City", "Jackson", "MO", "816", 5),
+    ("St. Louis", "St. Louis City", "MO", "314", 5),
+    ("Atlanta", "Fulton", "GA", "404", 7),
+    ("Savannah", "Chatham", "GA", "912", 2),
+    ("Omaha", "Douglas", "NE", "402", 4),
+    ("Minneapolis", "Hennepin", "MN", "612", 5),
+    ("Duluth", "St. Louis", "MN", "218", 1),
+    ("New Orleans", "Orleans", "LA", "504", 5),
+    ("Baton Rouge", "East Baton Rouge", "LA", "225", 3),
+    ("Wichita", "Sedgwick", "KS", "316", 3),
+    ("Birmingham", "Jefferson", "AL", "205", 3),
+    ("Mobile", "Mobile", "AL", "251", 2),
+    ("Jackson", "Hinds", "MS", "601", 2),
+    ("Little Rock", "Pulaski", "AR", "501", 2),
+    ("Des Moines", "Polk", "IA", "515", 2),
+    ("Salt Lake City", "Salt Lake", "UT", "801", 3),
+    ("Boise", "Ada", "ID", "208", 2),
+    ("Billings", "Yellowstone", "MT", "406", 1),
+    ("Fargo", "Cass", "ND", "701", 1),
+    ("Sioux Falls", "Minnehaha", "SD", "605", 1),
+    ("Cheyenne", "Laramie", "WY", "307", 1),
+    ("Anchorage", "Anchorage", "AK", "907", 2),
+    ("Honolulu", "Honolulu", "HI", "808", 2),
+    ("Hartford", "Hartford", "CT", "860", 2),
+    ("Providence", "Providence", "RI", "401", 2),
+    ("Newark", "Essex", "NJ", "973", 4),
+    ("Camden", "Camden", "NJ", "856", 2),
+    ("Wilmington", "New Castle", "DE", "302", 1),
+    ("Richmond", "Richmond City", "VA", "804", 3),
+    ("Norfolk", "Norfolk City", "VA", "757", 3),
+    ("Charleston", "Kanawha", "WV", "304", 1),
+    ("Columbia", "Richland", "SC", "803", 2),
+    ("Burlington", "Chittenden", "VT", "802", 1),
+    ("Manchester", "Hillsborough", "NH", "603", 1),
+    ("Portland", "Cumberland", "ME", "207", 1),
+    ("Gallup", "McKinley", "NM", "505", 1),
+    ("Window Rock", "Apache", "AZ", "928", 1),
+    ("San Juan", "San Juan", "PR", "787", 2),
+];
+
+/// Streets for the address a child was last seen at.
+pub const STREETS: &[&str] = &[
+    "Maple Avenue", "Oak Street", "Cedar Lane", "Washington Boulevard", "Lincoln Avenue",
+    "Martin Luther King Jr. Drive", "Pine Street", "Elm Street", "Main Street", "Park Avenue",
+    "Sunset Boulevard", "River Road", "Church Street", "Highland Avenue", "Calle Ocho",
+    "Avenida del Sol", "Magnolia Drive", "Walnut Street", "Jefferson Street", "Lakeview Terrace",
+    "Grand Avenue", "Broadway", "Mill Road", "Chestnut Street", "Hillcrest Drive",
+];
+
+/// Places a child may be found or last seen around, used in the narrative.
+pub const LANDMARKS: &[&str] = &[
+    "a bus stop", "a convenience store", "the public library", "a shopping mall", "a city park",
+    "the school's main entrance", "a gas station", "a fast-food restaurant", "a light-rail station",
+    "a friend's apartment building", "a recreation centre", "a laundromat", "the Greyhound station",
+];
