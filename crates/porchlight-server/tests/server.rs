@@ -1,1 +1,16 @@
-mod x{}
+//! Integration tests of the central service against a real PostgreSQL (started by
+//! `scripts/pg.sh`, named by PORCHLIGHT_TEST_DATABASE_URL). Each test gets its own database and
+//! boots the real server on port 0; requests go through a real HTTP client. One binary, with
+//! modules, to keep link time down.
+
+mod server {
+    pub mod harness;
+
+    mod audit_log;
+    mod authorisation;
+    mod cases;
+    mod cli;
+    mod hardening;
+    mod sessions;
+    mod tls;
+}
