@@ -145,7 +145,7 @@ fn adult_birth_date(rng: &mut Rng, on: NaiveDate, lo: u32, hi: u32) -> String {
     birth_date_for(rng, age, on).format("%Y-%m-%d").to_string()
 }
 
-fn companions(rng: &mut Rng, t: CaseType, h: &'static Heritage, child_family: &str, missing: NaiveDate) -> Vec<CompanionFields> {
+fn companions(rng: &mut Rng, t: CaseType, h: &'static Heritage, child_family: &str, child_age: u32, missing: NaiveDate) -> Vec<CompanionFields> {
     let mut out = Vec::new();
     match t {
         CaseType::FamilyAbduction => {
@@ -160,7 +160,12 @@ fn companions(rng: &mut Rng, t: CaseType, h: &'static Heritage, child_family: &s
             out.push(CompanionFields {
                 name: format!("{given} {family}"),
                 relationship: relationship.into(),
-                date_of_birth: adult_birth_date(rng, missing, if relationship.contains("grand") { 45 } else { 22 }, if relationship.contains("grand") { 70 } else { 50 }),
+                // A parent or uncle is 18 to 42 years older than the child, a grandparent 38 to 60.
+                date_of_birth: if relationship.contains("grand") {
+                    adult_birth_date(rng, missing, child_age + 38, child_age + 60)
+                } else {
+                    adult_birth_date(rng, missing, child_age + 18, child_age + 42)
+                },
                 description: story::companion_description(rng, sex == Sex::Male),
             });
             if rng.chance(0.2) {
@@ -224,7 +229,7 @@ pub fn case_fields(seed: u64, index: u64, today: NaiveDate) -> CaseFields {
 
     let (height, weight) = people::build(&mut rng, age, sex);
     let medical = story::medical(&mut rng);
-    let companions = companions(&mut rng, case_type, heritage, &name.family, missing);
+    let companions = companions(&mut rng, case_type, heritage, &name.family, age, missing);
     let with = companions.first().map(|c| c.relationship.clone());
     let landmark = rng.pick(LANDMARKS);
     let circumstances = story::circumstances(&mut rng, case_type, name.given, city.name, landmark, with.as_deref(), missing_from_care, (today - missing).num_days());

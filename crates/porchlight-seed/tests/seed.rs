@@ -77,6 +77,10 @@ fn ages_dates_and_case_types_agree() {
         assert!(range.contains(&age), "{:?} aged {age}", f.case_type);
         if f.case_type == Some(CaseType::FamilyAbduction) {
             assert!(!f.companions.is_empty(), "a family abduction names who took the child");
+            let taker = &f.companions[0];
+            let born = date(&taker.date_of_birth);
+            let gap = age_on(born, missing) - age;
+            assert!(gap >= 18, "{} is only {gap} years older than the child", taker.relationship);
         }
         if let Some(h) = f.description.height_cm {
             let (lo, hi) = if age < 2 { (55.0, 95.0) } else if age < 10 { (75.0, 160.0) } else { (120.0, 200.0) };
