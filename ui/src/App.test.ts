@@ -1,0 +1,103 @@
+import { render, screen, waitFor } from "@testing-library/svelte";
+import userEvent from "@testing-library/user-event";
+import { describe, expect, it, vi } from "vitest";
+import App from "./App.svelte";
+import { FakeBackend } from "./lib/fakeBackend";
+import { fields, workspaceWith } from "./test/cases";
+
+function renderApp(backend: FakeBackend) {
+  const user = userEvent.setup();
+  render(App, { props: { backend } });
+  return user;
+}
+
+describe("App", () => {
+  it("goes from first run to an empty case list, and from lock back to unlock", async () => {
+    const user = renderApp(new FakeBackend());
+    await user.type(await screen.findByTestId("passphrase"), "Blue-kettle-49-sings");
+    await user.type(screen.getByTestId("passphrase-confirm"), "Blue-kettle-49-sings");
+    await user.click(screen.getByTestId("create-workspace"));
+    expect(await screen.findByTestId("list-empty")).toHaveTextContent("No cases yet");
+    expect(screen.getByTestId("case-count")).toHaveTextContent("0 cases");
+
+    await user.click(screen.getByTestId("lock-workspace"));
+    await user.type(await screen.findByTestId("unlock-passphrase"), "Blue-kettle-49-sings{Enter}");
+    expect(await screen.findByTestId("case-list")).toBeInTheDocument();
+  });
+
+  it("opens a new case with Ctrl+N and closes it with Escape", async () => {
+    const user = renderApp(workspaceWith({ fields: fields("Maya", "Okafor") }));
+    await screen.findAllByTestId("case-row");
+    await user.keyboard("{Control>}n{/Control}");
+    expect(await screen.findByTestId("field-child.given_name")).toBeInTheDocument();
+    expect(screen.getByTestId("form-title")).toHaveTextContent("New case");
+    await user.keyboard("{Escape}");
+    await waitFor(() => expect(screen.queryByTestId("field-child.given_name")).toBeNull());
+    expect(screen.getByTestId("case-list")).toBeInTheDocument();
+  });
+
+  it("focuses the search with / or Ctrl+F, but leaves / alone while typing", async () => {
+    const user = renderApp(workspaceWith({ fields: fields("Maya", "Okafor") }));
+    const search = await screen.findByTestId("search");
+    await screen.findAllByTestId("case-row");
+    expect(search).not.toHaveFocus();
+    await user.keyboard("/");
+    expect(search).toHaveFocus();
+    expect(search).toHaveValue("");
+
+    // A slash typed into the search box is text, not a shortcut.
+    await user.keyboard("a/b");
+    expect(search).toHaveValue("a/b");
+
+    screen.getAllByTestId("case-row")[0].focus();
+    expect(search).not.toHaveFocus();
+    await user.keyboard("{Control>}f{/Control}");
+    expect(search).toHaveFocus();
+  });
+
+  it("saves a new case and shows it in the list", async () => {
+    const fake = workspaceWith({ fields: fields("Liam", "Bennett") });
+    const user = renderApp(fake);
+    await screen.findAllByTestId("case-row");
+    await user.click(screen.getByTestId("new-case"));
+    await user.type(await screen.findByTestId("field-child.given_name"), "Maya");
+    await user.type(screen.getByTestId("field-child.family_name"), "Okafor");
+    await user.type(screen.getByTestId("field-child.date_of_birth"), "2011-04-02");
+    await user.selectOptions(screen.getByTestId("field-child.sex"), "F");
+    await user.type(screen.getByTestId("field-event.last_seen_date"), "2026-11-19");
+    await user.type(screen.getByTestId("field-event.city"), "Tulsa");
+    await user.selectOptions(screen.getByTestId("field-event.state"), "OK");
+    await user.selectOptions(screen.getByTestId("field-case_type"), "ERU");
+    await user.click(screen.getByTestId("save-case"));
+    await waitFor(() => expect(screen.getAllByTestId("case-row").map((r) => r.textContent)).toEqual([expect.stringContaining("Maya Okafor"), expect.stringContaining("Liam Bennett")]));
+    expect(screen.getByTestId("case-count")).toHaveTextContent("2 cases");
+  });
+
+  it("shows a failure to read the workspace status, with a retry", async () => {
+    const fake = new FakeBackend();
+    vi.spyOn(fake, "workspaceStatus").mockRejectedValueOnce({ code: "storage", message: "The app-data folder cannot be read.", fields: [] });
+    const user = renderApp(fake);
+    expect(await screen.findByTestId("app-error")).toHaveTextContent("cannot be read");
+    await user.click(screen.getByRole("button", { name: "Try again" }));
+    expect(await screen.findByTestId("passphrase")).toBeInTheDocument();
+  });
+});
+
+describe("App, returning from a case", () => {
+  it("keeps the list's filters and shows the case as saved", async () => {
+    const fake = workspaceWith({ fields: fields("Maya", "Okafor") }, { fields: fields("Liam", "Bennett", (f) => (f.event.state = "TX")) });
+    const user = renderApp(fake);
+    await waitFor(() => expect(screen.getAllByTestId("case-row")).toHaveLength(2));
+    await user.selectOptions(screen.getByTestId("filter-state"), "OK");
+    await waitFor(() => expect(screen.getAllByTestId("case-row")).toHaveLength(1));
+    await user.click(screen.getAllByTestId("case-row")[0]);
+    const given = await screen.findByTestId("field-child.given_name");
+    await waitFor(() => expect(given).toHaveValue("Maya"));
+    await user.clear(given);
+    await user.type(given, "Mara");
+    await user.click(screen.getByTestId("save-case"));
+    await waitFor(() => expect(screen.queryByTestId("field-child.given_name")).toBeNull());
+    expect(screen.getByTestId("filter-state")).toHaveValue("OK");
+    await waitFor(() => expect(screen.getAllByTestId("case-row").map((r) => r.textContent)).toEqual([expect.stringContaining("Mara Okafor")]));
+  });
+});
