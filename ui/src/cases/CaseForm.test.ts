@@ -134,13 +134,15 @@ describe("CaseForm", () => {
   });
 
   it("edits an existing case with its version, and offers a reload after an edit conflict", async () => {
-    const fake = workspaceWith({ fields: fields("Maya", "Okafor") });
+    const fake = workspaceWith({ fields: fields("Maya", "Okafor", (f) => Object.assign(f.description, { height_cm: 149.9, weight_kg: 40.8 })) });
     const [id] = [...fake.cases.keys()];
     const update = vi.spyOn(fake, "updateCase");
     const get = vi.spyOn(fake, "getCase");
     const { user } = renderWith(CaseForm, fake, { caseId: id, onclose: () => {} });
     const city = await screen.findByDisplayValue("Tulsa");
     expect(screen.getByTestId("form-title")).toHaveTextContent("Maya Okafor");
+    // Opening a case is not an edit: height and weight shown in other units change nothing.
+    expect(screen.queryByTestId("unsaved")).toBeNull();
 
     // Someone else saves first.
     await fake.updateCase(id, 1, fields("Maya", "Okafor", (f) => (f.event.city = "Broken Arrow")));
