@@ -1,1 +1,395 @@
-//! End-to-end tests of the real app.
+//! The harness that drives the real Porchlight app: it finds the app binary already built, runs
+//! tauri-driver (and the WebKitWebDriver it starts) in a process group of its own that is always
+//! torn down, and offers the waits and inputs a scenario needs, addressed by `data-testid`. It
+//! builds nothing and starts no display: the test scripts do both.
+
+use fantoccini::elements::Element;
+use fantoccini::wd::Capabilities;
+use fantoccini::{Client, ClientBuilder, Locator};
+use hyper_util::client::legacy::connect::HttpConnector;
+use std::fmt;
+use std::fs;
+use std::io::{Read, Seek, SeekFrom};
+use std::net::{TcpListener, TcpStream};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// How long any one thing the user would wait for may take before the test gives up.
+pub const PATIENCE: Duration = Duration::from_secs(30);
+const POLL: Duration = Duration::from_millis(100);
+
+/// A step of a scenario that did not happen, in words that say which.
+#[derive(Debug)]
+pub struct Failure(pub String);
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Failure {}
+
+pub type Step<T = ()> = Result<T, Failure>;
+
+fn fail<E: fmt::Display>(doing: impl fmt::Display) -> impl FnOnce(E) -> Failure {
+    move |e| Failure(format!("{doing}: {e}"))
+}
+
+/// Whether there is a display to open the window on. Without one, a developer's run skips with a
+/// loud notice, but CI fails: there the scripts always start Xvfb, so a missing display is a bug.
+pub fn display_or_skip(test: &str) -> bool {
+    if std::env::var_os("DISPLAY").is_some_and(|d| !d.is_empty()) {
+        return true;
+    }
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!("{test}: DISPLAY is not set, and CI=true requires the end-to-end test to run; start Xvfb (scripts/test.sh does) and export DISPLAY.");
+    }
+    eprintln!();
+    eprintln!("************************************************************************");
+    eprintln!("* SKIPPED {test}: DISPLAY is not set, so the app window cannot open.");
+    eprintln!("* Run `bash scripts/test.sh` (it starts Xvfb), or `Xvfb :99 & DISPLAY=:99 cargo test -p porchlight-e2e`.");
+    eprintln!("************************************************************************");
+    eprintln!();
+    false
+}
+
+/// The repository root, two levels above this crate.
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .expect("the repository root exists")
+}
+
+/// The cargo target directory: `CARGO_TARGET_DIR` when set (relative to the repository root if
+/// relative), else `<repo>/target`.
+pub fn target_dir() -> PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR").filter(|d| !d.is_empty()) {
+        Some(dir) => repo_root().join(dir),
+        None => repo_root().join("target"),
+    }
+}
+
+/// The app binary to test: `PORCHLIGHT_APP_BIN`, else the debug build in the target directory.
+/// The test builds nothing itself, so a missing binary is reported with the command that makes it.
+pub fn app_binary() -> PathBuf {
+    let path = match std::env::var_os("PORCHLIGHT_APP_BIN").filter(|p| !p.is_empty()) {
+        Some(p) => PathBuf::from(p),
+        None => target_dir().join("debug/porchlight-app"),
+    };
+    match path.canonicalize() {
+        Ok(abs) if abs.is_file() => abs,
+        _ => panic!(
+            "the app binary {} does not exist. Build it first: `npm --prefix ui run build && cargo build -p porchlight-app` \
+             (with the same CARGO_TARGET_DIR), or point PORCHLIGHT_APP_BIN at it.",
+            path.display()
+        ),
+    }
+}
+
+/// Where screenshots go: `PORCHLIGHT_SHOTS`, else `<target>/e2e-shots`.
+pub fn shots_dir() -> PathBuf {
+    let dir = match std::env::var_os("PORCHLIGHT_SHOTS").filter(|d| !d.is_empty()) {
+        Some(d) => PathBuf::from(d),
+        None => target_dir().join("e2e-shots"),
+    };
+    fs::create_dir_all(&dir)
+        .unwrap_or_else(|e| panic!("cannot create the screenshot folder {}: {e}", dir.display()));
+    dir
+}
+
+/// tauri-driver: `TAURI_DRIVER` when set, else the one on PATH, else `~/.cargo/bin/tauri-driver`.
+fn tauri_driver() -> PathBuf {
+    if let Some(p) = std::env::var_os("TAURI_DRIVER").filter(|p| !p.is_empty()) {
+        return PathBuf::from(p);
+    }
+    let on_path = std::env::var_os("PATH").map(|paths| {
+        std::env::split_paths(&paths)
+            .map(|d| d.join("tauri-driver"))
+            .find(|p| p.is_file())
+    });
+    if let Some(Some(p)) = on_path {
+        return p;
+    }
+    let home = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_default();
+    let cargo_bin = home.join(".cargo/bin/tauri-driver");
+    if cargo_bin.is_file() {
+        return cargo_bin;
+    }
+    panic!("tauri-driver is not installed; run `bash scripts/setup.sh` (or `cargo install tauri-driver --version ^2 --locked`).");
+}
+
+fn free_port() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("a free local port");
+    listener.local_addr().expect("the port just bound").port()
+}
+
+/// A running tauri-driver. It and everything it starts (WebKitWebDriver, the app) share one
+/// process group, which `Drop` kills as a whole: a WebKitWebDriver left behind would keep the
+/// test's output pipe open and make `cargo test` hang after the test itself has finished.
+pub struct Driver {
+    child: Child,
+    port: u16,
+    log: PathBuf,
+}
+
+impl Driver {
+    /// Starts tauri-driver with the app's workspace in `PORCHLIGHT_WORKSPACE` (the app inherits
+    /// it) and waits until it accepts connections. Its output goes to `log`, not to the test's.
+    pub fn start(workspace: &Path, log: PathBuf) -> Driver {
+        let port = free_port();
+        let native_port = free_port();
+        let out = fs::File::create(&log).expect("the driver log can be created");
+        let err = out.try_clone().expect("the driver log can be shared");
+        let program = tauri_driver();
+        let child = Command::new(&program)
+            .arg("--port")
+            .arg(port.to_string())
+            .arg("--native-port")
+            .arg(native_port.to_string())
+            .env("PORCHLIGHT_WORKSPACE", workspace)
+            .stdin(Stdio::null())
+            .stdout(out)
+            .stderr(err)
+            .process_group(0)
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {}: {e}", program.display()));
+        let mut driver = Driver { child, port, log };
+        driver.wait_until_listening();
+        driver
+    }
+
+    fn wait_until_listening(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            if TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+                return;
+            }
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!(
+                    "tauri-driver exited ({status}) before listening:\n{}",
+                    self.log_tail()
+                );
+            }
+            if Instant::now() > deadline {
+                panic!(
+                    "tauri-driver did not listen on port {} within 15 s:\n{}",
+                    self.port,
+                    self.log_tail()
+                );
+            }
+            std::thread::sleep(POLL);
+        }
+    }
+
+    /// Opens a WebDriver session, which starts the app, and returns it once its page has loaded.
+    pub async fn launch(&self, app: &Path) -> Step<App> {
+        let mut caps = Capabilities::new();
+        caps.insert("browserName".into(), "wry".into());
+        caps.insert(
+            "tauri:options".into(),
+            serde_json::json!({ "application": app }),
+        );
+        let client = ClientBuilder::new(HttpConnector::new())
+            .capabilities(caps)
+            .connect(&format!("http://127.0.0.1:{}", self.port))
+            .await
+            .map_err(|e| {
+                Failure(format!(
+                    "starting the app through tauri-driver: {e}\n{}",
+                    self.log_tail()
+                ))
+            })?;
+        Ok(App { client })
+    }
+
+    /// The last lines the driver and the app wrote, for failure messages.
+    pub fn log_tail(&self) -> String {
+        let mut text = String::new();
+        if let Ok(mut file) = fs::File::open(&self.log) {
+            let len = file.metadata().map(|m| m.len()).unwrap_or(0);
+            let _ = file.seek(SeekFrom::Start(len.saturating_sub(6000)));
+            let _ = file.read_to_string(&mut text);
+        }
+        format!(
+            "--- tauri-driver / app log ({}) ---\n{text}",
+            self.log.display()
+        )
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let group = self.child.id() as libc::pid_t;
+        // SAFETY: killpg only sends a signal to the group this driver leads; no memory is shared.
+        unsafe { libc::killpg(group, libc::SIGTERM) };
+        let deadline = Instant::now() + Duration::from_secs(3);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                break;
+            }
+            std::thread::sleep(POLL);
+        }
+        // Whatever ignored SIGTERM (WebKitWebDriver, a stuck app) goes now.
+        // SAFETY: as above.
+        unsafe { libc::killpg(group, libc::SIGKILL) };
+        let _ = self.child.wait();
+    }
+}
+
+fn by_testid(id: &str) -> String {
+    format!("[data-testid=\"{id}\"]")
+}
+
+/// The app window as the user sees it, addressed by `data-testid`.
+pub struct App {
+    client: Client,
+}
+
+impl App {
+    /// Polls until `ready` yields a value or `PATIENCE` runs out; `what` names the awaited thing.
+    async fn poll<T, F, Fut>(&self, what: &str, mut ready: F) -> Step<T>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Option<T>>,
+    {
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            if let Some(value) = ready().await {
+                return Ok(value);
+            }
+            if Instant::now() > deadline {
+                return Err(Failure(format!(
+                    "waited {} s for {what}",
+                    PATIENCE.as_secs()
+                )));
+            }
+            tokio::time::sleep(POLL).await;
+        }
+    }
+
+    async fn visible(&self, id: &str) -> Option<Element> {
+        let el = self.client.find(Locator::Css(&by_testid(id))).await.ok()?;
+        el.is_displayed().await.ok()?.then_some(el)
+    }
+
+    /// Waits until the element with this test id is on screen.
+    pub async fn wait_for(&self, id: &str) -> Step<Element> {
+        self.poll(&format!("[data-testid={id}] to appear"), || {
+            self.visible(id)
+        })
+        .await
+    }
+
+    /// Whether the element is on screen right now.
+    pub async fn shows(&self, id: &str) -> bool {
+        self.visible(id).await.is_some()
+    }
+
+    /// Waits until the element shows some text, and returns it.
+    pub async fn wait_for_text(&self, id: &str) -> Step<String> {
+        self.poll(
+            &format!("[data-testid={id}] to show a message"),
+            || async move {
+                let text = self.visible(id).await?.text().await.ok()?;
+                (!text.trim().is_empty()).then_some(text)
+            },
+        )
+        .await
+    }
+
+    pub async fn click(&self, id: &str) -> Step {
+        let el = self.wait_for(id).await?;
+        el.click()
+            .await
+            .map_err(fail(format!("clicking [data-testid={id}]")))
+    }
+
+    /// Puts `value` in a field the way a person would: typing into text fields, choosing the
+    /// option of a select. Date and time fields have no keyboard model in WebKitGTK's driver, so
+    /// their value is set and the same `input` and `change` events a picker sends are fired.
+    pub async fn fill(&self, id: &str, value: &str) -> Step {
+        let el = self.wait_for(id).await?;
+        let doing = format!("filling [data-testid={id}] with {value:?}");
+        let tag = el
+            .tag_name()
+            .await
+            .map_err(fail(&doing))?
+            .to_ascii_lowercase();
+        let kind = el
+            .attr("type")
+            .await
+            .map_err(fail(&doing))?
+            .unwrap_or_default();
+        if tag == "select" {
+            el.select_by_value(value).await.map_err(fail(&doing))?;
+        } else if matches!(kind.as_str(), "date" | "time" | "datetime-local" | "month") {
+            let script =
+                "const el = document.querySelector(arguments[0]); el.value = arguments[1]; \
+                          el.dispatchEvent(new Event('input', { bubbles: true })); \
+                          el.dispatchEvent(new Event('change', { bubbles: true }));";
+            self.client
+                .execute(script, vec![by_testid(id).into(), value.into()])
+                .await
+                .map_err(fail(&doing))?;
+        } else {
+            el.clear().await.map_err(fail(&doing))?;
+            el.send_keys(value).await.map_err(fail(&doing))?;
+        }
+        let now = el
+            .prop("value")
+            .await
+            .map_err(fail(&doing))?
+            .unwrap_or_default();
+        if now != value {
+            return Err(Failure(format!("{doing}: the field holds {now:?} instead")));
+        }
+        Ok(())
+    }
+
+    /// Waits until some element with test id `id` contains every one of `words`, and returns how
+    /// many elements with that id there are then.
+    pub async fn wait_for_row(&self, id: &str, words: &[&str]) -> Step<usize> {
+        let what = format!("a [data-testid={id}] containing {words:?}");
+        self.poll(&what, || async move {
+            let rows = self
+                .client
+                .find_all(Locator::Css(&by_testid(id)))
+                .await
+                .ok()?;
+            for row in &rows {
+                let text = row.text().await.ok()?;
+                if words.iter().all(|w| text.contains(w)) {
+                    return Some(rows.len());
+                }
+            }
+            None
+        })
+        .await
+    }
+
+    /// Saves a PNG of the window as `<shots>/<name>.png`.
+    pub async fn shot(&self, name: &str) -> Step<PathBuf> {
+        let png = self
+            .client
+            .screenshot()
+            .await
+            .map_err(fail(format!("screenshot {name}")))?;
+        let path = shots_dir().join(format!("{name}.png"));
+        fs::write(&path, png).map_err(fail(format!("writing {}", path.display())))?;
+        Ok(path)
+    }
+
+    /// Ends the WebDriver session, which closes the app as a user quitting it would.
+    pub async fn quit(self) -> Step {
+        self.client
+            .close()
+            .await
+            .map_err(fail("ending the session (quitting the app)"))
+    }
+}
