@@ -121,7 +121,15 @@ pub struct Entry {
 
 impl Entry {
     pub fn new(at: DateTime<Utc>, actor: Actor, action: Action) -> Self {
-        Entry { at, actor, action, case_id: None, subject: None, address: None, detail: serde_json::Value::Object(Default::default()) }
+        Entry {
+            at,
+            actor,
+            action,
+            case_id: None,
+            subject: None,
+            address: None,
+            detail: serde_json::Value::Object(Default::default()),
+        }
     }
     pub fn case(mut self, id: Uuid) -> Self {
         self.case_id = Some(id);
@@ -197,11 +205,32 @@ pub async fn append(db: &impl GenericClient, entry: &Entry) -> Result<i64, DbErr
     let (actor, actor_user, actor_device) = entry.actor.parts();
     let action = entry.action.code();
     let detail = entry.detail.to_string();
-    let body = canonical(at, actor, actor_user, actor_device, action, entry.case_id, entry.subject.as_deref(), entry.address.as_deref(), &detail);
+    let body = canonical(
+        at,
+        actor,
+        actor_user,
+        actor_device,
+        action,
+        entry.case_id,
+        entry.subject.as_deref(),
+        entry.address.as_deref(),
+        &detail,
+    );
     let row = db::query_one(
         db,
         "SELECT audit_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-        &[&at, &actor, &actor_user, &actor_device, &action, &entry.case_id, &entry.subject, &entry.address, &detail, &body],
+        &[
+            &at,
+            &actor,
+            &actor_user,
+            &actor_device,
+            &action,
+            &entry.case_id,
+            &entry.subject,
+            &entry.address,
+            &detail,
+            &body,
+        ],
     )
     .await?;
     Ok(row.get(0))
@@ -242,7 +271,12 @@ fn record_from(r: &tokio_postgres::Row) -> Record {
 
 /// Entries after `after`, oldest first.
 pub async fn read(db: &impl GenericClient, after: i64, limit: i64) -> Result<Vec<Record>, DbError> {
-    let rows = db::query(db, &format!("SELECT {COLUMNS} FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2"), &[&after, &limit]).await?;
+    let rows = db::query(
+        db,
+        &format!("SELECT {COLUMNS} FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2"),
+        &[&after, &limit],
+    )
+    .await?;
     Ok(rows.iter().map(record_from).collect())
 }
 
@@ -293,7 +327,10 @@ fn hex(bytes: &[u8]) -> String {
 /// Walks the whole chain. `expected_head` is a (sequence, hex hash) pair printed by an earlier
 /// verification; without it, removing the newest entries cannot be told from never having
 /// written them.
-pub async fn verify(db: &impl GenericClient, expected_head: Option<(i64, String)>) -> Result<Verdict, DbError> {
+pub async fn verify(
+    db: &impl GenericClient,
+    expected_head: Option<(i64, String)>,
+) -> Result<Verdict, DbError> {
     const PAGE: i64 = 5_000;
     let mut problems = Vec::new();
     let mut prev_seq = 0i64;
@@ -301,7 +338,12 @@ pub async fn verify(db: &impl GenericClient, expected_head: Option<(i64, String)
     let mut entries = 0u64;
     let mut head_seen = false;
     loop {
-        let rows = db::query(db, &format!("SELECT {COLUMNS} FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2"), &[&prev_seq, &PAGE]).await?;
+        let rows = db::query(
+            db,
+            &format!("SELECT {COLUMNS} FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2"),
+            &[&prev_seq, &PAGE],
+        )
+        .await?;
         if rows.is_empty() {
             break;
         }
@@ -314,7 +356,10 @@ pub async fn verify(db: &impl GenericClient, expected_head: Option<(i64, String)
             let stored_prev: Vec<u8> = r.get(10);
             let stored_hash: Vec<u8> = r.get(11);
             if seq != prev_seq + 1 {
-                problems.push(Problem::Missing { from: prev_seq + 1, to: seq - 1 });
+                problems.push(Problem::Missing {
+                    from: prev_seq + 1,
+                    to: seq - 1,
+                });
             }
             if stored_prev != prev_hash {
                 problems.push(Problem::BrokenLink { seq });
@@ -322,7 +367,17 @@ pub async fn verify(db: &impl GenericClient, expected_head: Option<(i64, String)
             let subject: Option<String> = r.get(7);
             let address: Option<String> = r.get(8);
             let action: String = r.get(5);
-            let body = canonical(at, &actor, r.get(3), r.get(4), &action, r.get(6), subject.as_deref(), address.as_deref(), &detail);
+            let body = canonical(
+                at,
+                &actor,
+                r.get(3),
+                r.get(4),
+                &action,
+                r.get(6),
+                subject.as_deref(),
+                address.as_deref(),
+                &detail,
+            );
             if chain_hash(&stored_prev, seq, &body) != stored_hash {
                 problems.push(Problem::Altered { seq });
             }
@@ -341,7 +396,11 @@ pub async fn verify(db: &impl GenericClient, expected_head: Option<(i64, String)
         }
     }
     let head = (entries > 0).then(|| (prev_seq, hex(&prev_hash)));
-    Ok(Verdict { entries, head, problems })
+    Ok(Verdict {
+        entries,
+        head,
+        problems,
+    })
 }
 
 /// Reads `SEQ:HASH` as printed by `audit verify`.
@@ -358,13 +417,28 @@ mod tests {
 
     #[test]
     fn the_canonical_text_fixes_field_order_and_time_precision() {
-        let at = DateTime::parse_from_rfc3339("2026-11-21T10:00:00.123456Z").unwrap().with_timezone(&Utc);
-        let body = canonical(at, "cli", None, None, "user_added", None, Some("x"), None, "{}");
+        let at = DateTime::parse_from_rfc3339("2026-11-21T10:00:00.123456Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let body = canonical(
+            at,
+            "cli",
+            None,
+            None,
+            "user_added",
+            None,
+            Some("x"),
+            None,
+            "{}",
+        );
         assert_eq!(
             body,
             r#"{"at":"2026-11-21T10:00:00.123456Z","actor":"cli","actor_user":null,"actor_device":null,"action":"user_added","case_id":null,"subject":"x","address":null,"detail":"{}"}"#
         );
-        assert_ne!(chain_hash(&[0; 32], 1, &body), chain_hash(&[0; 32], 2, &body));
+        assert_ne!(
+            chain_hash(&[0; 32], 1, &body),
+            chain_hash(&[0; 32], 2, &body)
+        );
     }
 
     #[test]

@@ -8,7 +8,7 @@ use crate::db::{self, DbError};
 use crate::rules::{self, Grant, PhotoAccess};
 use chrono::{DateTime, NaiveDate, Utc};
 use deadpool_postgres::GenericClient;
-use porchlight_domain::{CaseFields, CaseNumber, CaseStatus, FieldError, PhoneNumber, PersonName};
+use porchlight_domain::{CaseFields, CaseNumber, CaseStatus, FieldError, PersonName, PhoneNumber};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tokio_postgres::Row;
@@ -78,24 +78,50 @@ fn latest_local(now: DateTime<Utc>) -> chrono::NaiveDateTime {
 
 /// Validates the form as the app does and returns the normalised fields.
 pub fn validate(fields: &CaseFields, now: DateTime<Utc>) -> Result<CaseFields, CaseError> {
-    fields.validate(latest_local(now)).map(|v| v.into_fields()).map_err(CaseError::Invalid)
+    fields
+        .validate(latest_local(now))
+        .map(|v| v.into_fields())
+        .map_err(CaseError::Invalid)
 }
 
 /// One case the caller may reach, or `NotFound` (also when it exists out of scope, so ids
 /// cannot be probed).
-pub async fn get(db: &impl GenericClient, grant: &Grant, user: Uuid, id: Uuid) -> Result<StoredCase, CaseError> {
-    let sql = format!("SELECT {CASE_COLUMNS} FROM cases c WHERE c.id = $1 AND {}", rules::scope_sql(grant, 2));
-    db::query_opt(db, &sql, &[&id, &user]).await?.as_ref().map(case_from).ok_or(CaseError::NotFound)
+pub async fn get(
+    db: &impl GenericClient,
+    grant: &Grant,
+    user: Uuid,
+    id: Uuid,
+) -> Result<StoredCase, CaseError> {
+    let sql = format!(
+        "SELECT {CASE_COLUMNS} FROM cases c WHERE c.id = $1 AND {}",
+        rules::scope_sql(grant, 2)
+    );
+    db::query_opt(db, &sql, &[&id, &user])
+        .await?
+        .as_ref()
+        .map(case_from)
+        .ok_or(CaseError::NotFound)
 }
 
 /// A page of the cases the caller may reach, newest first.
-pub async fn list(db: &impl GenericClient, grant: &Grant, user: Uuid, status: Option<CaseStatus>, limit: i64, offset: i64) -> Result<Vec<StoredCase>, CaseError> {
+pub async fn list(
+    db: &impl GenericClient,
+    grant: &Grant,
+    user: Uuid,
+    status: Option<CaseStatus>,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<StoredCase>, CaseError> {
     let sql = format!(
         "SELECT {CASE_COLUMNS} FROM cases c WHERE {} AND ($2::text IS NULL OR c.status = $2) ORDER BY c.updated_at DESC, c.id LIMIT $3 OFFSET $4",
         rules::scope_sql(grant, 1)
     );
     let status = status.map(|s| s.code());
-    Ok(db::query(db, &sql, &[&user, &status, &limit, &offset]).await?.iter().map(case_from).collect())
+    Ok(db::query(db, &sql, &[&user, &status, &limit, &offset])
+        .await?
+        .iter()
+        .map(case_from)
+        .collect())
 }
 
 /// Stores a new case for `office`. A case manager who creates a case is assigned to it.
@@ -166,17 +192,43 @@ pub async fn update(
     )
     .await?;
     if changed == 0 {
-        return Err(CaseError::EditConflict { current: current.version });
+        return Err(CaseError::EditConflict {
+            current: current.version,
+        });
     }
-    Ok(StoredCase { version: version + 1, fields: json, status, updated_at: now, ..current })
+    Ok(StoredCase {
+        version: version + 1,
+        fields: json,
+        status,
+        updated_at: now,
+        ..current
+    })
 }
 
 /// Makes `assignee` the case's one assigned case manager, replacing any other, and returns who
 /// was assigned before. They keep no access unless the case is also shared with them.
-pub async fn assign(db: &impl GenericClient, case: Uuid, office: Uuid, assignee: Uuid, by: Option<Uuid>, now: DateTime<Utc>) -> Result<Option<Uuid>, CaseError> {
+pub async fn assign(
+    db: &impl GenericClient,
+    case: Uuid,
+    office: Uuid,
+    assignee: Uuid,
+    by: Option<Uuid>,
+    now: DateTime<Utc>,
+) -> Result<Option<Uuid>, CaseError> {
     check_case_manager(db, assignee, Some(office)).await?;
-    let previous = db::query_opt(db, "SELECT user_id FROM case_access WHERE case_id = $1 AND kind = 'assigned' FOR UPDATE", &[&case]).await?.map(|r| r.get(0));
-    db::execute(db, "DELETE FROM case_access WHERE case_id = $1 AND (kind = 'assigned' OR user_id = $2)", &[&case, &assignee]).await?;
+    let previous = db::query_opt(
+        db,
+        "SELECT user_id FROM case_access WHERE case_id = $1 AND kind = 'assigned' FOR UPDATE",
+        &[&case],
+    )
+    .await?
+    .map(|r| r.get(0));
+    db::execute(
+        db,
+        "DELETE FROM case_access WHERE case_id = $1 AND (kind = 'assigned' OR user_id = $2)",
+        &[&case, &assignee],
+    )
+    .await?;
     db::execute(
         db,
         "INSERT INTO case_access (case_id, user_id, kind, granted_by, granted_at) VALUES ($1, $2, 'assigned', $3, $4)",
@@ -187,7 +239,13 @@ pub async fn assign(db: &impl GenericClient, case: Uuid, office: Uuid, assignee:
 }
 
 /// Shares a case with another case manager (of any office).
-pub async fn share(db: &impl GenericClient, case: &StoredCase, with: Uuid, by: Uuid, now: DateTime<Utc>) -> Result<(), CaseError> {
+pub async fn share(
+    db: &impl GenericClient,
+    case: &StoredCase,
+    with: Uuid,
+    by: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), CaseError> {
     check_case_manager(db, with, None).await?;
     db::execute(
         db,
@@ -198,21 +256,46 @@ pub async fn share(db: &impl GenericClient, case: &StoredCase, with: Uuid, by: U
     Ok(())
 }
 
-pub async fn unshare(db: &impl GenericClient, case: &StoredCase, with: Uuid) -> Result<bool, CaseError> {
-    Ok(db::execute(db, "DELETE FROM case_access WHERE case_id = $1 AND user_id = $2 AND kind = 'shared'", &[&case.id, &with]).await? == 1)
+pub async fn unshare(
+    db: &impl GenericClient,
+    case: &StoredCase,
+    with: Uuid,
+) -> Result<bool, CaseError> {
+    Ok(db::execute(
+        db,
+        "DELETE FROM case_access WHERE case_id = $1 AND user_id = $2 AND kind = 'shared'",
+        &[&case.id, &with],
+    )
+    .await?
+        == 1)
 }
 
 /// Cases are assigned and shared only to active case managers (of `office`, when given).
-async fn check_case_manager(db: &impl GenericClient, user: Uuid, office: Option<Uuid>) -> Result<(), CaseError> {
-    let row = db::query_opt(db, "SELECT role, office_id, disabled_at IS NOT NULL FROM users WHERE id = $1", &[&user]).await?;
-    let Some(row) = row else { return Err(CaseError::BadTarget("user_id: no such user".into())) };
+async fn check_case_manager(
+    db: &impl GenericClient,
+    user: Uuid,
+    office: Option<Uuid>,
+) -> Result<(), CaseError> {
+    let row = db::query_opt(
+        db,
+        "SELECT role, office_id, disabled_at IS NOT NULL FROM users WHERE id = $1",
+        &[&user],
+    )
+    .await?;
+    let Some(row) = row else {
+        return Err(CaseError::BadTarget("user_id: no such user".into()));
+    };
     let role: String = row.get(0);
     let user_office: Option<Uuid> = row.get(1);
     if role != "case_manager" || row.get::<_, bool>(2) {
-        return Err(CaseError::BadTarget("user_id: cases go to active case managers only".into()));
+        return Err(CaseError::BadTarget(
+            "user_id: cases go to active case managers only".into(),
+        ));
     }
     if office.is_some() && user_office != office {
-        return Err(CaseError::BadTarget("user_id: assign a case manager of the case's own office".into()));
+        return Err(CaseError::BadTarget(
+            "user_id: assign a case manager of the case's own office".into(),
+        ));
     }
     Ok(())
 }
@@ -249,8 +332,14 @@ impl ContactFields {
             }
         }
         self.email = self.email.trim().to_owned();
-        if !self.email.is_empty() && !(self.email.contains('@') && !self.email.contains(char::is_whitespace) && self.email.len() <= 254) {
-            errors.push(FieldError::new("email", "Enter an email address such as name@example.org."));
+        let plausible = self.email.contains('@')
+            && !self.email.contains(char::is_whitespace)
+            && self.email.len() <= 254;
+        if !self.email.is_empty() && !plausible {
+            errors.push(FieldError::new(
+                "email",
+                "Enter an email address such as name@example.org.",
+            ));
         }
         for (field, value, max) in [
             ("relationship", &mut self.relationship, 100),
@@ -261,7 +350,10 @@ impl ContactFields {
         ] {
             *value = value.trim().to_owned();
             if value.chars().count() > max {
-                errors.push(FieldError::new(field, format!("Shorten this to {max} characters or fewer.")));
+                errors.push(FieldError::new(
+                    field,
+                    format!("Shorten this to {max} characters or fewer."),
+                ));
             }
         }
         if errors.is_empty() {
@@ -294,7 +386,14 @@ pub struct Recipient {
     pub best_time: String,
 }
 
-pub async fn add_contact(db: &impl GenericClient, case: Uuid, id: Uuid, fields: ContactFields, by: Uuid, now: DateTime<Utc>) -> Result<Contact, CaseError> {
+pub async fn add_contact(
+    db: &impl GenericClient,
+    case: Uuid,
+    id: Uuid,
+    fields: ContactFields,
+    by: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Contact, CaseError> {
     let json = serde_json::to_value(&fields).expect("contact fields serialise");
     let added = db::execute(
         db,
@@ -305,17 +404,28 @@ pub async fn add_contact(db: &impl GenericClient, case: Uuid, id: Uuid, fields: 
     if added == 0 {
         return Err(CaseError::Exists);
     }
-    Ok(Contact { id, case_id: case, fields, created_at: now })
+    Ok(Contact {
+        id,
+        case_id: case,
+        fields,
+        created_at: now,
+    })
 }
 
 pub async fn contacts(db: &impl GenericClient, case: Uuid) -> Result<Vec<Contact>, CaseError> {
     let rows = db::query(db, "SELECT id, case_id, fields, do_not_disclose, created_at FROM contacts WHERE case_id = $1 ORDER BY created_at, id", &[&case]).await?;
     rows.iter()
         .map(|r| {
-            let mut fields: ContactFields = serde_json::from_value(r.get(2)).map_err(|e| CaseError::Db(DbError::Corrupt(format!("contact: {e}"))))?;
+            let mut fields: ContactFields = serde_json::from_value(r.get(2))
+                .map_err(|e| CaseError::Db(DbError::Corrupt(format!("contact: {e}"))))?;
             // The column is the source of truth for the flag the rules filter on.
             fields.do_not_disclose = r.get(3);
-            Ok(Contact { id: r.get(0), case_id: r.get(1), fields, created_at: r.get(4) })
+            Ok(Contact {
+                id: r.get(0),
+                case_id: r.get(1),
+                fields,
+                created_at: r.get(4),
+            })
         })
         .collect()
 }
@@ -387,12 +497,23 @@ pub async fn add_note(
 ) -> Result<Note, CaseError> {
     let body = body.trim().replace("\r\n", "\n");
     if body.is_empty() || body.chars().count() > MAX_NOTE {
-        return Err(CaseError::Invalid(vec![FieldError::new("body", format!("Write 1 to {MAX_NOTE} characters."))]));
+        return Err(CaseError::Invalid(vec![FieldError::new(
+            "body",
+            format!("Write 1 to {MAX_NOTE} characters."),
+        )]));
     }
     if let Some(old) = supersedes {
-        let same_case = db::query_opt(db, "SELECT 1 FROM notes WHERE id = $1 AND case_id = $2", &[&old, &case]).await?;
+        let same_case = db::query_opt(
+            db,
+            "SELECT 1 FROM notes WHERE id = $1 AND case_id = $2",
+            &[&old, &case],
+        )
+        .await?;
         if same_case.is_none() {
-            return Err(CaseError::Invalid(vec![FieldError::new("supersedes", "Name a note of this same case.")]));
+            return Err(CaseError::Invalid(vec![FieldError::new(
+                "supersedes",
+                "Name a note of this same case.",
+            )]));
         }
     }
     let added = db::execute(
@@ -404,7 +525,15 @@ pub async fn add_note(
     if added == 0 {
         return Err(CaseError::Exists);
     }
-    Ok(Note { id, case_id: case, author_id: Some(author), category, body, supersedes, created_at: now })
+    Ok(Note {
+        id,
+        case_id: case,
+        author_id: Some(author),
+        category,
+        body,
+        supersedes,
+        created_at: now,
+    })
 }
 
 pub async fn notes(db: &impl GenericClient, case: Uuid) -> Result<Vec<Note>, CaseError> {
@@ -417,7 +546,8 @@ pub async fn notes(db: &impl GenericClient, case: Uuid) -> Result<Vec<Note>, Cas
                 id: r.get(0),
                 case_id: r.get(1),
                 author_id: r.get(2),
-                category: serde_json::from_value(Value::String(category)).expect("the schema only allows known categories"),
+                category: serde_json::from_value(Value::String(category))
+                    .expect("the schema only allows known categories"),
                 body: r.get(4),
                 supersedes: r.get(5),
                 created_at: r.get(6),
@@ -495,7 +625,8 @@ fn photo_from(r: &Row) -> Photo {
         sha256: sha.iter().map(|b| format!("{b:02x}")).collect(),
         content_type: r.get(3),
         size: r.get(4),
-        kind: serde_json::from_value(Value::String(kind)).expect("the schema only allows known kinds"),
+        kind: serde_json::from_value(Value::String(kind))
+            .expect("the schema only allows known kinds"),
         taken_on: r.get(6),
         age_in_photo: r.get(7),
         consent_to_publish: r.get(8),
@@ -503,14 +634,28 @@ fn photo_from(r: &Row) -> Photo {
     }
 }
 
-pub async fn add_photo(db: &impl GenericClient, case: Uuid, id: Uuid, meta: &PhotoMeta, bytes: &[u8], by: Uuid, now: DateTime<Utc>) -> Result<Photo, CaseError> {
+pub async fn add_photo(
+    db: &impl GenericClient,
+    case: Uuid,
+    id: Uuid,
+    meta: &PhotoMeta,
+    bytes: &[u8],
+    by: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Photo, CaseError> {
     use sha2::{Digest, Sha256};
     let Some(content_type) = sniff_image(bytes) else {
-        return Err(CaseError::Invalid(vec![FieldError::new("body", "Send a JPEG, PNG or WebP image.")]));
+        return Err(CaseError::Invalid(vec![FieldError::new(
+            "body",
+            "Send a JPEG, PNG or WebP image.",
+        )]));
     };
     if let Some(age) = meta.age_in_photo {
         if !(0..=25).contains(&age) {
-            return Err(CaseError::Invalid(vec![FieldError::new("age_in_photo", "Give the child's age in the photo, 0 to 25.")]));
+            return Err(CaseError::Invalid(vec![FieldError::new(
+                "age_in_photo",
+                "Give the child's age in the photo, 0 to 25.",
+            )]));
         }
     }
     let sha = Sha256::digest(bytes).to_vec();
@@ -546,7 +691,11 @@ pub async fn add_photo(db: &impl GenericClient, case: Uuid, id: Uuid, meta: &Pho
 }
 
 /// The photos of a case that `access` allows.
-pub async fn photos(db: &impl GenericClient, case: Uuid, access: PhotoAccess) -> Result<Vec<Photo>, CaseError> {
+pub async fn photos(
+    db: &impl GenericClient,
+    case: Uuid,
+    access: PhotoAccess,
+) -> Result<Vec<Photo>, CaseError> {
     let consented_only = match access {
         PhotoAccess::None => return Ok(Vec::new()),
         PhotoAccess::Consented => true,
@@ -562,7 +711,12 @@ pub async fn photos(db: &impl GenericClient, case: Uuid, access: PhotoAccess) ->
 }
 
 /// A photo and its bytes, when its case is in the caller's scope and `access` allows it.
-pub async fn photo(db: &impl GenericClient, grant: &Grant, user: Uuid, id: Uuid) -> Result<(Photo, Vec<u8>), CaseError> {
+pub async fn photo(
+    db: &impl GenericClient,
+    grant: &Grant,
+    user: Uuid,
+    id: Uuid,
+) -> Result<(Photo, Vec<u8>), CaseError> {
     let consented_only = match grant.photos {
         PhotoAccess::None => return Err(CaseError::NotFound),
         PhotoAccess::Consented => true,
@@ -573,7 +727,9 @@ pub async fn photo(db: &impl GenericClient, grant: &Grant, user: Uuid, id: Uuid)
          WHERE p.id = $1 AND (p.consent_to_publish OR NOT $3) AND {}",
         rules::scope_sql(grant, 2)
     );
-    let row = db::query_opt(db, &sql, &[&id, &user, &consented_only]).await?.ok_or(CaseError::NotFound)?;
+    let row = db::query_opt(db, &sql, &[&id, &user, &consented_only])
+        .await?
+        .ok_or(CaseError::NotFound)?;
     Ok((photo_from(&row), row.get(10)))
 }
 
@@ -590,11 +746,24 @@ mod tests {
 
     #[test]
     fn a_contact_needs_a_name_and_a_real_phone_number() {
-        let bad = ContactFields { name: "".into(), phone: "123".into(), email: "nope".into(), ..Default::default() };
-        let CaseError::Invalid(errors) = bad.validate().unwrap_err() else { panic!("expected field errors") };
+        let bad = ContactFields {
+            name: "".into(),
+            phone: "123".into(),
+            email: "nope".into(),
+            ..Default::default()
+        };
+        let CaseError::Invalid(errors) = bad.validate().unwrap_err() else {
+            panic!("expected field errors")
+        };
         let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["name", "phone", "email"]);
-        let good = ContactFields { name: "Rosa Diaz".into(), phone: "918 555 0142".into(), ..Default::default() }.validate().unwrap();
+        let good = ContactFields {
+            name: "Rosa Diaz".into(),
+            phone: "918 555 0142".into(),
+            ..Default::default()
+        }
+        .validate()
+        .unwrap();
         assert_eq!(good.phone, "(918) 555-0142");
     }
 }

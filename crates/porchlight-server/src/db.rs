@@ -14,11 +14,15 @@ pub enum DbError {
     Postgres(#[from] tokio_postgres::Error),
     #[error("no database connection available: {0}")]
     Pool(#[from] deadpool_postgres::PoolError),
-    #[error("the database URL is not valid ({0}); use postgres://USER:PASSWORD@HOST:PORT/DATABASE")]
+    #[error(
+        "the database URL is not valid ({0}); use postgres://USER:PASSWORD@HOST:PORT/DATABASE"
+    )]
     Url(String),
     #[error("migration {version} ({name}) was changed after it was applied; migrations are append-only, add a new one instead")]
     MigrationChanged { version: i32, name: &'static str },
-    #[error("the database has migration {0}, newer than this build knows; upgrade porchlight-server")]
+    #[error(
+        "the database has migration {0}, newer than this build knows; upgrade porchlight-server"
+    )]
     TooNew(i32),
     #[error("stored data cannot be read: {0}")]
     Corrupt(String),
@@ -32,7 +36,11 @@ pub struct Migration {
     pub sql: &'static str,
 }
 
-pub const MIGRATIONS: &[Migration] = &[Migration { version: 1, name: "central", sql: include_str!("../migrations/0001_central.sql") }];
+pub const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "central",
+    sql: include_str!("../migrations/0001_central.sql"),
+}];
 
 /// The schema version this build needs.
 pub fn latest_version() -> i32 {
@@ -45,8 +53,16 @@ const MIGRATION_LOCK: i64 = 7306142510;
 /// Builds a pool of connections as the user named in `url`. Connections are made lazily, so a
 /// database that is down is reported by the readiness endpoint rather than at start-up.
 pub fn pool(url: &str, size: usize, wait: Duration) -> Result<Pool, DbError> {
-    let config: tokio_postgres::Config = url.parse().map_err(|e: tokio_postgres::Error| DbError::Url(e.to_string()))?;
-    let manager = Manager::from_config(config, NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
+    let config: tokio_postgres::Config = url
+        .parse()
+        .map_err(|e: tokio_postgres::Error| DbError::Url(e.to_string()))?;
+    let manager = Manager::from_config(
+        config,
+        NoTls,
+        ManagerConfig {
+            recycling_method: RecyclingMethod::Fast,
+        },
+    );
     Pool::builder(manager)
         .max_size(size)
         .runtime(Runtime::Tokio1)
@@ -64,7 +80,8 @@ fn checksum(sql: &str) -> Vec<u8> {
 /// create tables (the database owner), not the service role.
 pub async fn migrate(client: &mut Client) -> Result<Vec<i32>, DbError> {
     let tx = client.transaction().await?;
-    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK]).await?;
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
+        .await?;
     tx.batch_execute(
         "CREATE TABLE IF NOT EXISTS schema_migrations (
             version integer PRIMARY KEY,
@@ -74,13 +91,23 @@ pub async fn migrate(client: &mut Client) -> Result<Vec<i32>, DbError> {
         )",
     )
     .await?;
-    let applied = tx.query("SELECT version, checksum FROM schema_migrations ORDER BY version", &[]).await?;
+    let applied = tx
+        .query(
+            "SELECT version, checksum FROM schema_migrations ORDER BY version",
+            &[],
+        )
+        .await?;
     let mut done = Vec::new();
     for row in &applied {
         let version: i32 = row.get(0);
         let sum: Vec<u8> = row.get(1);
         match MIGRATIONS.iter().find(|m| m.version == version) {
-            Some(m) if checksum(m.sql) != sum => return Err(DbError::MigrationChanged { version, name: m.name }),
+            Some(m) if checksum(m.sql) != sum => {
+                return Err(DbError::MigrationChanged {
+                    version,
+                    name: m.name,
+                })
+            }
             Some(_) => done.push(version),
             None => return Err(DbError::TooNew(version)),
         }
@@ -101,11 +128,17 @@ pub async fn migrate(client: &mut Client) -> Result<Vec<i32>, DbError> {
 
 /// The newest migration applied to the database, or `None` before the first `migrate`.
 pub async fn schema_version(client: &Client) -> Result<Option<i32>, DbError> {
-    let exists: bool = client.query_one("SELECT to_regclass('schema_migrations') IS NOT NULL", &[]).await?.get(0);
+    let exists: bool = client
+        .query_one("SELECT to_regclass('schema_migrations') IS NOT NULL", &[])
+        .await?
+        .get(0);
     if !exists {
         return Ok(None);
     }
-    Ok(client.query_one("SELECT max(version) FROM schema_migrations", &[]).await?.get(0))
+    Ok(client
+        .query_one("SELECT max(version) FROM schema_migrations", &[])
+        .await?
+        .get(0))
 }
 
 use deadpool_postgres::GenericClient;
@@ -114,22 +147,38 @@ use tokio_postgres::Row;
 
 /// Every statement goes through the connection's prepared-statement cache: a request then
 /// costs one round trip per statement instead of two.
-pub async fn query(db: &impl GenericClient, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Vec<Row>, tokio_postgres::Error> {
+pub async fn query(
+    db: &impl GenericClient,
+    sql: &str,
+    params: &[&(dyn ToSql + Sync)],
+) -> Result<Vec<Row>, tokio_postgres::Error> {
     let statement = db.prepare_cached(sql).await?;
     db.query(&statement, params).await
 }
 
-pub async fn query_opt(db: &impl GenericClient, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Option<Row>, tokio_postgres::Error> {
+pub async fn query_opt(
+    db: &impl GenericClient,
+    sql: &str,
+    params: &[&(dyn ToSql + Sync)],
+) -> Result<Option<Row>, tokio_postgres::Error> {
     let statement = db.prepare_cached(sql).await?;
     db.query_opt(&statement, params).await
 }
 
-pub async fn query_one(db: &impl GenericClient, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Row, tokio_postgres::Error> {
+pub async fn query_one(
+    db: &impl GenericClient,
+    sql: &str,
+    params: &[&(dyn ToSql + Sync)],
+) -> Result<Row, tokio_postgres::Error> {
     let statement = db.prepare_cached(sql).await?;
     db.query_one(&statement, params).await
 }
 
-pub async fn execute(db: &impl GenericClient, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<u64, tokio_postgres::Error> {
+pub async fn execute(
+    db: &impl GenericClient,
+    sql: &str,
+    params: &[&(dyn ToSql + Sync)],
+) -> Result<u64, tokio_postgres::Error> {
     let statement = db.prepare_cached(sql).await?;
     db.execute(&statement, params).await
 }

@@ -29,7 +29,10 @@ pub fn token_hash(token: &str) -> Vec<u8> {
 
 /// A token is 64 lower-case hex digits; anything else is refused before touching the database.
 pub fn well_formed(token: &str) -> bool {
-    token.len() == 64 && token.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    token.len() == 64
+        && token
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -64,7 +67,13 @@ pub enum Refusal {
     UserDisabled,
 }
 
-pub async fn enrol(db: &impl GenericClient, user: Uuid, name: &str, hash: &[u8], now: DateTime<Utc>) -> Result<Uuid, DbError> {
+pub async fn enrol(
+    db: &impl GenericClient,
+    user: Uuid,
+    name: &str,
+    hash: &[u8],
+    now: DateTime<Utc>,
+) -> Result<Uuid, DbError> {
     let id = crate::new_id(now);
     db::execute(
         db,
@@ -77,7 +86,11 @@ pub async fn enrol(db: &impl GenericClient, user: Uuid, name: &str, hash: &[u8],
 
 /// Checks a bearer token. Revocation and disabling take effect at the very next request because
 /// nothing about them is cached.
-pub async fn authenticate(db: &impl GenericClient, token: &str, now: DateTime<Utc>) -> Result<Result<Caller, Refusal>, DbError> {
+pub async fn authenticate(
+    db: &impl GenericClient,
+    token: &str,
+    now: DateTime<Utc>,
+) -> Result<Result<Caller, Refusal>, DbError> {
     if !well_formed(token) {
         return Ok(Err(Refusal::Unknown));
     }
@@ -89,7 +102,9 @@ pub async fn authenticate(db: &impl GenericClient, token: &str, now: DateTime<Ut
         &[&token_hash(token)],
     )
     .await?;
-    let Some(row) = row else { return Ok(Err(Refusal::Unknown)) };
+    let Some(row) = row else {
+        return Ok(Err(Refusal::Unknown));
+    };
     if row.get::<_, bool>(1) {
         return Ok(Err(Refusal::Revoked));
     }
@@ -101,7 +116,12 @@ pub async fn authenticate(db: &impl GenericClient, token: &str, now: DateTime<Ut
     // Writing on every request would make each read a write; a minute's precision is enough to
     // tell which laptops are still in use.
     if now - last_seen > chrono::Duration::seconds(60) {
-        db::execute(db, "UPDATE devices SET last_seen_at = $2 WHERE id = $1", &[&device_id, &now]).await?;
+        db::execute(
+            db,
+            "UPDATE devices SET last_seen_at = $2 WHERE id = $1",
+            &[&device_id, &now],
+        )
+        .await?;
     }
     let role: String = row.get(6);
     Ok(Ok(Caller {
@@ -149,18 +169,42 @@ pub async fn get(db: &impl GenericClient, id: Uuid) -> Result<Option<Device>, Db
 }
 
 /// Revokes a device's token; true when it was still valid.
-pub async fn revoke(db: &impl GenericClient, id: Uuid, now: DateTime<Utc>) -> Result<bool, DbError> {
-    Ok(db::execute(db, "UPDATE devices SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL", &[&id, &now]).await? == 1)
+pub async fn revoke(
+    db: &impl GenericClient,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<bool, DbError> {
+    Ok(db::execute(
+        db,
+        "UPDATE devices SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL",
+        &[&id, &now],
+    )
+    .await?
+        == 1)
 }
 
 /// Flags a device for remote wipe: from its next contact on it gets nothing but the order to
 /// delete its local workspace.
-pub async fn request_wipe(db: &impl GenericClient, id: Uuid, now: DateTime<Utc>) -> Result<bool, DbError> {
-    Ok(db::execute(db, "UPDATE devices SET wipe_requested_at = COALESCE(wipe_requested_at, $2) WHERE id = $1", &[&id, &now]).await? == 1)
+pub async fn request_wipe(
+    db: &impl GenericClient,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<bool, DbError> {
+    Ok(db::execute(
+        db,
+        "UPDATE devices SET wipe_requested_at = COALESCE(wipe_requested_at, $2) WHERE id = $1",
+        &[&id, &now],
+    )
+    .await?
+        == 1)
 }
 
 /// The app reports that it deleted its workspace; its token ends with it.
-pub async fn confirm_wiped(db: &impl GenericClient, id: Uuid, now: DateTime<Utc>) -> Result<(), DbError> {
+pub async fn confirm_wiped(
+    db: &impl GenericClient,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), DbError> {
     db::execute(
         db,
         "UPDATE devices SET wiped_at = $2, revoked_at = COALESCE(revoked_at, $2) WHERE id = $1 AND wipe_requested_at IS NOT NULL",

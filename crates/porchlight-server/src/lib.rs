@@ -27,5 +27,9 @@ use uuid::{NoContext, Timestamp, Uuid};
 
 /// A new UUIDv7 whose time part is `now`, read by the caller.
 pub fn new_id(now: DateTime<Utc>) -> Uuid {
-    Uuid::new_v7(Timestamp::from_unix(NoContext, now.timestamp() as u64, now.timestamp_subsec_nanos()))
+    Uuid::new_v7(Timestamp::from_unix(
+        NoContext,
+        now.timestamp() as u64,
+        now.timestamp_subsec_nanos(),
+    ))
 }

@@ -26,9 +26,15 @@ use tokio_rustls::TlsAcceptor;
 #[derive(Debug, thiserror::Error)]
 pub enum ListenError {
     #[error("cannot read the TLS certificate {path}: {source}")]
-    Cert { path: String, source: rustls_pki_types::pem::Error },
+    Cert {
+        path: String,
+        source: rustls_pki_types::pem::Error,
+    },
     #[error("cannot read the TLS private key {path}: {source}")]
-    Key { path: String, source: rustls_pki_types::pem::Error },
+    Key {
+        path: String,
+        source: rustls_pki_types::pem::Error,
+    },
     #[error("the TLS certificate file {0} holds no certificate")]
     NoCert(String),
     #[error("the TLS certificate and key do not work together: {0}")]
@@ -40,13 +46,22 @@ pub fn tls_config(cert: &Path, key: &Path) -> Result<Arc<ServerConfig>, ListenEr
     let cert_name = cert.display().to_string();
     let certs = CertificateDer::pem_file_iter(cert)
         .and_then(|it| it.collect::<Result<Vec<_>, _>>())
-        .map_err(|source| ListenError::Cert { path: cert_name.clone(), source })?;
+        .map_err(|source| ListenError::Cert {
+            path: cert_name.clone(),
+            source,
+        })?;
     if certs.is_empty() {
         return Err(ListenError::NoCert(cert_name));
     }
-    let key = PrivateKeyDer::from_pem_file(key).map_err(|source| ListenError::Key { path: key.display().to_string(), source })?;
+    let key = PrivateKeyDer::from_pem_file(key).map_err(|source| ListenError::Key {
+        path: key.display().to_string(),
+        source,
+    })?;
     let provider = Arc::new(tokio_rustls::rustls::crypto::ring::default_provider());
-    let mut config = ServerConfig::builder_with_provider(provider).with_safe_default_protocol_versions()?.with_no_client_auth().with_single_cert(certs, key)?;
+    let mut config = ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()?
+        .with_no_client_auth()
+        .with_single_cert(certs, key)?;
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(Arc::new(config))
 }
@@ -54,7 +69,10 @@ pub fn tls_config(cert: &Path, key: &Path) -> Result<Arc<ServerConfig>, ListenEr
 /// A bound socket, plain or TLS.
 pub enum Listener {
     Plain(TcpListener),
-    Tls { local: SocketAddr, ready: mpsc::Receiver<(TlsStream<TcpStream>, SocketAddr)> },
+    Tls {
+        local: SocketAddr,
+        ready: mpsc::Receiver<(TlsStream<TcpStream>, SocketAddr)>,
+    },
 }
 
 /// How long a client may take over its TLS handshake.
@@ -107,7 +125,11 @@ pub enum Io {
 }
 
 impl AsyncRead for Io {
-    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
         match self.get_mut() {
             Io::Plain(s) => Pin::new(s).poll_read(cx, buf),
             Io::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
@@ -116,7 +138,11 @@ impl AsyncRead for Io {
 }
 
 impl AsyncWrite for Io {
-    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
         match self.get_mut() {
             Io::Plain(s) => Pin::new(s).poll_write(cx, buf),
             Io::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
@@ -177,9 +203,15 @@ impl Connected<IncomingStream<'_, Listener>> for ClientAddr {
 }
 
 /// Serves the API on `listener` until `shutdown` completes, then lets requests in flight finish.
-pub async fn serve(listener: Listener, state: AppState, shutdown: impl Future<Output = ()> + Send + 'static) -> io::Result<()> {
+pub async fn serve(
+    listener: Listener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> io::Result<()> {
     let app = router(state).into_make_service_with_connect_info::<ClientAddr>();
-    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
 }
 
 /// Completes on Ctrl-C or SIGTERM (what a service manager or container runtime sends).

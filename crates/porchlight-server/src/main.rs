@@ -11,7 +11,11 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 #[derive(Parser)]
-#[command(name = "porchlight-server", version, about = "The Porchlight central service and its administration commands.")]
+#[command(
+    name = "porchlight-server",
+    version,
+    about = "The Porchlight central service and its administration commands."
+)]
 struct Args {
     /// A TOML settings file; PORCHLIGHT_* environment variables override it.
     #[arg(long, env = "PORCHLIGHT_CONFIG", global = true)]
@@ -97,7 +101,10 @@ enum AuditCommand {
 
 fn read_password() -> Result<String, String> {
     let mut line = String::new();
-    std::io::stdin().lock().read_line(&mut line).map_err(|e| format!("cannot read the password from standard input: {e}"))?;
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| format!("cannot read the password from standard input: {e}"))?;
     let password = line.trim_end_matches(['\r', '\n']).to_owned();
     if password.is_empty() {
         return Err("give the password on standard input, e.g. `printf '%s\\n' \"$PW\" | porchlight-server user add ...`".into());
@@ -108,7 +115,10 @@ fn read_password() -> Result<String, String> {
 fn main() -> ExitCode {
     let args = Args::parse();
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "porchlight_server=info".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "porchlight_server=info".into()),
+        )
         .with_writer(std::io::stderr)
         .init();
     let config = match Config::load(args.config.as_deref(), &|k| std::env::var(k).ok()) {
@@ -118,7 +128,10 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
     match runtime.block_on(run(args.command, config)) {
         Ok(out) => {
             if !out.is_empty() {
@@ -137,7 +150,10 @@ async fn run(command: Command, config: Config) -> Result<String, String> {
     let now = Moment::now().utc;
     let wait = Duration::from_secs(10);
     if let Command::Migrate = command {
-        let url = config.migrate_database_url.as_deref().unwrap_or(&config.database_url);
+        let url = config
+            .migrate_database_url
+            .as_deref()
+            .unwrap_or(&config.database_url);
         let pool = db::pool(url, 1, wait).map_err(|e| e.to_string())?;
         return cli::migrate(&pool).await.map_err(|e| e.to_string());
     }
@@ -146,28 +162,53 @@ async fn run(command: Command, config: Config) -> Result<String, String> {
     let result = match command {
         Command::Migrate => unreachable!("handled above"),
         Command::Serve => return serve(config, pool).await.map(|_| String::new()),
-        Command::User(UserCommand::Add { username, role, name, office }) => {
+        Command::User(UserCommand::Add {
+            username,
+            role,
+            name,
+            office,
+        }) => {
             let role = Role::parse(&role).ok_or_else(|| format!("--role {role:?}: use one of admin, supervisor, case_manager, poster_staff, volunteer"))?;
             let password = read_password()?;
-            cli::add_user(&pool, &username, &name, role, office.as_deref(), &password, issuer, now).await
+            cli::add_user(
+                &pool,
+                &username,
+                &name,
+                role,
+                office.as_deref(),
+                &password,
+                issuer,
+                now,
+            )
+            .await
         }
-        Command::User(UserCommand::Disable { username }) => cli::disable_user(&pool, &username, now).await,
+        Command::User(UserCommand::Disable { username }) => {
+            cli::disable_user(&pool, &username, now).await
+        }
         Command::User(UserCommand::ResetPassword { username }) => {
             let password = read_password()?;
             cli::reset_password(&pool, &username, &password, now).await
         }
-        Command::Office(OfficeCommand::Add { name, region }) => cli::add_office(&pool, &name, &region, now).await,
+        Command::Office(OfficeCommand::Add { name, region }) => {
+            cli::add_office(&pool, &name, &region, now).await
+        }
         Command::Assign { case, user } => cli::assign(&pool, &case, &user, now).await,
-        Command::Device(DeviceCommand::List { user }) => cli::device_list(&pool, user.as_deref()).await,
+        Command::Device(DeviceCommand::List { user }) => {
+            cli::device_list(&pool, user.as_deref()).await
+        }
         Command::Device(DeviceCommand::Revoke { id }) => cli::device_revoke(&pool, &id, now).await,
         Command::Device(DeviceCommand::Wipe { id }) => cli::device_wipe(&pool, &id, now).await,
-        Command::Audit(AuditCommand::Verify { expect_head }) => cli::audit_verify(&pool, expect_head.as_deref()).await,
+        Command::Audit(AuditCommand::Verify { expect_head }) => {
+            cli::audit_verify(&pool, expect_head.as_deref()).await
+        }
     };
     result.map_err(|e| e.to_string())
 }
 
 async fn serve(config: Config, pool: db::Pool) -> Result<(), String> {
-    let tcp = tokio::net::TcpListener::bind(config.bind).await.map_err(|e| format!("cannot listen on {}: {e}", config.bind))?;
+    let tcp = tokio::net::TcpListener::bind(config.bind)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", config.bind))?;
     let listener = match &config.tls {
         Some((cert, key)) => {
             let tls = porchlight_server::tls_config(cert, key).map_err(|e| e.to_string())?;
@@ -181,10 +222,16 @@ async fn serve(config: Config, pool: db::Pool) -> Result<(), String> {
     state.request_timeout = config.request_timeout;
     state.max_body_bytes = config.max_body_bytes;
     state.max_photo_bytes = config.max_photo_bytes;
-    let scheme = if config.tls.is_some() { "https" } else { "http" };
+    let scheme = if config.tls.is_some() {
+        "https"
+    } else {
+        "http"
+    };
     tracing::info!(address = %config.bind, scheme, public = config.public_base_url.as_deref().unwrap_or("-"), "porchlight-server listening");
     if config.tls.is_none() {
         tracing::warn!("TLS is off: run behind a TLS-terminating proxy, or set PORCHLIGHT_TLS_CERT and PORCHLIGHT_TLS_KEY");
     }
-    porchlight_server::serve(listener, state, porchlight_server::shutdown_signal()).await.map_err(|e| e.to_string())
+    porchlight_server::serve(listener, state, porchlight_server::shutdown_signal())
+        .await
+        .map_err(|e| e.to_string())
 }

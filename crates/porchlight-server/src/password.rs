@@ -24,7 +24,11 @@ pub enum PasswordError {
 }
 
 fn hasher() -> Argon2<'static> {
-    Argon2::new(Algorithm::Argon2id, Version::V0x13, Params::new(MEMORY_KIB, PASSES, LANES, None).expect("valid Argon2 parameters"))
+    Argon2::new(
+        Algorithm::Argon2id,
+        Version::V0x13,
+        Params::new(MEMORY_KIB, PASSES, LANES, None).expect("valid Argon2 parameters"),
+    )
 }
 
 /// Checks the policy for a password being set (not for one being tried at login).
@@ -44,7 +48,10 @@ pub fn hash(password: &str) -> Result<String, PasswordError> {
     check_new(password)?;
     let mut salt = [0u8; 16];
     getrandom::fill(&mut salt).map_err(|_| PasswordError::Random)?;
-    hasher().hash_password_with_salt(password.as_bytes(), &salt).map(|h| h.to_string()).map_err(|_| PasswordError::BadHash)
+    hasher()
+        .hash_password_with_salt(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|_| PasswordError::BadHash)
 }
 
 /// True when `password` matches `phc`. The parameters are read from the stored hash.
@@ -78,7 +85,10 @@ mod tests {
     #[test]
     fn short_and_long_passwords_are_refused() {
         assert_eq!(hash("short"), Err(PasswordError::TooShort));
-        assert_eq!(check_new(&"x".repeat(MAX_LEN + 1)), Err(PasswordError::TooLong));
+        assert_eq!(
+            check_new(&"x".repeat(MAX_LEN + 1)),
+            Err(PasswordError::TooLong)
+        );
         assert_eq!(check_new(&"x".repeat(MIN_LEN)), Ok(()));
     }
 }

@@ -21,7 +21,13 @@ pub enum Role {
 }
 
 impl Role {
-    pub const ALL: [Role; 5] = [Role::Admin, Role::Supervisor, Role::CaseManager, Role::PosterStaff, Role::Volunteer];
+    pub const ALL: [Role; 5] = [
+        Role::Admin,
+        Role::Supervisor,
+        Role::CaseManager,
+        Role::PosterStaff,
+        Role::Volunteer,
+    ];
 
     pub fn code(self) -> &'static str {
         match self {
@@ -116,7 +122,10 @@ pub struct NewUser {
 
 pub fn normalise_username(raw: &str) -> Result<String, PeopleError> {
     let name = raw.trim().to_lowercase();
-    let ok = (3..=64).contains(&name.len()) && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b));
+    let ok = (3..=64).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b));
     if ok {
         Ok(name)
     } else {
@@ -127,7 +136,9 @@ pub fn normalise_username(raw: &str) -> Result<String, PeopleError> {
 fn clean_text(field: &str, raw: &str, max: usize) -> Result<String, PeopleError> {
     let text = porchlight_domain::values::collapse_spaces(raw);
     if text.is_empty() || text.chars().count() > max || text.chars().any(char::is_control) {
-        return Err(PeopleError::BadText(format!("{field}: give 1 to {max} printable characters")));
+        return Err(PeopleError::BadText(format!(
+            "{field}: give 1 to {max} printable characters"
+        )));
     }
     Ok(text)
 }
@@ -146,7 +157,12 @@ fn user_from(row: &Row) -> User {
     }
 }
 
-pub async fn add_office(db: &impl GenericClient, name: &str, region: &str, now: DateTime<Utc>) -> Result<Office, PeopleError> {
+pub async fn add_office(
+    db: &impl GenericClient,
+    name: &str,
+    region: &str,
+    now: DateTime<Utc>,
+) -> Result<Office, PeopleError> {
     let name = clean_text("name", name, 100)?;
     let region = clean_text("region", region, 100)?;
     let id = crate::new_id(now);
@@ -163,21 +179,52 @@ pub async fn add_office(db: &impl GenericClient, name: &str, region: &str, now: 
 }
 
 pub async fn offices(db: &impl GenericClient) -> Result<Vec<Office>, PeopleError> {
-    let rows = db::query(db, "SELECT id, name, region FROM offices ORDER BY name", &[]).await?;
-    Ok(rows.iter().map(|r| Office { id: r.get(0), name: r.get(1), region: r.get(2) }).collect())
+    let rows = db::query(
+        db,
+        "SELECT id, name, region FROM offices ORDER BY name",
+        &[],
+    )
+    .await?;
+    Ok(rows
+        .iter()
+        .map(|r| Office {
+            id: r.get(0),
+            name: r.get(1),
+            region: r.get(2),
+        })
+        .collect())
 }
 
 pub async fn office_named(db: &impl GenericClient, name: &str) -> Result<Office, PeopleError> {
-    db::query_opt(db, "SELECT id, name, region FROM offices WHERE name = $1", &[&name.trim()])
-        .await?
-        .map(|r| Office { id: r.get(0), name: r.get(1), region: r.get(2) })
-        .ok_or_else(|| PeopleError::NoSuchOffice(name.to_owned()))
+    db::query_opt(
+        db,
+        "SELECT id, name, region FROM offices WHERE name = $1",
+        &[&name.trim()],
+    )
+    .await?
+    .map(|r| Office {
+        id: r.get(0),
+        name: r.get(1),
+        region: r.get(2),
+    })
+    .ok_or_else(|| PeopleError::NoSuchOffice(name.to_owned()))
 }
 
-pub async fn office_by_id(db: &impl GenericClient, id: Uuid) -> Result<Option<Office>, PeopleError> {
-    Ok(db::query_opt(db, "SELECT id, name, region FROM offices WHERE id = $1", &[&id])
-        .await?
-        .map(|r| Office { id: r.get(0), name: r.get(1), region: r.get(2) }))
+pub async fn office_by_id(
+    db: &impl GenericClient,
+    id: Uuid,
+) -> Result<Option<Office>, PeopleError> {
+    Ok(db::query_opt(
+        db,
+        "SELECT id, name, region FROM offices WHERE id = $1",
+        &[&id],
+    )
+    .await?
+    .map(|r| Office {
+        id: r.get(0),
+        name: r.get(1),
+        region: r.get(2),
+    }))
 }
 
 /// Creates an account. Admins and supervisors get a TOTP secret, returned once.
@@ -196,7 +243,10 @@ pub async fn add_user(
         return Err(PeopleError::OfficeRequired(role));
     }
     let totp_secret = if role.needs_second_factor() {
-        Some(crate::totp::new_secret().map_err(|_| PeopleError::Password(crate::password::PasswordError::Random))?)
+        Some(
+            crate::totp::new_secret()
+                .map_err(|_| PeopleError::Password(crate::password::PasswordError::Random))?,
+        )
     } else {
         None
     };
@@ -211,39 +261,77 @@ pub async fn add_user(
     if added == 0 {
         return Err(PeopleError::UsernameTaken(username));
     }
-    Ok(NewUser { user: User { id, username, display_name, role, office_id, disabled: false }, totp_secret })
+    Ok(NewUser {
+        user: User {
+            id,
+            username,
+            display_name,
+            role,
+            office_id,
+            disabled: false,
+        },
+        totp_secret,
+    })
 }
 
 pub async fn users(db: &impl GenericClient) -> Result<Vec<User>, PeopleError> {
-    let rows = db::query(db, &format!("SELECT {USER_COLUMNS} FROM users ORDER BY username"), &[]).await?;
+    let rows = db::query(
+        db,
+        &format!("SELECT {USER_COLUMNS} FROM users ORDER BY username"),
+        &[],
+    )
+    .await?;
     Ok(rows.iter().map(user_from).collect())
 }
 
 pub async fn user_by_id(db: &impl GenericClient, id: Uuid) -> Result<Option<User>, PeopleError> {
-    Ok(db::query_opt(db, &format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"), &[&id]).await?.as_ref().map(user_from))
+    Ok(db::query_opt(
+        db,
+        &format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"),
+        &[&id],
+    )
+    .await?
+    .as_ref()
+    .map(user_from))
 }
 
 pub async fn user_named(db: &impl GenericClient, username: &str) -> Result<User, PeopleError> {
     let name = username.trim().to_lowercase();
-    db::query_opt(db, &format!("SELECT {USER_COLUMNS} FROM users WHERE username = $1"), &[&name])
-        .await?
-        .as_ref()
-        .map(user_from)
-        .ok_or_else(|| PeopleError::NoSuchUser(username.to_owned()))
+    db::query_opt(
+        db,
+        &format!("SELECT {USER_COLUMNS} FROM users WHERE username = $1"),
+        &[&name],
+    )
+    .await?
+    .as_ref()
+    .map(user_from)
+    .ok_or_else(|| PeopleError::NoSuchUser(username.to_owned()))
 }
 
-pub async fn credentials(db: &impl GenericClient, username: &str) -> Result<Option<Credentials>, PeopleError> {
+pub async fn credentials(
+    db: &impl GenericClient,
+    username: &str,
+) -> Result<Option<Credentials>, PeopleError> {
     let row = db::query_opt(
         db,
         &format!("SELECT {USER_COLUMNS}, password_hash, totp_secret, totp_last_step FROM users WHERE username = $1"),
         &[&username],
     )
     .await?;
-    Ok(row.map(|r| Credentials { user: user_from(&r), password_hash: r.get(6), totp_secret: r.get(7), totp_last_step: r.get(8) }))
+    Ok(row.map(|r| Credentials {
+        user: user_from(&r),
+        password_hash: r.get(6),
+        totp_secret: r.get(7),
+        totp_last_step: r.get(8),
+    }))
 }
 
 /// Remembers the TOTP step just used, unless a concurrent login already used it or a later one.
-pub async fn use_totp_step(db: &impl GenericClient, user: Uuid, step: i64) -> Result<bool, PeopleError> {
+pub async fn use_totp_step(
+    db: &impl GenericClient,
+    user: Uuid,
+    step: i64,
+) -> Result<bool, PeopleError> {
     let n = db::execute(
         db,
         "UPDATE users SET totp_last_step = $2 WHERE id = $1 AND (totp_last_step IS NULL OR totp_last_step < $2)",
@@ -254,15 +342,44 @@ pub async fn use_totp_step(db: &impl GenericClient, user: Uuid, step: i64) -> Re
 }
 
 /// Disables an account and revokes every device it enrolled, so it is refused at once.
-pub async fn disable(db: &impl GenericClient, user: Uuid, now: DateTime<Utc>) -> Result<(), PeopleError> {
-    db::execute(db, "UPDATE users SET disabled_at = COALESCE(disabled_at, $2), updated_at = $2 WHERE id = $1", &[&user, &now]).await?;
-    db::execute(db, "UPDATE devices SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL", &[&user, &now]).await?;
+pub async fn disable(
+    db: &impl GenericClient,
+    user: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), PeopleError> {
+    db::execute(
+        db,
+        "UPDATE users SET disabled_at = COALESCE(disabled_at, $2), updated_at = $2 WHERE id = $1",
+        &[&user, &now],
+    )
+    .await?;
+    db::execute(
+        db,
+        "UPDATE devices SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL",
+        &[&user, &now],
+    )
+    .await?;
     Ok(())
 }
 
 /// Sets a new password and revokes the account's devices: whoever knew the old one is out.
-pub async fn set_password(db: &impl GenericClient, user: Uuid, password_hash: String, now: DateTime<Utc>) -> Result<(), PeopleError> {
-    db::execute(db, "UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1", &[&user, &password_hash, &now]).await?;
-    db::execute(db, "UPDATE devices SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL", &[&user, &now]).await?;
+pub async fn set_password(
+    db: &impl GenericClient,
+    user: Uuid,
+    password_hash: String,
+    now: DateTime<Utc>,
+) -> Result<(), PeopleError> {
+    db::execute(
+        db,
+        "UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1",
+        &[&user, &password_hash, &now],
+    )
+    .await?;
+    db::execute(
+        db,
+        "UPDATE devices SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL",
+        &[&user, &now],
+    )
+    .await?;
     Ok(())
 }

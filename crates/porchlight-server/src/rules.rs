@@ -133,7 +133,10 @@ pub const RULES: [Grant; 5] = [
 ];
 
 pub fn grant(role: Role) -> &'static Grant {
-    RULES.iter().find(|g| g.role == role).expect("every role has a row")
+    RULES
+        .iter()
+        .find(|g| g.role == role)
+        .expect("every role has a row")
 }
 
 /// The SQL condition on `cases c` for the cases `grant` reaches, with the caller's user id as
@@ -201,8 +204,13 @@ pub const PUBLIC_EXTRA_FIELDS: &[&str] = &[
 ];
 
 /// Fields that must never reach anyone without the full view.
-pub const CONFIDENTIAL_FIELDS: &[&str] =
-    &["missing_from_care", "care_agency", "description.medical_cautions", "event.address", "event.possible_destinations"];
+pub const CONFIDENTIAL_FIELDS: &[&str] = &[
+    "missing_from_care",
+    "care_agency",
+    "description.medical_cautions",
+    "event.address",
+    "event.possible_destinations",
+];
 
 fn allowed(view: CaseView, path: &str) -> bool {
     match view {
@@ -219,10 +227,16 @@ pub fn redact(fields: &Value, view: CaseView) -> Value {
         if allowed(view, prefix) {
             return Some(value.clone());
         }
-        let Value::Object(map) = value else { return None };
+        let Value::Object(map) = value else {
+            return None;
+        };
         let mut out = Map::new();
         for (key, child) in map {
-            let path = if prefix.is_empty() { key.clone() } else { format!("{prefix}.{key}") };
+            let path = if prefix.is_empty() {
+                key.clone()
+            } else {
+                format!("{prefix}.{key}")
+            };
             if let Some(kept) = walk(child, &path, view) {
                 out.insert(key.clone(), kept);
             }
@@ -237,6 +251,7 @@ mod tests {
     use super::*;
     use porchlight_domain::CaseFields;
 
+    #[allow(clippy::field_reassign_with_default)]
     fn filled() -> Value {
         let mut f = CaseFields::default();
         f.missing_from_care = true;
@@ -263,7 +278,10 @@ mod tests {
     #[test]
     fn confidential_fields_are_in_no_public_list_and_are_redacted() {
         for path in CONFIDENTIAL_FIELDS {
-            assert!(!POSTER_FIELDS.contains(path) && !PUBLIC_EXTRA_FIELDS.contains(path), "{path}");
+            assert!(
+                !POSTER_FIELDS.contains(path) && !PUBLIC_EXTRA_FIELDS.contains(path),
+                "{path}"
+            );
         }
         let full = filled();
         for view in [CaseView::Public, CaseView::Poster] {
@@ -280,15 +298,33 @@ mod tests {
     #[test]
     fn listed_paths_name_real_fields() {
         let full = serde_json::to_value(CaseFields::default()).unwrap();
-        for path in POSTER_FIELDS.iter().chain(PUBLIC_EXTRA_FIELDS).chain(CONFIDENTIAL_FIELDS) {
-            assert!(get(&full, path).is_some(), "{path} is not a field of CaseFields");
+        for path in POSTER_FIELDS
+            .iter()
+            .chain(PUBLIC_EXTRA_FIELDS)
+            .chain(CONFIDENTIAL_FIELDS)
+        {
+            assert!(
+                get(&full, path).is_some(),
+                "{path} is not a field of CaseFields"
+            );
         }
     }
 
     #[test]
     fn the_poster_view_is_narrower_than_the_public_one() {
         let full = filled();
-        assert_eq!(get(&redact(&full, CaseView::Public), "law_enforcement.ncic_number").unwrap(), "M123456789");
-        assert!(get(&redact(&full, CaseView::Poster), "law_enforcement.ncic_number").is_none());
+        assert_eq!(
+            get(
+                &redact(&full, CaseView::Public),
+                "law_enforcement.ncic_number"
+            )
+            .unwrap(),
+            "M123456789"
+        );
+        assert!(get(
+            &redact(&full, CaseView::Poster),
+            "law_enforcement.ncic_number"
+        )
+        .is_none());
     }
 }

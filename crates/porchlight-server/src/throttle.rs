@@ -46,7 +46,12 @@ pub fn delay_after(limits: &LoginLimits, failures: i32, free: i32) -> Option<Dur
         return None;
     }
     let doublings = (failures - free).min(20) as u32;
-    Some(limits.base_delay.saturating_mul(1 << doublings).min(limits.max_delay))
+    Some(
+        limits
+            .base_delay
+            .saturating_mul(1 << doublings)
+            .min(limits.max_delay),
+    )
 }
 
 fn to_chrono(d: Duration) -> chrono::Duration {
@@ -54,13 +59,28 @@ fn to_chrono(d: Duration) -> chrono::Duration {
 }
 
 /// The latest moment any of `keys` is locked until, when that is after `now`.
-pub async fn locked_until(db: &impl GenericClient, keys: &[String], now: DateTime<Utc>) -> Result<Option<DateTime<Utc>>, DbError> {
-    let row = db::query_one(db, "SELECT max(locked_until) FROM login_throttle WHERE key = ANY($1) AND locked_until > $2", &[&keys, &now]).await?;
+pub async fn locked_until(
+    db: &impl GenericClient,
+    keys: &[String],
+    now: DateTime<Utc>,
+) -> Result<Option<DateTime<Utc>>, DbError> {
+    let row = db::query_one(
+        db,
+        "SELECT max(locked_until) FROM login_throttle WHERE key = ANY($1) AND locked_until > $2",
+        &[&keys, &now],
+    )
+    .await?;
     Ok(row.get(0))
 }
 
 /// Counts one failure against `key` and locks it when past its allowance.
-pub async fn record_failure(db: &impl GenericClient, limits: &LoginLimits, key: &str, free: i32, now: DateTime<Utc>) -> Result<(), DbError> {
+pub async fn record_failure(
+    db: &impl GenericClient,
+    limits: &LoginLimits,
+    key: &str,
+    free: i32,
+    now: DateTime<Utc>,
+) -> Result<(), DbError> {
     let forget_before = now - to_chrono(limits.window);
     let row = db::query_one(
         db,
@@ -74,7 +94,12 @@ pub async fn record_failure(db: &impl GenericClient, limits: &LoginLimits, key: 
     .await?;
     let failures: i32 = row.get(0);
     if let Some(wait) = delay_after(limits, failures, free) {
-        db::execute(db, "UPDATE login_throttle SET locked_until = $2 WHERE key = $1", &[&key, &(now + to_chrono(wait))]).await?;
+        db::execute(
+            db,
+            "UPDATE login_throttle SET locked_until = $2 WHERE key = $1",
+            &[&key, &(now + to_chrono(wait))],
+        )
+        .await?;
     }
     Ok(())
 }

@@ -23,7 +23,12 @@ fn hotp(secret: &[u8], counter: u64) -> u32 {
     mac.update(&counter.to_be_bytes());
     let digest = mac.finalize().into_bytes();
     let offset = (digest[digest.len() - 1] & 0x0f) as usize;
-    let binary = u32::from_be_bytes([digest[offset] & 0x7f, digest[offset + 1], digest[offset + 2], digest[offset + 3]]);
+    let binary = u32::from_be_bytes([
+        digest[offset] & 0x7f,
+        digest[offset + 1],
+        digest[offset + 2],
+        digest[offset + 3],
+    ]);
     binary % 10u32.pow(DIGITS)
 }
 
@@ -72,7 +77,17 @@ pub fn base32(bytes: &[u8]) -> String {
 
 /// The `otpauth://` address an authenticator app scans to add the account.
 pub fn enrolment_uri(issuer: &str, username: &str, secret: &[u8]) -> String {
-    let escape = |s: &str| s.bytes().map(|b| if b.is_ascii_alphanumeric() || b"-._~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") }).collect::<String>();
+    let escape = |s: &str| {
+        s.bytes()
+            .map(|b| {
+                if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                    (b as char).to_string()
+                } else {
+                    format!("%{b:02X}")
+                }
+            })
+            .collect::<String>()
+    };
     format!(
         "otpauth://totp/{}:{}?secret={}&issuer={}&algorithm=SHA1&digits={DIGITS}&period={STEP_SECONDS}",
         escape(issuer),
@@ -90,7 +105,12 @@ mod tests {
     #[test]
     fn matches_the_rfc_6238_test_vectors() {
         let secret = b"12345678901234567890";
-        for (t, eight) in [(59, "94287082"), (1_111_111_109, "07081804"), (1_234_567_890, "89005924"), (2_000_000_000, "69279037")] {
+        for (t, eight) in [
+            (59, "94287082"),
+            (1_111_111_109, "07081804"),
+            (1_234_567_890, "89005924"),
+            (2_000_000_000, "69279037"),
+        ] {
             assert_eq!(code_at(secret, t), eight[2..], "t={t}");
         }
     }
@@ -101,8 +121,16 @@ mod tests {
         let now = 1_234_567_890;
         let code = code_at(secret, now - 30);
         assert_eq!(accept(secret, &code, now, None), Some(step_at(now) - 1));
-        assert_eq!(accept(secret, &code, now, Some(step_at(now) - 1)), None, "replayed");
-        assert_eq!(accept(secret, &code_at(secret, now - 90), now, None), None, "too old");
+        assert_eq!(
+            accept(secret, &code, now, Some(step_at(now) - 1)),
+            None,
+            "replayed"
+        );
+        assert_eq!(
+            accept(secret, &code_at(secret, now - 90), now, None),
+            None,
+            "too old"
+        );
         assert_eq!(accept(secret, "12345", now, None), None);
         assert_eq!(accept(secret, "abcdef", now, None), None);
     }
@@ -112,6 +140,9 @@ mod tests {
         assert_eq!(base32(b""), "");
         assert_eq!(base32(b"f"), "MY");
         assert_eq!(base32(b"foobar"), "MZXW6YTBOI");
-        assert!(enrolment_uri("Porchlight", "ana.supervisor", b"12345678901234567890").contains("secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"));
+        assert!(
+            enrolment_uri("Porchlight", "ana.supervisor", b"12345678901234567890")
+                .contains("secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ")
+        );
     }
 }

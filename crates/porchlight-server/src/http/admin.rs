@@ -35,7 +35,11 @@ async fn hash_password(password: String) -> Result<String, ApiError> {
 pub async fn users(auth: Auth) -> Result<Json<Vec<User>>, ApiError> {
     need(auth.grant.manage_people, "manage people")?;
     let list = people::users(&auth.db).await?;
-    audit::append(&auth.db, &Entry::new(super::now(), auth.actor(), Action::UsersListed).address(auth.address.clone())).await?;
+    audit::append(
+        &auth.db,
+        &Entry::new(super::now(), auth.actor(), Action::UsersListed).address(auth.address.clone()),
+    )
+    .await?;
     Ok(Json(list))
 }
 
@@ -58,7 +62,11 @@ pub struct NewUserResponse {
     pub totp_uri: Option<String>,
 }
 
-pub async fn add_user(State(app): State<AppState>, auth: Auth, JsonBody(req): JsonBody<NewUserRequest>) -> Result<(StatusCode, Json<NewUserResponse>), ApiError> {
+pub async fn add_user(
+    State(app): State<AppState>,
+    auth: Auth,
+    JsonBody(req): JsonBody<NewUserRequest>,
+) -> Result<(StatusCode, Json<NewUserResponse>), ApiError> {
     need(auth.grant.manage_people, "manage people")?;
     let now = super::now();
     password::check_new(&req.password).map_err(|e| ApiError::field("password", e.to_string()))?;
@@ -69,12 +77,40 @@ pub async fn add_user(State(app): State<AppState>, auth: Auth, JsonBody(req): Js
     let hash = hash_password(req.password).await?;
     let mut db = auth.db;
     let tx = db.transaction().await?;
-    let created = people::add_user(&tx, &req.username, &req.display_name, req.role, office, hash, now).await?;
-    let actor = audit::Actor::User { user: auth.caller.user_id, device: Some(auth.caller.device_id) };
-    audit::append(&tx, &Entry::new(now, actor, Action::UserAdded).subject(created.user.id).address(auth.address).detail(json!({ "role": req.role }))).await?;
+    let created = people::add_user(
+        &tx,
+        &req.username,
+        &req.display_name,
+        req.role,
+        office,
+        hash,
+        now,
+    )
+    .await?;
+    let actor = audit::Actor::User {
+        user: auth.caller.user_id,
+        device: Some(auth.caller.device_id),
+    };
+    audit::append(
+        &tx,
+        &Entry::new(now, actor, Action::UserAdded)
+            .subject(created.user.id)
+            .address(auth.address)
+            .detail(json!({ "role": req.role })),
+    )
+    .await?;
     tx.commit().await?;
-    let totp_uri = created.totp_secret.as_ref().map(|s| totp::enrolment_uri(&app.totp_issuer, &created.user.username, s));
-    Ok((StatusCode::CREATED, Json(NewUserResponse { user: created.user, totp_uri })))
+    let totp_uri = created
+        .totp_secret
+        .as_ref()
+        .map(|s| totp::enrolment_uri(&app.totp_issuer, &created.user.username, s));
+    Ok((
+        StatusCode::CREATED,
+        Json(NewUserResponse {
+            user: created.user,
+            totp_uri,
+        }),
+    ))
 }
 
 pub async fn disable_user(auth: Auth, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
@@ -88,7 +124,13 @@ pub async fn disable_user(auth: Auth, Path(id): Path<String>) -> Result<StatusCo
     let mut db = auth.db;
     let tx = db.transaction().await?;
     people::disable(&tx, id, now).await?;
-    audit::append(&tx, &Entry::new(now, actor, Action::UserDisabled).subject(id).address(auth.address)).await?;
+    audit::append(
+        &tx,
+        &Entry::new(now, actor, Action::UserDisabled)
+            .subject(id)
+            .address(auth.address),
+    )
+    .await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -99,7 +141,11 @@ pub struct PasswordRequest {
     pub password: String,
 }
 
-pub async fn reset_password(auth: Auth, Path(id): Path<String>, JsonBody(req): JsonBody<PasswordRequest>) -> Result<StatusCode, ApiError> {
+pub async fn reset_password(
+    auth: Auth,
+    Path(id): Path<String>,
+    JsonBody(req): JsonBody<PasswordRequest>,
+) -> Result<StatusCode, ApiError> {
     need(auth.grant.manage_people, "manage people")?;
     let id = parse_id("user id", &id)?;
     if people::user_by_id(&auth.db, id).await?.is_none() {
@@ -111,7 +157,13 @@ pub async fn reset_password(auth: Auth, Path(id): Path<String>, JsonBody(req): J
     let mut db = auth.db;
     let tx = db.transaction().await?;
     people::set_password(&tx, id, hash, now).await?;
-    audit::append(&tx, &Entry::new(now, actor, Action::PasswordReset).subject(id).address(auth.address)).await?;
+    audit::append(
+        &tx,
+        &Entry::new(now, actor, Action::PasswordReset)
+            .subject(id)
+            .address(auth.address),
+    )
+    .await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -128,14 +180,23 @@ pub struct NewOfficeRequest {
     pub region: String,
 }
 
-pub async fn add_office(auth: Auth, JsonBody(req): JsonBody<NewOfficeRequest>) -> Result<(StatusCode, Json<Office>), ApiError> {
+pub async fn add_office(
+    auth: Auth,
+    JsonBody(req): JsonBody<NewOfficeRequest>,
+) -> Result<(StatusCode, Json<Office>), ApiError> {
     need(auth.grant.manage_people, "manage people")?;
     let now = super::now();
     let actor = auth.actor();
     let mut db = auth.db;
     let tx = db.transaction().await?;
     let office = people::add_office(&tx, &req.name, &req.region, now).await?;
-    audit::append(&tx, &Entry::new(now, actor, Action::OfficeAdded).subject(office.id).address(auth.address)).await?;
+    audit::append(
+        &tx,
+        &Entry::new(now, actor, Action::OfficeAdded)
+            .subject(office.id)
+            .address(auth.address),
+    )
+    .await?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(office)))
 }
@@ -143,7 +204,12 @@ pub async fn add_office(auth: Auth, JsonBody(req): JsonBody<NewOfficeRequest>) -
 pub async fn devices(auth: Auth) -> Result<Json<Vec<Device>>, ApiError> {
     let only = (!auth.grant.manage_devices).then_some(auth.caller.user_id);
     let list = devices::list(&auth.db, only).await?;
-    audit::append(&auth.db, &Entry::new(super::now(), auth.actor(), Action::DevicesListed).address(auth.address.clone())).await?;
+    audit::append(
+        &auth.db,
+        &Entry::new(super::now(), auth.actor(), Action::DevicesListed)
+            .address(auth.address.clone()),
+    )
+    .await?;
     Ok(Json(list))
 }
 
@@ -160,7 +226,13 @@ pub async fn revoke_device(auth: Auth, Path(id): Path<String>) -> Result<StatusC
     let device = reachable_device(&auth, &id).await?;
     let now = super::now();
     devices::revoke(&auth.db, device.id, now).await?;
-    audit::append(&auth.db, &Entry::new(now, auth.actor(), Action::TokenRevoked).subject(device.id).address(auth.address.clone())).await?;
+    audit::append(
+        &auth.db,
+        &Entry::new(now, auth.actor(), Action::TokenRevoked)
+            .subject(device.id)
+            .address(auth.address.clone()),
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -168,7 +240,13 @@ pub async fn wipe_device(auth: Auth, Path(id): Path<String>) -> Result<StatusCod
     let device = reachable_device(&auth, &id).await?;
     let now = super::now();
     devices::request_wipe(&auth.db, device.id, now).await?;
-    audit::append(&auth.db, &Entry::new(now, auth.actor(), Action::WipeRequested).subject(device.id).address(auth.address.clone())).await?;
+    audit::append(
+        &auth.db,
+        &Entry::new(now, auth.actor(), Action::WipeRequested)
+            .subject(device.id)
+            .address(auth.address.clone()),
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -185,13 +263,21 @@ fn default_audit_limit() -> i64 {
     500
 }
 
-pub async fn audit(auth: Auth, QueryParams(q): QueryParams<AuditQuery>) -> Result<Json<Vec<Record>>, ApiError> {
+pub async fn audit(
+    auth: Auth,
+    QueryParams(q): QueryParams<AuditQuery>,
+) -> Result<Json<Vec<Record>>, ApiError> {
     need(auth.grant.read_audit, "read the audit log")?;
     if !(1..=5000).contains(&q.limit) {
         return Err(ApiError::field("limit", "ask for 1 to 5000 entries"));
     }
     let entries = audit::read(&auth.db, q.after, q.limit).await?;
-    audit::append(&auth.db, &Entry::new(super::now(), auth.actor(), Action::AuditRead).address(auth.address.clone()).detail(json!({ "after": q.after, "count": entries.len() }))).await?;
+    audit::append(
+        &auth.db,
+        &Entry::new(super::now(), auth.actor(), Action::AuditRead)
+            .address(auth.address.clone())
+            .detail(json!({ "after": q.after, "count": entries.len() })),
+    )
+    .await?;
     Ok(Json(entries))
 }
-

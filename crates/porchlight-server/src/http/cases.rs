@@ -7,7 +7,10 @@
 use super::error::{ApiCode, ApiError};
 use super::extract::{parse_id, too_large, Auth, JsonBody, QueryParams};
 use crate::audit::{self, Action, Entry};
-use crate::cases::{self, CaseError, Contact, ContactFields, Note, NoteCategory, Photo, PhotoMeta, Recipient, StoredCase};
+use crate::cases::{
+    self, CaseError, Contact, ContactFields, Note, NoteCategory, Photo, PhotoMeta, Recipient,
+    StoredCase,
+};
 use crate::rules::{self, CaseScope, CaseView, PhotoAccess};
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -59,7 +62,9 @@ fn case_out(case: StoredCase, view: CaseView) -> CaseOut {
 
 /// Records a refusal and returns it.
 async fn refuse(auth: &Auth, case: Option<Uuid>, err: ApiError) -> ApiError {
-    let mut entry = Entry::new(super::now(), auth.actor(), Action::AccessDenied).address(auth.address.clone()).detail(json!({ "code": err.code }));
+    let mut entry = Entry::new(super::now(), auth.actor(), Action::AccessDenied)
+        .address(auth.address.clone())
+        .detail(json!({ "code": err.code }));
     if let Some(c) = case {
         entry = entry.case(c);
     }
@@ -80,7 +85,13 @@ async fn need(auth: &Auth, allowed: bool, case: Option<Uuid>, what: &str) -> Res
 /// The case, when it is in the caller's scope.
 async fn reach(auth: &Auth, raw_id: &str) -> Result<StoredCase, ApiError> {
     let id = parse_id("case id", raw_id)?;
-    need(auth, auth.grant.cases != CaseScope::Nothing, Some(id), "see cases").await?;
+    need(
+        auth,
+        auth.grant.cases != CaseScope::Nothing,
+        Some(id),
+        "see cases",
+    )
+    .await?;
     match cases::get(&auth.db, auth.grant, auth.caller.user_id, id).await {
         Ok(case) => Ok(case),
         Err(CaseError::NotFound) => Err(refuse(auth, Some(id), ApiError::not_found("case")).await),
@@ -92,7 +103,10 @@ fn check_new_id(id: Option<Uuid>, field: &str, now: DateTime<Utc>) -> Result<Uui
     match id {
         None => Ok(crate::new_id(now)),
         Some(id) if id.get_version_num() == 7 => Ok(id),
-        Some(_) => Err(ApiError::field(field, "ids are made on the device as UUIDv7; leave it out to let the server choose")),
+        Some(_) => Err(ApiError::field(
+            field,
+            "ids are made on the device as UUIDv7; leave it out to let the server choose",
+        )),
     }
 }
 
@@ -118,25 +132,59 @@ pub struct CaseList {
     pub limit: i64,
 }
 
-pub async fn list(auth: Auth, QueryParams(q): QueryParams<ListParams>) -> Result<Json<CaseList>, ApiError> {
-    need(&auth, auth.grant.cases != CaseScope::Nothing, None, "see cases").await?;
+pub async fn list(
+    auth: Auth,
+    QueryParams(q): QueryParams<ListParams>,
+) -> Result<Json<CaseList>, ApiError> {
+    need(
+        &auth,
+        auth.grant.cases != CaseScope::Nothing,
+        None,
+        "see cases",
+    )
+    .await?;
     if !(1..=500).contains(&q.limit) {
         return Err(ApiError::field("limit", "ask for 1 to 500 cases per page"));
     }
     if q.offset < 0 {
         return Err(ApiError::field("offset", "give a page offset of 0 or more"));
     }
-    let found = cases::list(&auth.db, auth.grant, auth.caller.user_id, q.status, q.limit, q.offset).await?;
+    let found = cases::list(
+        &auth.db,
+        auth.grant,
+        auth.caller.user_id,
+        q.status,
+        q.limit,
+        q.offset,
+    )
+    .await?;
     let ids: Vec<Uuid> = found.iter().map(|c| c.id).collect();
-    audit::append(&auth.db, &Entry::new(super::now(), auth.actor(), Action::CaseListed).address(auth.address.clone()).detail(json!({ "case_ids": ids }))).await?;
+    audit::append(
+        &auth.db,
+        &Entry::new(super::now(), auth.actor(), Action::CaseListed)
+            .address(auth.address.clone())
+            .detail(json!({ "case_ids": ids })),
+    )
+    .await?;
     let view = auth.grant.view;
-    Ok(Json(CaseList { cases: found.into_iter().map(|c| case_out(c, view)).collect(), offset: q.offset, limit: q.limit }))
+    Ok(Json(CaseList {
+        cases: found.into_iter().map(|c| case_out(c, view)).collect(),
+        offset: q.offset,
+        limit: q.limit,
+    }))
 }
 
 pub async fn read(auth: Auth, Path(id): Path<String>) -> Result<Json<CaseOut>, ApiError> {
     let case = reach(&auth, &id).await?;
     // The entry says which case went to which device; it is written before the case is sent.
-    audit::append(&auth.db, &Entry::new(super::now(), auth.actor(), Action::CaseRead).case(case.id).address(auth.address.clone()).detail(json!({ "view": auth.grant.view }))).await?;
+    audit::append(
+        &auth.db,
+        &Entry::new(super::now(), auth.actor(), Action::CaseRead)
+            .case(case.id)
+            .address(auth.address.clone())
+            .detail(json!({ "view": auth.grant.view })),
+    )
+    .await?;
     Ok(Json(case_out(case, auth.grant.view)))
 }
 
@@ -151,17 +199,44 @@ pub struct NewCase {
     pub fields: CaseFields,
 }
 
-pub async fn create(mut auth: Auth, JsonBody(req): JsonBody<NewCase>) -> Result<(StatusCode, Json<CaseOut>), ApiError> {
+pub async fn create(
+    mut auth: Auth,
+    JsonBody(req): JsonBody<NewCase>,
+) -> Result<(StatusCode, Json<CaseOut>), ApiError> {
     need(&auth, auth.grant.write_cases, None, "create cases").await?;
     let now = super::now();
     let id = check_new_id(req.id, "id", now)?;
-    let office = auth.caller.office_id.ok_or_else(|| ApiError::forbidden("create cases without an office"))?;
+    let office = auth
+        .caller
+        .office_id
+        .ok_or_else(|| ApiError::forbidden("create cases without an office"))?;
     let fields = cases::validate(&req.fields, now)?;
     let assign_creator = auth.caller.role == crate::people::Role::CaseManager;
-    let (actor, address, user, view) = (auth.actor(), auth.address.clone(), auth.caller.user_id, auth.grant.view);
+    let (actor, address, user, view) = (
+        auth.actor(),
+        auth.address.clone(),
+        auth.caller.user_id,
+        auth.grant.view,
+    );
     let tx = auth.db.transaction().await?;
-    let case = cases::create(&tx, id, office, req.status.unwrap_or(CaseStatus::Intake), &fields, user, assign_creator, now).await?;
-    audit::append(&tx, &Entry::new(now, actor, Action::CaseCreated).case(case.id).address(address)).await?;
+    let case = cases::create(
+        &tx,
+        id,
+        office,
+        req.status.unwrap_or(CaseStatus::Intake),
+        &fields,
+        user,
+        assign_creator,
+        now,
+    )
+    .await?;
+    audit::append(
+        &tx,
+        &Entry::new(now, actor, Action::CaseCreated)
+            .case(case.id)
+            .address(address),
+    )
+    .await?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(case_out(case, view))))
 }
@@ -176,12 +251,21 @@ pub struct CaseEdit {
     pub fields: CaseFields,
 }
 
-pub async fn update(mut auth: Auth, Path(id): Path<String>, JsonBody(req): JsonBody<CaseEdit>) -> Result<Json<CaseOut>, ApiError> {
+pub async fn update(
+    mut auth: Auth,
+    Path(id): Path<String>,
+    JsonBody(req): JsonBody<CaseEdit>,
+) -> Result<Json<CaseOut>, ApiError> {
     let id = parse_id("case id", &id)?;
     need(&auth, auth.grant.write_cases, Some(id), "edit cases").await?;
     let now = super::now();
     let fields = cases::validate(&req.fields, now)?;
-    let (actor, address, user, grant) = (auth.actor(), auth.address.clone(), auth.caller.user_id, auth.grant);
+    let (actor, address, user, grant) = (
+        auth.actor(),
+        auth.address.clone(),
+        auth.caller.user_id,
+        auth.grant,
+    );
     let tx = auth.db.transaction().await?;
     let result = cases::update(&tx, grant, user, id, req.version, req.status, &fields, now).await;
     let case = match result {
@@ -192,7 +276,14 @@ pub async fn update(mut auth: Auth, Path(id): Path<String>, JsonBody(req): JsonB
         }
         Err(e) => return Err(e.into()),
     };
-    audit::append(&tx, &Entry::new(now, actor, Action::CaseUpdated).case(id).address(address).detail(json!({ "version": case.version, "status": case.status }))).await?;
+    audit::append(
+        &tx,
+        &Entry::new(now, actor, Action::CaseUpdated)
+            .case(id)
+            .address(address)
+            .detail(json!({ "version": case.version, "status": case.status })),
+    )
+    .await?;
     tx.commit().await?;
     Ok(Json(case_out(case, grant.view)))
 }
@@ -203,31 +294,69 @@ pub struct UserRef {
     pub user_id: Uuid,
 }
 
-pub async fn assign(mut auth: Auth, Path(id): Path<String>, JsonBody(req): JsonBody<UserRef>) -> Result<Json<CaseOut>, ApiError> {
+pub async fn assign(
+    mut auth: Auth,
+    Path(id): Path<String>,
+    JsonBody(req): JsonBody<UserRef>,
+) -> Result<Json<CaseOut>, ApiError> {
     let case = reach(&auth, &id).await?;
     need(&auth, auth.grant.assign, Some(case.id), "assign cases").await?;
     let now = super::now();
-    let (actor, address, user, view) = (auth.actor(), auth.address.clone(), auth.caller.user_id, auth.grant.view);
+    let (actor, address, user, view) = (
+        auth.actor(),
+        auth.address.clone(),
+        auth.caller.user_id,
+        auth.grant.view,
+    );
     let tx = auth.db.transaction().await?;
-    let previous = cases::assign(&tx, case.id, case.office_id, req.user_id, Some(user), now).await?;
-    audit::append(&tx, &Entry::new(now, actor, Action::CaseAssigned).case(case.id).subject(req.user_id).address(address).detail(json!({ "previous": previous }))).await?;
+    let previous =
+        cases::assign(&tx, case.id, case.office_id, req.user_id, Some(user), now).await?;
+    audit::append(
+        &tx,
+        &Entry::new(now, actor, Action::CaseAssigned)
+            .case(case.id)
+            .subject(req.user_id)
+            .address(address)
+            .detail(json!({ "previous": previous })),
+    )
+    .await?;
     tx.commit().await?;
-    Ok(Json(case_out(StoredCase { assigned_to: Some(req.user_id), ..case }, view)))
+    Ok(Json(case_out(
+        StoredCase {
+            assigned_to: Some(req.user_id),
+            ..case
+        },
+        view,
+    )))
 }
 
-pub async fn share(mut auth: Auth, Path(id): Path<String>, JsonBody(req): JsonBody<UserRef>) -> Result<StatusCode, ApiError> {
+pub async fn share(
+    mut auth: Auth,
+    Path(id): Path<String>,
+    JsonBody(req): JsonBody<UserRef>,
+) -> Result<StatusCode, ApiError> {
     let case = reach(&auth, &id).await?;
     need(&auth, auth.grant.share, Some(case.id), "share cases").await?;
     let now = super::now();
     let (actor, address, user) = (auth.actor(), auth.address.clone(), auth.caller.user_id);
     let tx = auth.db.transaction().await?;
     cases::share(&tx, &case, req.user_id, user, now).await?;
-    audit::append(&tx, &Entry::new(now, actor, Action::CaseShared).case(case.id).subject(req.user_id).address(address)).await?;
+    audit::append(
+        &tx,
+        &Entry::new(now, actor, Action::CaseShared)
+            .case(case.id)
+            .subject(req.user_id)
+            .address(address),
+    )
+    .await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-pub async fn unshare(mut auth: Auth, Path((id, user_id)): Path<(String, String)>) -> Result<StatusCode, ApiError> {
+pub async fn unshare(
+    mut auth: Auth,
+    Path((id, user_id)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
     let case = reach(&auth, &id).await?;
     need(&auth, auth.grant.share, Some(case.id), "share cases").await?;
     let with = parse_id("user id", &user_id)?;
@@ -235,48 +364,115 @@ pub async fn unshare(mut auth: Auth, Path((id, user_id)): Path<(String, String)>
     let (actor, address) = (auth.actor(), auth.address.clone());
     let tx = auth.db.transaction().await?;
     if !cases::unshare(&tx, &case, with).await? {
-        return Err(ApiError::new(StatusCode::NOT_FOUND, ApiCode::NotFound, "This case is not shared with that user."));
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            ApiCode::NotFound,
+            "This case is not shared with that user.",
+        ));
     }
-    audit::append(&tx, &Entry::new(now, actor, Action::CaseUnshared).case(case.id).subject(with).address(address)).await?;
+    audit::append(
+        &tx,
+        &Entry::new(now, actor, Action::CaseUnshared)
+            .case(case.id)
+            .subject(with)
+            .address(address),
+    )
+    .await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 pub async fn contacts(auth: Auth, Path(id): Path<String>) -> Result<Json<Vec<Contact>>, ApiError> {
     let case = reach(&auth, &id).await?;
-    need(&auth, auth.grant.contacts_and_notes, Some(case.id), "see family contacts").await?;
+    need(
+        &auth,
+        auth.grant.contacts_and_notes,
+        Some(case.id),
+        "see family contacts",
+    )
+    .await?;
     let list = cases::contacts(&auth.db, case.id).await?;
-    audit::append(&auth.db, &Entry::new(super::now(), auth.actor(), Action::ContactsRead).case(case.id).address(auth.address.clone())).await?;
+    audit::append(
+        &auth.db,
+        &Entry::new(super::now(), auth.actor(), Action::ContactsRead)
+            .case(case.id)
+            .address(auth.address.clone()),
+    )
+    .await?;
     Ok(Json(list))
 }
 
-pub async fn add_contact(mut auth: Auth, Path(id): Path<String>, JsonBody(req): JsonBody<ContactFields>) -> Result<(StatusCode, Json<Contact>), ApiError> {
+pub async fn add_contact(
+    mut auth: Auth,
+    Path(id): Path<String>,
+    JsonBody(req): JsonBody<ContactFields>,
+) -> Result<(StatusCode, Json<Contact>), ApiError> {
     let case = reach(&auth, &id).await?;
-    need(&auth, auth.grant.write_cases && auth.grant.contacts_and_notes, Some(case.id), "add family contacts").await?;
+    need(
+        &auth,
+        auth.grant.write_cases && auth.grant.contacts_and_notes,
+        Some(case.id),
+        "add family contacts",
+    )
+    .await?;
     let fields = req.validate()?;
     let now = super::now();
     let (actor, address, user) = (auth.actor(), auth.address.clone(), auth.caller.user_id);
     let tx = auth.db.transaction().await?;
     let contact = cases::add_contact(&tx, case.id, crate::new_id(now), fields, user, now).await?;
-    audit::append(&tx, &Entry::new(now, actor, Action::ContactAdded).case(case.id).subject(contact.id).address(address)).await?;
+    audit::append(
+        &tx,
+        &Entry::new(now, actor, Action::ContactAdded)
+            .case(case.id)
+            .subject(contact.id)
+            .address(address),
+    )
+    .await?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(contact)))
 }
 
 /// Who may be told of case updates. Contacts flagged "do not disclose" are never listed.
-pub async fn recipients(auth: Auth, Path(id): Path<String>) -> Result<Json<Vec<Recipient>>, ApiError> {
+pub async fn recipients(
+    auth: Auth,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<Recipient>>, ApiError> {
     let case = reach(&auth, &id).await?;
-    need(&auth, auth.grant.contacts_and_notes, Some(case.id), "see family contacts").await?;
+    need(
+        &auth,
+        auth.grant.contacts_and_notes,
+        Some(case.id),
+        "see family contacts",
+    )
+    .await?;
     let list = cases::recipients(&auth.db, case.id).await?;
-    audit::append(&auth.db, &Entry::new(super::now(), auth.actor(), Action::RecipientsRead).case(case.id).address(auth.address.clone())).await?;
+    audit::append(
+        &auth.db,
+        &Entry::new(super::now(), auth.actor(), Action::RecipientsRead)
+            .case(case.id)
+            .address(auth.address.clone()),
+    )
+    .await?;
     Ok(Json(list))
 }
 
 pub async fn notes(auth: Auth, Path(id): Path<String>) -> Result<Json<Vec<Note>>, ApiError> {
     let case = reach(&auth, &id).await?;
-    need(&auth, auth.grant.contacts_and_notes, Some(case.id), "see case notes").await?;
+    need(
+        &auth,
+        auth.grant.contacts_and_notes,
+        Some(case.id),
+        "see case notes",
+    )
+    .await?;
     let list = cases::notes(&auth.db, case.id).await?;
-    audit::append(&auth.db, &Entry::new(super::now(), auth.actor(), Action::NotesRead).case(case.id).address(auth.address.clone())).await?;
+    audit::append(
+        &auth.db,
+        &Entry::new(super::now(), auth.actor(), Action::NotesRead)
+            .case(case.id)
+            .address(auth.address.clone()),
+    )
+    .await?;
     Ok(Json(list))
 }
 
@@ -290,23 +486,62 @@ pub struct NewNote {
     pub supersedes: Option<Uuid>,
 }
 
-pub async fn add_note(mut auth: Auth, Path(id): Path<String>, JsonBody(req): JsonBody<NewNote>) -> Result<(StatusCode, Json<Note>), ApiError> {
+pub async fn add_note(
+    mut auth: Auth,
+    Path(id): Path<String>,
+    JsonBody(req): JsonBody<NewNote>,
+) -> Result<(StatusCode, Json<Note>), ApiError> {
     let case = reach(&auth, &id).await?;
-    need(&auth, auth.grant.write_cases && auth.grant.contacts_and_notes, Some(case.id), "add case notes").await?;
+    need(
+        &auth,
+        auth.grant.write_cases && auth.grant.contacts_and_notes,
+        Some(case.id),
+        "add case notes",
+    )
+    .await?;
     let now = super::now();
     let (actor, address, user) = (auth.actor(), auth.address.clone(), auth.caller.user_id);
     let tx = auth.db.transaction().await?;
-    let note = cases::add_note(&tx, case.id, crate::new_id(now), req.category, &req.body, req.supersedes, user, now).await?;
-    audit::append(&tx, &Entry::new(now, actor, Action::NoteAdded).case(case.id).subject(note.id).address(address)).await?;
+    let note = cases::add_note(
+        &tx,
+        case.id,
+        crate::new_id(now),
+        req.category,
+        &req.body,
+        req.supersedes,
+        user,
+        now,
+    )
+    .await?;
+    audit::append(
+        &tx,
+        &Entry::new(now, actor, Action::NoteAdded)
+            .case(case.id)
+            .subject(note.id)
+            .address(address),
+    )
+    .await?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(note)))
 }
 
 pub async fn photos(auth: Auth, Path(id): Path<String>) -> Result<Json<Vec<Photo>>, ApiError> {
     let case = reach(&auth, &id).await?;
-    need(&auth, auth.grant.photos != PhotoAccess::None, Some(case.id), "see photos").await?;
+    need(
+        &auth,
+        auth.grant.photos != PhotoAccess::None,
+        Some(case.id),
+        "see photos",
+    )
+    .await?;
     let list = cases::photos(&auth.db, case.id, auth.grant.photos).await?;
-    audit::append(&auth.db, &Entry::new(super::now(), auth.actor(), Action::PhotosListed).case(case.id).address(auth.address.clone())).await?;
+    audit::append(
+        &auth.db,
+        &Entry::new(super::now(), auth.actor(), Action::PhotosListed)
+            .case(case.id)
+            .address(auth.address.clone()),
+    )
+    .await?;
     Ok(Json(list))
 }
 
@@ -319,7 +554,13 @@ pub async fn upload_photo(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<(StatusCode, Json<Photo>), ApiError> {
     let case = reach(&auth, &id).await?;
-    need(&auth, auth.grant.write_cases && auth.grant.photos == PhotoAccess::All, Some(case.id), "add photos").await?;
+    need(
+        &auth,
+        auth.grant.write_cases && auth.grant.photos == PhotoAccess::All,
+        Some(case.id),
+        "add photos",
+    )
+    .await?;
     let bytes = match body {
         Ok(b) => b,
         Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => return Err(too_large()),
@@ -328,20 +569,44 @@ pub async fn upload_photo(
     let now = super::now();
     let (actor, address, user) = (auth.actor(), auth.address.clone(), auth.caller.user_id);
     let tx = auth.db.transaction().await?;
-    let photo = cases::add_photo(&tx, case.id, crate::new_id(now), &meta, &bytes, user, now).await?;
-    audit::append(&tx, &Entry::new(now, actor, Action::PhotoUploaded).case(case.id).subject(photo.id).address(address).detail(json!({ "sha256": photo.sha256 }))).await?;
+    let photo =
+        cases::add_photo(&tx, case.id, crate::new_id(now), &meta, &bytes, user, now).await?;
+    audit::append(
+        &tx,
+        &Entry::new(now, actor, Action::PhotoUploaded)
+            .case(case.id)
+            .subject(photo.id)
+            .address(address)
+            .detail(json!({ "sha256": photo.sha256 })),
+    )
+    .await?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(photo)))
 }
 
 pub async fn download_photo(auth: Auth, Path(id): Path<String>) -> Result<Response, ApiError> {
     let id = parse_id("photo id", &id)?;
-    need(&auth, auth.grant.photos != PhotoAccess::None, None, "download photos").await?;
+    need(
+        &auth,
+        auth.grant.photos != PhotoAccess::None,
+        None,
+        "download photos",
+    )
+    .await?;
     let (photo, bytes) = match cases::photo(&auth.db, auth.grant, auth.caller.user_id, id).await {
         Ok(found) => found,
-        Err(CaseError::NotFound) => return Err(refuse(&auth, None, ApiError::not_found("photo")).await),
+        Err(CaseError::NotFound) => {
+            return Err(refuse(&auth, None, ApiError::not_found("photo")).await)
+        }
         Err(e) => return Err(e.into()),
     };
-    audit::append(&auth.db, &Entry::new(super::now(), auth.actor(), Action::PhotoDownloaded).case(photo.case_id).subject(photo.id).address(auth.address.clone())).await?;
+    audit::append(
+        &auth.db,
+        &Entry::new(super::now(), auth.actor(), Action::PhotoDownloaded)
+            .case(photo.case_id)
+            .subject(photo.id)
+            .address(auth.address.clone()),
+    )
+    .await?;
     Ok(([(header::CONTENT_TYPE, photo.content_type.clone())], bytes).into_response())
 }

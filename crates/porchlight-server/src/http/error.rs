@@ -54,22 +54,40 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(status: StatusCode, code: ApiCode, message: impl Into<String>) -> Self {
-        ApiError { status: status.as_u16(), retry_after: None, code, message: message.into(), fields: Vec::new() }
+        ApiError {
+            status: status.as_u16(),
+            retry_after: None,
+            code,
+            message: message.into(),
+            fields: Vec::new(),
+        }
     }
     pub fn bad(message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, ApiCode::MalformedRequest, message)
     }
     pub fn field(field: &str, message: impl Into<String>) -> Self {
         let message = message.into();
-        let mut e = Self::new(StatusCode::UNPROCESSABLE_ENTITY, ApiCode::Validation, format!("{field}: {message}"));
+        let mut e = Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            ApiCode::Validation,
+            format!("{field}: {message}"),
+        );
         e.fields.push(FieldError::new(field, message));
         e
     }
     pub fn forbidden(what: &str) -> Self {
-        Self::new(StatusCode::FORBIDDEN, ApiCode::Forbidden, format!("Your role may not {what}."))
+        Self::new(
+            StatusCode::FORBIDDEN,
+            ApiCode::Forbidden,
+            format!("Your role may not {what}."),
+        )
     }
     pub fn not_found(what: &str) -> Self {
-        Self::new(StatusCode::NOT_FOUND, ApiCode::NotFound, format!("No {what} with this id that you may see."))
+        Self::new(
+            StatusCode::NOT_FOUND,
+            ApiCode::NotFound,
+            format!("No {what} with this id that you may see."),
+        )
     }
     pub fn internal(cause: &dyn std::error::Error) -> Self {
         // The cause goes to the log with its chain; the caller learns only that it failed.
@@ -81,7 +99,11 @@ impl ApiError {
             source = s.source();
         }
         tracing::error!(error = %chain, "request failed");
-        Self::new(StatusCode::INTERNAL_SERVER_ERROR, ApiCode::Internal, "The service failed; nothing was changed. Try again.")
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            ApiCode::Internal,
+            "The service failed; nothing was changed. Try again.",
+        )
     }
 }
 
@@ -91,7 +113,9 @@ impl IntoResponse for ApiError {
         let retry = self.retry_after;
         let mut response = (status, axum::Json(self)).into_response();
         if let Some(secs) = retry {
-            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
         response
     }
@@ -102,7 +126,11 @@ impl From<DbError> for ApiError {
         match e {
             DbError::Pool(_) => {
                 tracing::error!(error = %e, "database unavailable");
-                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, ApiCode::Unavailable, "The database is unavailable; try again shortly.")
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    ApiCode::Unavailable,
+                    "The database is unavailable; try again shortly.",
+                )
             }
             other => ApiError::internal(&other),
         }
@@ -127,12 +155,22 @@ impl From<CaseError> for ApiError {
             CaseError::Db(db) => db.into(),
             CaseError::NotFound => ApiError::not_found("case"),
             CaseError::Invalid(fields) => {
-                let mut err = ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, ApiCode::Validation, porchlight_domain::AppError::validation(fields.clone()).message);
+                let mut err = ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    ApiCode::Validation,
+                    porchlight_domain::AppError::validation(fields.clone()).message,
+                );
                 err.fields = fields;
                 err
             }
-            e @ CaseError::EditConflict { .. } => ApiError::new(StatusCode::CONFLICT, ApiCode::EditConflict, e.to_string()),
-            CaseError::Exists => ApiError::new(StatusCode::CONFLICT, ApiCode::AlreadyExists, "A record with this id already exists."),
+            e @ CaseError::EditConflict { .. } => {
+                ApiError::new(StatusCode::CONFLICT, ApiCode::EditConflict, e.to_string())
+            }
+            CaseError::Exists => ApiError::new(
+                StatusCode::CONFLICT,
+                ApiCode::AlreadyExists,
+                "A record with this id already exists.",
+            ),
             CaseError::BadTarget(m) => {
                 let (field, message) = m.split_once(": ").unwrap_or(("user_id", &m));
                 ApiError::field(field, message)
@@ -146,9 +184,15 @@ impl From<PeopleError> for ApiError {
         match e {
             PeopleError::Db(db) => db.into(),
             e @ PeopleError::BadUsername(_) => ApiError::field("username", e.to_string()),
-            e @ PeopleError::UsernameTaken(_) => ApiError::new(StatusCode::CONFLICT, ApiCode::AlreadyExists, e.to_string()),
-            e @ PeopleError::OfficeExists(_) => ApiError::new(StatusCode::CONFLICT, ApiCode::AlreadyExists, e.to_string()),
-            e @ PeopleError::NoSuchUser(_) => ApiError::new(StatusCode::NOT_FOUND, ApiCode::NotFound, e.to_string()),
+            e @ PeopleError::UsernameTaken(_) => {
+                ApiError::new(StatusCode::CONFLICT, ApiCode::AlreadyExists, e.to_string())
+            }
+            e @ PeopleError::OfficeExists(_) => {
+                ApiError::new(StatusCode::CONFLICT, ApiCode::AlreadyExists, e.to_string())
+            }
+            e @ PeopleError::NoSuchUser(_) => {
+                ApiError::new(StatusCode::NOT_FOUND, ApiCode::NotFound, e.to_string())
+            }
             e @ PeopleError::NoSuchOffice(_) => ApiError::field("office", e.to_string()),
             e @ PeopleError::OfficeRequired(_) => ApiError::field("office", e.to_string()),
             PeopleError::BadText(m) => {
@@ -165,13 +209,28 @@ impl From<LoginError> for ApiError {
         match e {
             LoginError::Db(db) => db.into(),
             LoginError::Throttled { retry_after_secs } => {
-                let mut err = ApiError::new(StatusCode::TOO_MANY_REQUESTS, ApiCode::TooManyAttempts, e.to_string());
+                let mut err = ApiError::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    ApiCode::TooManyAttempts,
+                    e.to_string(),
+                );
                 err.retry_after = Some(retry_after_secs);
                 err
             }
-            LoginError::BadCredentials | LoginError::BadSecondFactor => ApiError::new(StatusCode::UNAUTHORIZED, ApiCode::Unauthenticated, e.to_string()),
-            LoginError::SecondFactorRequired => ApiError::new(StatusCode::UNAUTHORIZED, ApiCode::TotpRequired, e.to_string()),
-            LoginError::BadDeviceName => ApiError::field("device_name", "give 1 to 100 printable characters, e.g. \"Ana's laptop\""),
+            LoginError::BadCredentials | LoginError::BadSecondFactor => ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                ApiCode::Unauthenticated,
+                e.to_string(),
+            ),
+            LoginError::SecondFactorRequired => ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                ApiCode::TotpRequired,
+                e.to_string(),
+            ),
+            LoginError::BadDeviceName => ApiError::field(
+                "device_name",
+                "give 1 to 100 printable characters, e.g. \"Ana's laptop\"",
+            ),
         }
     }
 }

@@ -23,16 +23,25 @@ pub struct JsonBody<T>(pub T);
 
 fn split_serde_message(text: &str) -> (String, String) {
     let detail = text.split_once("target type: ").map_or(text, |(_, d)| d);
-    let detail = detail.split(" at line ").next().unwrap_or(detail).to_owned();
+    let detail = detail
+        .split(" at line ")
+        .next()
+        .unwrap_or(detail)
+        .to_owned();
     if let Some(start) = detail.find("missing field `") {
         let rest = &detail[start + 15..];
         let name = rest.split('`').next().unwrap_or("");
-        let prefix = detail.split_once(": ").map(|(p, _)| p).filter(|p| !p.contains(' ') && *p != ".");
+        let prefix = detail
+            .split_once(": ")
+            .map(|(p, _)| p)
+            .filter(|p| !p.contains(' ') && *p != ".");
         let field = prefix.map_or(name.to_owned(), |p| format!("{p}.{name}"));
         return (field, format!("this field is required ({detail})"));
     }
     match detail.split_once(": ") {
-        Some((path, message)) if !path.contains(' ') && path != "." => (path.to_owned(), message.to_owned()),
+        Some((path, message)) if !path.contains(' ') && path != "." => {
+            (path.to_owned(), message.to_owned())
+        }
         _ => ("body".to_owned(), detail),
     }
 }
@@ -49,22 +58,35 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
             }
             Err(JsonRejection::JsonSyntaxError(e)) => {
                 let text = e.body_text();
-                let detail = text.split_once("target type: ").map_or(text.as_str(), |(_, d)| d).to_owned();
-                Err(ApiError::bad(format!("The body is not valid JSON: {detail}.")))
+                let detail = text
+                    .split_once("target type: ")
+                    .map_or(text.as_str(), |(_, d)| d)
+                    .to_owned();
+                Err(ApiError::bad(format!(
+                    "The body is not valid JSON: {detail}."
+                )))
             }
             Err(JsonRejection::MissingJsonContentType(_)) => Err(ApiError::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 ApiCode::UnsupportedMediaType,
                 "Send the body as JSON with the header Content-Type: application/json.",
             )),
-            Err(JsonRejection::BytesRejection(e)) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(too_large()),
+            Err(JsonRejection::BytesRejection(e))
+                if e.status() == StatusCode::PAYLOAD_TOO_LARGE =>
+            {
+                Err(too_large())
+            }
             Err(other) => Err(ApiError::bad(other.body_text())),
         }
     }
 }
 
 pub fn too_large() -> ApiError {
-    ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, ApiCode::PayloadTooLarge, "The request body is larger than this endpoint accepts.")
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        ApiCode::PayloadTooLarge,
+        "The request body is larger than this endpoint accepts.",
+    )
 }
 
 /// Query parameters, parsed strictly.
@@ -78,8 +100,12 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for QueryParams<T>
             Ok(axum::extract::Query(v)) => Ok(QueryParams(v)),
             Err(QueryRejection::FailedToDeserializeQueryString(e)) => {
                 let text = e.body_text();
-                let detail = text.split_once("query string: ").map_or(text.as_str(), |(_, d)| d);
-                Err(ApiError::bad(format!("The query string is not valid: {detail}.")))
+                let detail = text
+                    .split_once("query string: ")
+                    .map_or(text.as_str(), |(_, d)| d);
+                Err(ApiError::bad(format!(
+                    "The query string is not valid: {detail}."
+                )))
             }
             Err(other) => Err(ApiError::bad(other.body_text())),
         }
@@ -95,12 +121,24 @@ pub fn parse_id(what: &str, raw: &str) -> Result<Uuid, ApiError> {
 /// last address the proxy appended to X-Forwarded-For.
 pub fn client_address(parts: &Parts, trust_forwarded_for: bool) -> Option<String> {
     if trust_forwarded_for {
-        let forwarded = parts.headers.get_all("x-forwarded-for").iter().filter_map(|v| v.to_str().ok()).last();
-        if let Some(addr) = forwarded.and_then(|v| v.rsplit(',').next()).map(str::trim).filter(|a| a.parse::<std::net::IpAddr>().is_ok()) {
+        let forwarded = parts
+            .headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .next_back();
+        if let Some(addr) = forwarded
+            .and_then(|v| v.rsplit(',').next())
+            .map(str::trim)
+            .filter(|a| a.parse::<std::net::IpAddr>().is_ok())
+        {
             return Some(addr.to_owned());
         }
     }
-    parts.extensions.get::<ConnectInfo<ClientAddr>>().map(|c| c.0 .0.ip().to_string())
+    parts
+        .extensions
+        .get::<ConnectInfo<ClientAddr>>()
+        .map(|c| c.0 .0.ip().to_string())
 }
 
 pub struct Address(pub Option<String>);
@@ -128,7 +166,10 @@ pub struct Auth {
 
 impl Auth {
     pub fn actor(&self) -> crate::audit::Actor {
-        crate::audit::Actor::User { user: self.caller.user_id, device: Some(self.caller.device_id) }
+        crate::audit::Actor::User {
+            user: self.caller.user_id,
+            device: Some(self.caller.device_id),
+        }
     }
 }
 
@@ -150,7 +191,11 @@ where
             .and_then(|v| v.strip_prefix("Bearer "))
             .map(str::trim)
             .ok_or_else(|| {
-                ApiError::new(StatusCode::UNAUTHORIZED, ApiCode::Unauthenticated, "Send the device token as `Authorization: Bearer <token>`; log in to get one.")
+                ApiError::new(
+                    StatusCode::UNAUTHORIZED,
+                    ApiCode::Unauthenticated,
+                    "Send the device token as `Authorization: Bearer <token>`; log in to get one.",
+                )
             })?;
         let db = app.pool.get().await?;
         let now = super::now();
@@ -162,7 +207,11 @@ where
                     Refusal::Revoked => "This device's access was revoked; log in again.",
                     Refusal::UserDisabled => "This account is disabled; ask an administrator.",
                 };
-                return Err(ApiError::new(StatusCode::UNAUTHORIZED, ApiCode::Unauthenticated, message));
+                return Err(ApiError::new(
+                    StatusCode::UNAUTHORIZED,
+                    ApiCode::Unauthenticated,
+                    message,
+                ));
             }
         };
         if caller.wipe_requested && !WIPE_PATHS.contains(&parts.uri.path()) {
@@ -173,7 +222,12 @@ where
             ));
         }
         let grant = rules::grant(caller.role);
-        Ok(Auth { caller, grant, address: client_address(parts, app.trust_forwarded_for), db })
+        Ok(Auth {
+            caller,
+            grant,
+            address: client_address(parts, app.trust_forwarded_for),
+            db,
+        })
     }
 }
 

@@ -71,12 +71,20 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/cases/{id}/assign", post(cases::assign))
         .route("/v1/cases/{id}/shares", post(cases::share))
         .route("/v1/cases/{id}/shares/{user}", delete(cases::unshare))
-        .route("/v1/cases/{id}/contacts", get(cases::contacts).post(cases::add_contact))
+        .route(
+            "/v1/cases/{id}/contacts",
+            get(cases::contacts).post(cases::add_contact),
+        )
         .route("/v1/cases/{id}/update-recipients", get(cases::recipients))
-        .route("/v1/cases/{id}/notes", get(cases::notes).post(cases::add_note))
+        .route(
+            "/v1/cases/{id}/notes",
+            get(cases::notes).post(cases::add_note),
+        )
         .route(
             "/v1/cases/{id}/photos",
-            get(cases::photos).post(cases::upload_photo).layer(DefaultBodyLimit::max(state.max_photo_bytes)),
+            get(cases::photos)
+                .post(cases::upload_photo)
+                .layer(DefaultBodyLimit::max(state.max_photo_bytes)),
         )
         .route("/v1/photos/{id}", get(cases::download_photo))
         .fallback(not_found)
@@ -94,10 +102,20 @@ async fn edge(State(app): State<AppState>, req: Request, next: Next) -> Response
     let mut response = match tokio::time::timeout(app.request_timeout, next.run(req)).await {
         Ok(r) => r,
         // Dropping the handler rolls back its open transaction: a timed-out request writes nothing.
-        Err(_) => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, ApiCode::Timeout, "The request took too long and was abandoned; nothing was changed.").into_response(),
+        Err(_) => ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            ApiCode::Timeout,
+            "The request took too long and was abandoned; nothing was changed.",
+        )
+        .into_response(),
     };
-    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response.headers_mut().insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response.headers_mut().insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
     let status = response.status().as_u16();
     let ms = started.elapsed().as_millis() as u64;
     if status >= 500 {
@@ -109,7 +127,11 @@ async fn edge(State(app): State<AppState>, req: Request, next: Next) -> Response
 }
 
 async fn not_found() -> ApiError {
-    ApiError::new(StatusCode::NOT_FOUND, ApiCode::NotFound, "No such endpoint; the API lives under /v1/.")
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        ApiCode::NotFound,
+        "No such endpoint; the API lives under /v1/.",
+    )
 }
 
 /// Liveness: the process answers.

@@ -47,7 +47,9 @@ pub struct TestDb {
 }
 
 fn url_for(admin: &str, user: &str, password: &str, database: &str) -> String {
-    let config: tokio_postgres::Config = admin.parse().expect("PORCHLIGHT_TEST_DATABASE_URL is a postgres:// URL");
+    let config: tokio_postgres::Config = admin
+        .parse()
+        .expect("PORCHLIGHT_TEST_DATABASE_URL is a postgres:// URL");
     let host = match &config.get_hosts()[0] {
         tokio_postgres::config::Host::Tcp(h) => h.clone(),
         #[cfg(unix)]
@@ -60,7 +62,10 @@ fn url_for(admin: &str, user: &str, password: &str, database: &str) -> String {
 pub fn admin_with_db(admin: &str, database: &str) -> String {
     let config: tokio_postgres::Config = admin.parse().unwrap();
     let user = config.get_user().unwrap_or("postgres").to_owned();
-    let password = config.get_password().map(|p| String::from_utf8_lossy(p).into_owned()).unwrap_or_default();
+    let password = config
+        .get_password()
+        .map(|p| String::from_utf8_lossy(p).into_owned())
+        .unwrap_or_default();
     url_for(admin, &user, &password, database)
 }
 
@@ -68,9 +73,14 @@ impl TestDb {
     pub async fn new() -> Option<TestDb> {
         let admin = admin_url()?;
         let name = format!("t_{}", porchlight_server::new_id(Utc::now()).simple());
-        let (client, conn) = tokio_postgres::connect(&admin, tokio_postgres::NoTls).await.expect("connect to PORCHLIGHT_TEST_DATABASE_URL");
+        let (client, conn) = tokio_postgres::connect(&admin, tokio_postgres::NoTls)
+            .await
+            .expect("connect to PORCHLIGHT_TEST_DATABASE_URL");
         tokio::spawn(conn);
-        client.batch_execute(&format!("CREATE DATABASE {name}")).await.expect("create the test database");
+        client
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .await
+            .expect("create the test database");
         let owner = db::pool(&admin_with_db(&admin, &name), 4, Duration::from_secs(10)).unwrap();
         let mut c = owner.get().await.unwrap();
         db::migrate(&mut c).await.expect("migrations apply");
@@ -86,12 +96,21 @@ impl TestDb {
         .unwrap();
         let service_url = url_for(&admin, TEST_ROLE, TEST_ROLE_PASSWORD, &name);
         let service = db::pool(&service_url, 8, Duration::from_secs(10)).unwrap();
-        Some(TestDb { name, admin, owner, service, service_url })
+        Some(TestDb {
+            name,
+            admin,
+            owner,
+            service,
+            service_url,
+        })
     }
 
     pub async fn count(&self, table: &str) -> i64 {
         let c = self.owner.get().await.unwrap();
-        c.query_one(&format!("SELECT count(*) FROM {table}"), &[]).await.unwrap().get(0)
+        c.query_one(&format!("SELECT count(*) FROM {table}"), &[])
+            .await
+            .unwrap()
+            .get(0)
     }
 }
 
@@ -100,11 +119,18 @@ impl Drop for TestDb {
         let (admin, name) = (self.admin.clone(), self.name.clone());
         // Drop runs outside async code; a thread of its own with a small runtime does the cleanup.
         let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
             rt.block_on(async move {
-                if let Ok((client, conn)) = tokio_postgres::connect(&admin, tokio_postgres::NoTls).await {
+                if let Ok((client, conn)) =
+                    tokio_postgres::connect(&admin, tokio_postgres::NoTls).await
+                {
                     tokio::spawn(conn);
-                    let _ = client.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await;
+                    let _ = client
+                        .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                        .await;
                 }
             });
         })
@@ -131,15 +157,31 @@ impl TestServer {
     pub async fn start(state: AppState) -> TestServer {
         let tcp = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = tcp.local_addr().unwrap();
-        TestServer::start_on(Listener::plain(tcp), state, format!("http://{addr}"), reqwest::Client::new()).await
+        TestServer::start_on(
+            Listener::plain(tcp),
+            state,
+            format!("http://{addr}"),
+            reqwest::Client::new(),
+        )
+        .await
     }
 
-    pub async fn start_on(listener: Listener, state: AppState, base: String, http: reqwest::Client) -> TestServer {
+    pub async fn start_on(
+        listener: Listener,
+        state: AppState,
+        base: String,
+        http: reqwest::Client,
+    ) -> TestServer {
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let task = tokio::spawn(porchlight_server::serve(listener, state, async move {
             let _ = stopped.await;
         }));
-        TestServer { base, http, stop: Some(stop), task: Some(task) }
+        TestServer {
+            base,
+            http,
+            stop: Some(stop),
+            task: Some(task),
+        }
     }
 
     /// Stops the server the way SIGTERM does and waits for it to finish.
@@ -148,11 +190,21 @@ impl TestServer {
             let _ = stop.send(());
         }
         if let Some(task) = self.task.take() {
-            tokio::time::timeout(Duration::from_secs(10), task).await.expect("graceful shutdown finishes").unwrap().unwrap();
+            tokio::time::timeout(Duration::from_secs(10), task)
+                .await
+                .expect("graceful shutdown finishes")
+                .unwrap()
+                .unwrap();
         }
     }
 
-    pub async fn call(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> (u16, String) {
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (u16, String) {
         let mut req = self.http.request(method, format!("{}{path}", self.base));
         if let Some(t) = token {
             req = req.bearer_auth(t);
@@ -210,8 +262,15 @@ impl Person {
     pub fn next_code(&self) -> Option<String> {
         let secret = self.totp.as_ref()?;
         let offset = self.next_step_offset.fetch_add(1, Ordering::SeqCst);
-        assert!(offset <= 1, "a test logged {} in more than twice within one TOTP window", self.username);
-        Some(totp::code_at(secret, Utc::now().timestamp() + offset * totp::STEP_SECONDS))
+        assert!(
+            offset <= 1,
+            "a test logged {} in more than twice within one TOTP window",
+            self.username
+        );
+        Some(totp::code_at(
+            secret,
+            Utc::now().timestamp() + offset * totp::STEP_SECONDS,
+        ))
     }
 }
 
@@ -224,11 +283,28 @@ pub async fn add_person(db: &TestDb, username: &str, role: Role, office: Option<
     let password = format!("{username} long password");
     let hash = password::hash(&password).unwrap();
     let c = db.owner.get().await.unwrap();
-    let created = people::add_user(&c, username, &format!("Test {username}"), role, office, hash, now()).await.unwrap();
-    Person { id: created.user.id, username: username.to_owned(), password, totp: created.totp_secret, next_step_offset: AtomicI64::new(0) }
+    let created = people::add_user(
+        &c,
+        username,
+        &format!("Test {username}"),
+        role,
+        office,
+        hash,
+        now(),
+    )
+    .await
+    .unwrap();
+    Person {
+        id: created.user.id,
+        username: username.to_owned(),
+        password,
+        totp: created.totp_secret,
+        next_step_offset: AtomicI64::new(0),
+    }
 }
 
 /// A case with every confidential field filled with text carrying `MARK`.
+#[allow(clippy::field_reassign_with_default)]
 pub fn sample_fields(given: &str) -> CaseFields {
     let mut f = CaseFields::default();
     f.case_type = Some(porchlight_domain::CaseType::EndangeredRunaway);
@@ -275,9 +351,18 @@ impl World {
 pub async fn world(db: &TestDb) -> World {
     let at = now();
     let c = db.owner.get().await.unwrap();
-    let tulsa = people::add_office(&c, "Tulsa", "Oklahoma", at).await.unwrap().id;
-    let norman = people::add_office(&c, "Norman", "Oklahoma", at).await.unwrap().id;
-    let austin = people::add_office(&c, "Austin", "Texas", at).await.unwrap().id;
+    let tulsa = people::add_office(&c, "Tulsa", "Oklahoma", at)
+        .await
+        .unwrap()
+        .id;
+    let norman = people::add_office(&c, "Norman", "Oklahoma", at)
+        .await
+        .unwrap()
+        .id;
+    let austin = people::add_office(&c, "Austin", "Texas", at)
+        .await
+        .unwrap()
+        .id;
     let mut ppl = HashMap::new();
     for (key, role, office) in [
         ("admin", Role::Admin, None),
@@ -289,27 +374,143 @@ pub async fn world(db: &TestDb) -> World {
         ("vol_here", Role::Volunteer, Some(norman)),
         ("vol_away", Role::Volunteer, Some(austin)),
     ] {
-        ppl.insert(key, add_person(db, &key.replace('_', "."), role, office).await);
+        ppl.insert(
+            key,
+            add_person(db, &key.replace('_', "."), role, office).await,
+        );
     }
     let fields = cases::validate(&sample_fields("Maya"), at).unwrap();
     let cm = ppl["cm_assigned"].id;
-    let case_a = cases::create(&c, porchlight_server::new_id(at), tulsa, CaseStatus::Active, &fields, cm, true, at).await.unwrap().id;
-    let case_b = cases::create(&c, porchlight_server::new_id(at), tulsa, CaseStatus::Intake, &cases::validate(&sample_fields("Lena"), at).unwrap(), cm, true, at).await.unwrap().id;
-    let case_c = cases::create(&c, porchlight_server::new_id(at), austin, CaseStatus::Active, &cases::validate(&sample_fields("Iris"), at).unwrap(), cm, false, at)
-        .await
-        .unwrap()
-        .id;
+    let case_a = cases::create(
+        &c,
+        porchlight_server::new_id(at),
+        tulsa,
+        CaseStatus::Active,
+        &fields,
+        cm,
+        true,
+        at,
+    )
+    .await
+    .unwrap()
+    .id;
+    let case_b = cases::create(
+        &c,
+        porchlight_server::new_id(at),
+        tulsa,
+        CaseStatus::Intake,
+        &cases::validate(&sample_fields("Lena"), at).unwrap(),
+        cm,
+        true,
+        at,
+    )
+    .await
+    .unwrap()
+    .id;
+    let case_c = cases::create(
+        &c,
+        porchlight_server::new_id(at),
+        austin,
+        CaseStatus::Active,
+        &cases::validate(&sample_fields("Iris"), at).unwrap(),
+        cm,
+        false,
+        at,
+    )
+    .await
+    .unwrap()
+    .id;
     c.execute("INSERT INTO case_access (case_id, user_id, kind, granted_at) VALUES ($1, $2, 'shared', $3)", &[&case_a, &ppl["cm_shared"].id, &at]).await.unwrap();
-    let rosa = ContactFields { name: "Rosa Okafor".into(), relationship: "mother".into(), phone: "918 555 0142".into(), notes: format!("{MARK}contact prefers evenings"), ..Default::default() };
-    cases::add_contact(&c, case_a, porchlight_server::new_id(at), rosa.validate().unwrap(), cm, at).await.unwrap();
-    let dale = ContactFields { name: "Dale Okafor".into(), relationship: "father".into(), phone: "918 555 0199".into(), do_not_disclose: true, ..Default::default() };
-    cases::add_contact(&c, case_a, porchlight_server::new_id(at), dale.validate().unwrap(), cm, at).await.unwrap();
-    cases::add_note(&c, case_a, porchlight_server::new_id(at), NoteCategory::Internal, &format!("{MARK}note father may be involved"), None, cm, at).await.unwrap();
-    let public = PhotoMeta { kind: PhotoKind::Photo, consent_to_publish: true, taken_on: None, age_in_photo: Some(14) };
-    let private = PhotoMeta { kind: PhotoKind::Photo, consent_to_publish: false, taken_on: None, age_in_photo: Some(13) };
-    let photo_public = cases::add_photo(&c, case_a, porchlight_server::new_id(at), &public, &[PNG, b"public"].concat(), cm, at).await.unwrap().id;
-    let photo_private = cases::add_photo(&c, case_a, porchlight_server::new_id(at), &private, &[PNG, b"private"].concat(), cm, at).await.unwrap().id;
-    World { people: ppl, case_a, case_b, case_c, photo_public, photo_private }
+    let rosa = ContactFields {
+        name: "Rosa Okafor".into(),
+        relationship: "mother".into(),
+        phone: "918 555 0142".into(),
+        notes: format!("{MARK}contact prefers evenings"),
+        ..Default::default()
+    };
+    cases::add_contact(
+        &c,
+        case_a,
+        porchlight_server::new_id(at),
+        rosa.validate().unwrap(),
+        cm,
+        at,
+    )
+    .await
+    .unwrap();
+    let dale = ContactFields {
+        name: "Dale Okafor".into(),
+        relationship: "father".into(),
+        phone: "918 555 0199".into(),
+        do_not_disclose: true,
+        ..Default::default()
+    };
+    cases::add_contact(
+        &c,
+        case_a,
+        porchlight_server::new_id(at),
+        dale.validate().unwrap(),
+        cm,
+        at,
+    )
+    .await
+    .unwrap();
+    cases::add_note(
+        &c,
+        case_a,
+        porchlight_server::new_id(at),
+        NoteCategory::Internal,
+        &format!("{MARK}note father may be involved"),
+        None,
+        cm,
+        at,
+    )
+    .await
+    .unwrap();
+    let public = PhotoMeta {
+        kind: PhotoKind::Photo,
+        consent_to_publish: true,
+        taken_on: None,
+        age_in_photo: Some(14),
+    };
+    let private = PhotoMeta {
+        kind: PhotoKind::Photo,
+        consent_to_publish: false,
+        taken_on: None,
+        age_in_photo: Some(13),
+    };
+    let photo_public = cases::add_photo(
+        &c,
+        case_a,
+        porchlight_server::new_id(at),
+        &public,
+        &[PNG, b"public"].concat(),
+        cm,
+        at,
+    )
+    .await
+    .unwrap()
+    .id;
+    let photo_private = cases::add_photo(
+        &c,
+        case_a,
+        porchlight_server::new_id(at),
+        &private,
+        &[PNG, b"private"].concat(),
+        cm,
+        at,
+    )
+    .await
+    .unwrap()
+    .id;
+    World {
+        people: ppl,
+        case_a,
+        case_b,
+        case_c,
+        photo_public,
+        photo_private,
+    }
 }
 
 /// Skips the test (loudly) when no PostgreSQL is configured outside CI.
@@ -324,15 +525,33 @@ macro_rules! test_db {
 }
 
 pub async fn version_of(db: &TestDb, case: Uuid) -> i64 {
-    db.owner.get().await.unwrap().query_one("SELECT version FROM cases WHERE id = $1", &[&case]).await.unwrap().get(0)
+    db.owner
+        .get()
+        .await
+        .unwrap()
+        .query_one("SELECT version FROM cases WHERE id = $1", &[&case])
+        .await
+        .unwrap()
+        .get(0)
 }
 
 pub async fn audit_actions(db: &TestDb) -> Vec<String> {
     let c = db.owner.get().await.unwrap();
-    c.query("SELECT action FROM audit_log ORDER BY seq", &[]).await.unwrap().iter().map(|r| r.get(0)).collect()
+    c.query("SELECT action FROM audit_log ORDER BY seq", &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect()
 }
 
 #[allow(dead_code)]
 pub async fn exec(db: &TestDb, sql: &str) {
-    db.owner.get().await.unwrap().batch_execute(sql).await.unwrap();
+    db.owner
+        .get()
+        .await
+        .unwrap()
+        .batch_execute(sql)
+        .await
+        .unwrap();
 }

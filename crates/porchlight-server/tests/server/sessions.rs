@@ -13,7 +13,15 @@ use std::time::Duration;
 #[tokio::test]
 async fn a_login_enrols_a_device_whose_token_only_the_hash_of_is_stored() {
     let db = test_db!();
-    let office = people::add_office(&db.owner.get().await.unwrap(), "Tulsa", "Oklahoma", super::harness::now()).await.unwrap().id;
+    let office = people::add_office(
+        &db.owner.get().await.unwrap(),
+        "Tulsa",
+        "Oklahoma",
+        super::harness::now(),
+    )
+    .await
+    .unwrap()
+    .id;
     let cm = add_person(&db, "ana.cm", Role::CaseManager, Some(office)).await;
     let server = TestServer::start(state_for(&db)).await;
     let (status, text) = server.try_login(&cm, &cm.password).await;
@@ -22,9 +30,20 @@ async fn a_login_enrols_a_device_whose_token_only_the_hash_of_is_stored() {
     let token = reply["token"].as_str().unwrap();
     assert_eq!(token.len(), 64, "256 bits as hex");
     let c = db.owner.get().await.unwrap();
-    let stored: Vec<u8> = c.query_one("SELECT token_hash FROM devices", &[]).await.unwrap().get(0);
+    let stored: Vec<u8> = c
+        .query_one("SELECT token_hash FROM devices", &[])
+        .await
+        .unwrap()
+        .get(0);
     assert_eq!(stored, porchlight_server::devices::token_hash(token));
-    let raw = c.query_one("SELECT count(*) FROM devices WHERE position(convert_to($1, 'UTF8') in token_hash) > 0", &[&token]).await.unwrap().get::<_, i64>(0);
+    let raw = c
+        .query_one(
+            "SELECT count(*) FROM devices WHERE position(convert_to($1, 'UTF8') in token_hash) > 0",
+            &[&token],
+        )
+        .await
+        .unwrap()
+        .get::<_, i64>(0);
     assert_eq!(raw, 0);
     let (status, text) = server.get("/v1/me", token).await;
     assert_eq!(status, 200, "{text}");
@@ -34,7 +53,10 @@ async fn a_login_enrols_a_device_whose_token_only_the_hash_of_is_stored() {
     let (status, _) = server.call(Method::GET, "/v1/me", None, None).await;
     assert_eq!(status, 401);
     let actions = audit_actions(&db).await;
-    assert!(actions.ends_with(&["login_succeeded".to_owned(), "token_issued".to_owned()]), "{actions:?}");
+    assert!(
+        actions.ends_with(&["login_succeeded".to_owned(), "token_issued".to_owned()]),
+        "{actions:?}"
+    );
 }
 
 #[tokio::test]
@@ -44,15 +66,41 @@ async fn admins_and_supervisors_need_a_fresh_authenticator_code() {
     let server = TestServer::start(state_for(&db)).await;
     let body = |totp: Option<String>| json!({ "username": "ada.admin", "password": admin.password, "device_name": "desk", "totp": totp });
 
-    let (status, text) = server.call(Method::POST, "/v1/login", None, Some(body(None))).await;
-    assert_eq!((status, json(&text)["code"].as_str().unwrap()), (401, "totp_required"), "{text}");
-    let (status, text) = server.call(Method::POST, "/v1/login", None, Some(body(Some("000000".into())))).await;
-    assert_eq!((status, json(&text)["code"].as_str().unwrap()), (401, "unauthenticated"), "{text}");
+    let (status, text) = server
+        .call(Method::POST, "/v1/login", None, Some(body(None)))
+        .await;
+    assert_eq!(
+        (status, json(&text)["code"].as_str().unwrap()),
+        (401, "totp_required"),
+        "{text}"
+    );
+    let (status, text) = server
+        .call(
+            Method::POST,
+            "/v1/login",
+            None,
+            Some(body(Some("000000".into()))),
+        )
+        .await;
+    assert_eq!(
+        (status, json(&text)["code"].as_str().unwrap()),
+        (401, "unauthenticated"),
+        "{text}"
+    );
 
     let code = totp::code_at(admin.totp.as_ref().unwrap(), chrono::Utc::now().timestamp());
-    let (status, text) = server.call(Method::POST, "/v1/login", None, Some(body(Some(code.clone())))).await;
+    let (status, text) = server
+        .call(
+            Method::POST,
+            "/v1/login",
+            None,
+            Some(body(Some(code.clone()))),
+        )
+        .await;
     assert_eq!(status, 200, "{text}");
-    let (status, _) = server.call(Method::POST, "/v1/login", None, Some(body(Some(code)))).await;
+    let (status, _) = server
+        .call(Method::POST, "/v1/login", None, Some(body(Some(code))))
+        .await;
     assert_eq!(status, 401, "a code is accepted once");
 }
 
@@ -68,26 +116,59 @@ async fn a_revoked_or_disabled_device_is_refused_at_its_very_next_request() {
 
     let (_, text) = server.get("/v1/devices", &admin).await;
     let devices = json(&text);
-    let device = devices.as_array().unwrap().iter().find(|d| d["username"] == "cm.assigned").unwrap()["id"].as_str().unwrap().to_owned();
-    let (status, text) = server.call(Method::POST, &format!("/v1/devices/{device}/revoke"), Some(&admin), None).await;
+    let device = devices
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["username"] == "cm.assigned")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (status, text) = server
+        .call(
+            Method::POST,
+            &format!("/v1/devices/{device}/revoke"),
+            Some(&admin),
+            None,
+        )
+        .await;
     assert_eq!(status, 204, "{text}");
     let (status, text) = server.get(&path, &cm).await;
     assert_eq!(status, 401);
-    assert!(json(&text)["message"].as_str().unwrap().contains("revoked"), "{text}");
+    assert!(
+        json(&text)["message"].as_str().unwrap().contains("revoked"),
+        "{text}"
+    );
 
     // Logging in again gives a new device; disabling the account ends it too.
     let cm2 = server.login(w.person("cm_assigned")).await;
     assert_eq!(server.get(&path, &cm2).await.0, 200);
     let user = w.person("cm_assigned").id;
-    let (status, _) = server.call(Method::POST, &format!("/v1/users/{user}/disable"), Some(&admin), None).await;
+    let (status, _) = server
+        .call(
+            Method::POST,
+            &format!("/v1/users/{user}/disable"),
+            Some(&admin),
+            None,
+        )
+        .await;
     assert_eq!(status, 204);
     assert_eq!(server.get(&path, &cm2).await.0, 401);
-    let (status, _) = server.try_login(w.person("cm_assigned"), &w.person("cm_assigned").password).await;
+    let (status, _) = server
+        .try_login(w.person("cm_assigned"), &w.person("cm_assigned").password)
+        .await;
     assert_eq!(status, 401, "a disabled account cannot log in");
 
     // Logging out ends the caller's own token.
     let vol = server.login(w.person("vol_here")).await;
-    assert_eq!(server.call(Method::POST, "/v1/logout", Some(&vol), None).await.0, 204);
+    assert_eq!(
+        server
+            .call(Method::POST, "/v1/logout", Some(&vol), None)
+            .await
+            .0,
+        204
+    );
     assert_eq!(server.get("/v1/me", &vol).await.0, 401);
 }
 
@@ -100,23 +181,59 @@ async fn a_device_flagged_for_wipe_gets_only_the_wipe_order() {
     let (_, me) = server.get("/v1/me", &cm).await;
     let device = json(&me)["device_id"].as_str().unwrap().to_owned();
     // A user may flag their own lost laptop.
-    assert_eq!(server.call(Method::POST, &format!("/v1/devices/{device}/wipe"), Some(&cm), None).await.0, 204);
+    assert_eq!(
+        server
+            .call(
+                Method::POST,
+                &format!("/v1/devices/{device}/wipe"),
+                Some(&cm),
+                None
+            )
+            .await
+            .0,
+        204
+    );
 
     let (status, text) = server.get(&format!("/v1/cases/{}", w.case_a), &cm).await;
-    assert_eq!((status, json(&text)["code"].as_str().unwrap()), (410, "wipe_requested"));
+    assert_eq!(
+        (status, json(&text)["code"].as_str().unwrap()),
+        (410, "wipe_requested")
+    );
     let (status, text) = server.get("/v1/device", &cm).await;
     assert_eq!(status, 200);
     assert_eq!(json(&text)["wipe"], true);
-    assert_eq!(server.call(Method::POST, "/v1/device/wiped", Some(&cm), None).await.0, 204);
-    assert_eq!(server.get("/v1/device", &cm).await.0, 401, "after the wipe the token is over");
+    assert_eq!(
+        server
+            .call(Method::POST, "/v1/device/wiped", Some(&cm), None)
+            .await
+            .0,
+        204
+    );
+    assert_eq!(
+        server.get("/v1/device", &cm).await.0,
+        401,
+        "after the wipe the token is over"
+    );
     let actions = audit_actions(&db).await;
-    assert!(actions.contains(&"wipe_requested".to_owned()) && actions.contains(&"device_wiped".to_owned()), "{actions:?}");
+    assert!(
+        actions.contains(&"wipe_requested".to_owned())
+            && actions.contains(&"device_wiped".to_owned()),
+        "{actions:?}"
+    );
 }
 
 #[tokio::test]
 async fn login_throttling_kicks_in_per_account_and_recovers() {
     let db = test_db!();
-    let office = people::add_office(&db.owner.get().await.unwrap(), "Tulsa", "Oklahoma", super::harness::now()).await.unwrap().id;
+    let office = people::add_office(
+        &db.owner.get().await.unwrap(),
+        "Tulsa",
+        "Oklahoma",
+        super::harness::now(),
+    )
+    .await
+    .unwrap()
+    .id;
     let cm = add_person(&db, "ana.cm", Role::CaseManager, Some(office)).await;
     let mut state = state_for(&db);
     state.login_limits.account_free = 3;
@@ -144,7 +261,9 @@ async fn login_throttling_kicks_in_per_account_and_recovers() {
     tokio::time::sleep(Duration::from_millis(1700)).await;
     let (status, text) = server.try_login(&cm, &cm.password).await;
     assert_eq!(status, 200, "recovers after the wait: {text}");
-    assert!(audit_actions(&db).await.contains(&"login_throttled".to_owned()));
+    assert!(audit_actions(&db)
+        .await
+        .contains(&"login_throttled".to_owned()));
 }
 
 #[tokio::test]
@@ -159,9 +278,26 @@ async fn throttling_per_address_holds_across_accounts_and_across_instances() {
     for i in 0..4 {
         let server = if i % 2 == 0 { &one } else { &two };
         let body = json!({ "username": format!("nobody{i}"), "password": "guessing passwords", "device_name": "x" });
-        assert_eq!(server.call(Method::POST, "/v1/login", None, Some(body)).await.0, 401);
+        assert_eq!(
+            server
+                .call(Method::POST, "/v1/login", None, Some(body))
+                .await
+                .0,
+            401
+        );
     }
-    let body = json!({ "username": "someone.else", "password": "guessing passwords", "device_name": "x" });
-    assert_eq!(two.call(Method::POST, "/v1/login", None, Some(body.clone())).await.0, 429);
-    assert_eq!(one.call(Method::POST, "/v1/login", None, Some(body)).await.0, 429);
+    let body =
+        json!({ "username": "someone.else", "password": "guessing passwords", "device_name": "x" });
+    assert_eq!(
+        two.call(Method::POST, "/v1/login", None, Some(body.clone()))
+            .await
+            .0,
+        429
+    );
+    assert_eq!(
+        one.call(Method::POST, "/v1/login", None, Some(body))
+            .await
+            .0,
+        429
+    );
 }
