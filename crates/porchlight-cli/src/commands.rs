@@ -163,7 +163,7 @@ fn list(cli: &Cli, args: &ListArgs) -> Result<String, AppError> {
     };
     let page = workspace.list_cases(&query)?;
     if args.json {
-        return Ok(to_json(&page)?);
+        return to_json(&page);
     }
     let what = format!("{:?}", args.sort).to_lowercase().replace("missingdate", "missing date").replace("casenumber", "case number");
     let order = match (args.sort.descending_by_default(), descending) {

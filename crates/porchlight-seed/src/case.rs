@@ -232,7 +232,16 @@ pub fn case_fields(seed: u64, index: u64, today: NaiveDate) -> CaseFields {
     let companions = companions(&mut rng, case_type, heritage, &name.family, age, missing);
     let with = companions.first().map(|c| c.relationship.clone());
     let landmark = rng.pick(LANDMARKS);
-    let circumstances = story::circumstances(&mut rng, case_type, name.given, city.name, landmark, with.as_deref(), missing_from_care, (today - missing).num_days());
+    let telling = story::Telling {
+        case_type,
+        who: name.given,
+        place: city.name,
+        landmark,
+        with: with.as_deref(),
+        in_care: missing_from_care,
+        days_missing: (today - missing).num_days(),
+    };
+    let circumstances = story::circumstances(&mut rng, &telling);
 
     let vehicle_chance = match case_type {
         CaseType::FamilyAbduction => 0.5,

@@ -83,10 +83,24 @@ pub fn care_agency(rng: &mut Rng, county: &str) -> String {
     format!("{county} County {}", rng.pick(CARE_AGENCIES))
 }
 
-/// The circumstances narrative. `who` is the child's given name; `place` the city; `with` a
-/// companion's relationship when one is known; `days_missing` keeps follow-ups in the past.
-/// A few narratives run to several paragraphs, as long-running cases do.
-pub fn circumstances(rng: &mut Rng, case_type: CaseType, who: &str, place: &str, landmark: &str, with: Option<&str>, in_care: bool, days_missing: i64) -> String {
+/// What the circumstances narrative tells of.
+pub struct Telling<'a> {
+    pub case_type: CaseType,
+    /// The child's given name.
+    pub who: &'a str,
+    /// The city.
+    pub place: &'a str,
+    pub landmark: &'a str,
+    /// A companion's relationship to the child, when one is known.
+    pub with: Option<&'a str>,
+    pub in_care: bool,
+    /// Keeps follow-up paragraphs in the past.
+    pub days_missing: i64,
+}
+
+/// The circumstances narrative. A few run to several paragraphs, as long-running cases do.
+pub fn circumstances(rng: &mut Rng, t: &Telling) -> String {
+    let Telling { case_type, who, place, landmark, with, in_care, days_missing } = *t;
     let opening = match case_type {
         CaseType::EndangeredRunaway if in_care => format!(
             "{who} left {} in {place} {} and did not return. Staff reported {who} missing the same evening.",
