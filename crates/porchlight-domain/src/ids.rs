@@ -65,3 +65,35 @@ mod tests {
         assert!("not-an-id".parse::<CaseId>().is_err());
     }
 }
+
+/// The id of a record inside a case: a contact, a note, a photo. UUIDv7, made on the device.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, TS)]
+#[ts(export, type = "string")]
+pub struct RecordId(Uuid);
+
+impl RecordId {
+    pub fn new(now: DateTime<Utc>) -> Self {
+        RecordId(*CaseId::new(now).as_uuid())
+    }
+
+    pub fn from_uuid(id: Uuid) -> Self {
+        RecordId(id)
+    }
+
+    pub fn as_uuid(&self) -> &Uuid {
+        &self.0
+    }
+}
+
+impl fmt::Display for RecordId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl FromStr for RecordId {
+    type Err = uuid::Error;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Uuid::parse_str(s.trim()).map(RecordId)
+    }
+}

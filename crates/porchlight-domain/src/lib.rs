@@ -5,11 +5,18 @@
 pub mod case;
 pub mod clock;
 pub mod codes;
+pub mod contact;
 pub mod error;
+pub mod history;
 pub mod ids;
 pub mod list;
+pub mod note;
 pub mod passphrase;
+pub mod photo;
+pub mod search;
+pub mod status;
 pub mod values;
+pub mod view;
 pub mod workspace;
 
 pub use case::{
@@ -19,10 +26,17 @@ pub use case::{
 pub use clock::Moment;
 pub use codes::{CaseStatus, CaseType, EyeColor, HairColor, NcicCategory, Race, Sex, SkinTone};
 pub use error::{AppError, ErrorCode, FieldError};
-pub use ids::CaseId;
+pub use ids::{CaseId, RecordId};
 pub use list::{CasePage, CaseSummary, ListQuery, SortDir, SortKey};
 pub use passphrase::Passphrase;
 pub use values::{
     CaseNumber, Height, NcicNumber, Ori, PersonName, PhoneNumber, UsState, Vin, Weight,
 };
 pub use workspace::WorkspaceStatus;
+pub use contact::{ContactFields, ContactRecord, Relationship};
+pub use history::{AuditAction, AuditEntry, TimelineEntry, TimelineKind};
+pub use note::{NoteCategory, NoteInput, NoteRecord, NoteVersion};
+pub use photo::{PhotoKind, PhotoMeta, PhotoRecord};
+pub use search::{DuplicateCandidate, SearchHit, SearchQuery, SearchResults, Segment};
+pub use status::{allowed_next, Outcome, StatusChange, StatusEvent};
+pub use view::CaseView;

@@ -4,7 +4,10 @@ import type { CaseType } from "./bindings/CaseType";
 import type { EyeColor } from "./bindings/EyeColor";
 import type { HairColor } from "./bindings/HairColor";
 import type { NcicCategory } from "./bindings/NcicCategory";
+import type { NoteCategory } from "./bindings/NoteCategory";
+import type { Outcome } from "./bindings/Outcome";
 import type { Race } from "./bindings/Race";
+import type { Relationship } from "./bindings/Relationship";
 import type { Sex } from "./bindings/Sex";
 import type { SkinTone } from "./bindings/SkinTone";
 
@@ -93,6 +96,45 @@ export const CASE_STATUSES: ReadonlyArray<{ code: CaseStatus; label: string }> =
   { code: "resolved", label: "Resolved" },
   { code: "closed", label: "Closed" },
 ];
+
+export const RELATIONSHIPS: ReadonlyArray<{ code: Relationship; label: string }> = [
+  { code: "mother", label: "Mother" },
+  { code: "father", label: "Father" },
+  { code: "guardian", label: "Guardian" },
+  { code: "foster_parent", label: "Foster parent" },
+  { code: "sibling", label: "Sibling" },
+  { code: "grandparent", label: "Grandparent" },
+  { code: "other", label: "Other" },
+];
+
+export const NOTE_CATEGORIES: ReadonlyArray<{ code: NoteCategory; label: string }> = [
+  { code: "call", label: "Call" },
+  { code: "lead_tip", label: "Lead / tip" },
+  { code: "family_contact", label: "Family contact" },
+  { code: "law_enforcement", label: "Law enforcement" },
+  { code: "media", label: "Media" },
+  { code: "internal", label: "Internal" },
+];
+
+export const OUTCOMES: ReadonlyArray<{ code: Outcome; label: string }> = [
+  { code: "returned_home", label: "Returned home" },
+  { code: "in_care", label: "Placed in care" },
+  { code: "located_by_law_enforcement", label: "Located by law enforcement" },
+  { code: "returned_on_own", label: "Returned on their own" },
+  { code: "deceased", label: "Deceased" },
+  { code: "other", label: "Other" },
+];
+
+/** The statuses a case may move to from each status. */
+export const STATUS_NEXT: Readonly<Record<CaseStatus, ReadonlyArray<CaseStatus>>> = {
+  intake: ["active", "located_alive", "recovered", "closed"],
+  active: ["located_alive", "located_deceased", "recovered", "resolved", "closed"],
+  located_alive: ["recovered", "resolved", "active"],
+  located_deceased: ["resolved", "active"],
+  recovered: ["resolved", "active"],
+  resolved: ["active"],
+  closed: ["active"],
+};
 
 export const US_STATES: ReadonlyArray<{ code: string; label: string }> = [
   { code: "AL", label: "Alabama" },
