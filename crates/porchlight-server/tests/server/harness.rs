@@ -29,7 +29,12 @@ pub fn admin_url() -> Option<String> {
             if std::env::var("CI").is_ok_and(|v| v == "true") {
                 panic!("PORCHLIGHT_TEST_DATABASE_URL is not set, and CI must test against PostgreSQL: run `eval \"$(bash scripts/pg.sh start)\"` first");
             }
-            eprintln!("\n*** SKIPPED: PORCHLIGHT_TEST_DATABASE_URL is not set; run `eval \"$(bash scripts/pg.sh start)\"` to test the server against PostgreSQL ***\n");
+            // Written to the process's stderr directly: the test harness captures eprintln!.
+            use std::io::Write;
+            let _ = writeln!(
+                std::io::stderr(),
+                "\n*** SKIPPED: PORCHLIGHT_TEST_DATABASE_URL is not set; run `eval \"$(bash scripts/pg.sh start)\"` to test the server against PostgreSQL ***\n"
+            );
             None
         }
     }
