@@ -132,6 +132,23 @@ impl From<DbError> for ApiError {
                     "The database is unavailable; try again shortly.",
                 )
             }
+            DbError::Postgres(pg) => match pg.as_db_error() {
+                // PostgreSQL's DETAIL can quote a whole failing row, a child's data included:
+                // log the error code and the message only.
+                Some(db) => {
+                    tracing::error!(
+                        code = db.code().code(),
+                        error = db.message(),
+                        "database statement failed"
+                    );
+                    ApiError::new(
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        ApiCode::Internal,
+                        "The service failed; nothing was changed. Try again.",
+                    )
+                }
+                None => ApiError::internal(&pg),
+            },
             other => ApiError::internal(&other),
         }
     }
