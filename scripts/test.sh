@@ -97,10 +97,17 @@ start_xvfb() {
 }
 
 # The central service's tests need a real PostgreSQL; scripts/pg.sh (when present) starts a
-# private one and exports its URL.
+# private one and prints the exports of its URLs. A cluster that was already running is used and
+# left running: it is somebody else's.
 start_postgres() {
-  # shellcheck source=/dev/null
-  source scripts/pg.sh start && pg_started=1
+  local exports
+  if bash scripts/pg.sh url >/dev/null 2>&1; then
+    exports=$(bash scripts/pg.sh url) || return 1
+  else
+    pg_started=1
+    exports=$(bash scripts/pg.sh start) || return 1
+  fi
+  eval "$exports"
 }
 
 step "ui: build" npm --prefix ui run build
