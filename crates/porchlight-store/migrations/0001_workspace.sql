@@ -8,10 +8,12 @@ CREATE TABLE workspace_meta (
     value TEXT NOT NULL
 ) STRICT;
 
--- One row per case. The list columns are copies of values inside `fields`, kept in step by
--- the store in the same transaction, so the case list can filter and sort on indexes without
--- parsing JSON. `fields` comes last so that list queries never read its overflow pages.
+-- One row per case, holding only what the case list shows, filters and sorts on. The full form
+-- lives in `case_fields`: keeping the large JSON out of this table keeps it small enough to
+-- stay in the page cache, so a list page costs a few index steps and no disk reads. The list
+-- columns are copies of values inside the fields, kept in step in the same transaction.
 CREATE TABLE cases (
+    seq               INTEGER PRIMARY KEY,
     id                BLOB NOT NULL UNIQUE CHECK (length(id) = 16),
     case_number       TEXT NOT NULL UNIQUE,
     given_name        TEXT NOT NULL,
@@ -31,47 +33,56 @@ CREATE TABLE cases (
     created_at        TEXT NOT NULL,
     updated_at        TEXT NOT NULL,
     archived_at       TEXT,
-    version           INTEGER NOT NULL CHECK (version >= 1),
-    fields            TEXT NOT NULL CHECK (json_valid(fields))
+    version           INTEGER NOT NULL CHECK (version >= 1)
 ) STRICT;
 
--- One index per sort key, each ending in the id so that ties come back in a stable order.
-CREATE INDEX cases_by_name ON cases (family_key, id);
-CREATE INDEX cases_by_missing_date ON cases (missing_date, id);
-CREATE INDEX cases_by_status ON cases (status, id);
-CREATE INDEX cases_by_state ON cases (state, id);
-CREATE INDEX cases_by_case_type ON cases (case_type, id);
-CREATE INDEX cases_by_updated_at ON cases (updated_at, id);
--- Search matches the start of "given family" (and so the given name alone).
+-- The full, normalised form of each case (`CaseFields` as JSON).
+CREATE TABLE case_fields (
+    seq    INTEGER PRIMARY KEY REFERENCES cases (seq),
+    fields TEXT NOT NULL CHECK (json_valid(fields))
+) STRICT;
+
+-- One index per sort key. Each ends in the id, so that equal keys come back in one stable
+-- order, and then carries the filter columns, so that a filtered page is found by walking the
+-- index alone and only the rows shown are read from the table.
+CREATE INDEX cases_by_name ON cases (family_key, id, archived_at, status, case_type, state);
+CREATE INDEX cases_by_case_number ON cases (case_number, id, archived_at, status, case_type, state);
+CREATE INDEX cases_by_missing_date ON cases (missing_date, id, archived_at, status, case_type, state);
+CREATE INDEX cases_by_status ON cases (status, id, archived_at, case_type, state);
+CREATE INDEX cases_by_state ON cases (state, id, archived_at, status, case_type);
+CREATE INDEX cases_by_case_type ON cases (case_type, id, archived_at, status, state);
+CREATE INDEX cases_by_updated_at ON cases (updated_at, id, archived_at, status, case_type, state);
+-- Search matches the start of "given family" (and so the given name alone); the family name
+-- and the case number are searched on the indexes above.
 CREATE INDEX cases_by_name_key ON cases (name_key);
--- Most lists hide archived cases; counting them needs no table lookups with this.
-CREATE INDEX cases_by_archived_at ON cases (archived_at);
 
 -- Every create, edit and archive of a case, with the fields before and after, written in the
--- same transaction as the change itself.
+-- same transaction as the change itself. History refers to its case by `cases.seq`: an
+-- integer key keeps these indexes small and appends to them in order during an import.
+-- Rows are never deleted, so `seq` only grows and orders the history.
 CREATE TABLE case_events (
-    seq      INTEGER PRIMARY KEY AUTOINCREMENT,
-    case_id  BLOB NOT NULL REFERENCES cases (id),
+    seq      INTEGER PRIMARY KEY,
+    case_seq INTEGER NOT NULL REFERENCES cases (seq),
     kind     TEXT NOT NULL CHECK (kind IN ('create', 'edit', 'archive', 'unarchive', 'photo')),
     version  INTEGER NOT NULL,
     actor    TEXT NOT NULL,
     at       TEXT NOT NULL,
-    previous TEXT CHECK (previous IS NULL OR json_valid(previous)),
-    new      TEXT CHECK (new IS NULL OR json_valid(new))
+    previous TEXT,
+    new      TEXT
 ) STRICT;
-CREATE INDEX case_events_by_case ON case_events (case_id, seq);
+CREATE INDEX case_events_by_case ON case_events (case_seq, seq);
 
 -- The status history; the current status in `cases.status` is its latest `to_status`.
 CREATE TABLE status_events (
-    seq         INTEGER PRIMARY KEY AUTOINCREMENT,
-    case_id     BLOB NOT NULL REFERENCES cases (id),
+    seq         INTEGER PRIMARY KEY,
+    case_seq    INTEGER NOT NULL REFERENCES cases (seq),
     from_status TEXT,
     to_status   TEXT NOT NULL,
     reason      TEXT NOT NULL DEFAULT '',
     actor       TEXT NOT NULL,
     at          TEXT NOT NULL
 ) STRICT;
-CREATE INDEX status_events_by_case ON status_events (case_id, seq);
+CREATE INDEX status_events_by_case ON status_events (case_seq, seq);
 
 -- Image bytes, stored once however many cases or photos refer to them.
 CREATE TABLE blobs (
@@ -86,7 +97,7 @@ CREATE TABLE blobs (
 -- A photo attached to a case: which image, what it shows, and whether it may be published.
 CREATE TABLE case_photos (
     id                 BLOB PRIMARY KEY CHECK (length(id) = 16),
-    case_id            BLOB NOT NULL REFERENCES cases (id),
+    case_seq           INTEGER NOT NULL REFERENCES cases (seq),
     sha256             TEXT NOT NULL REFERENCES blobs (sha256),
     kind               TEXT NOT NULL CHECK (kind IN ('photo', 'age_progressed', 'companion', 'vehicle')),
     -- The age shown, for an age-progressed image.
@@ -96,8 +107,8 @@ CREATE TABLE case_photos (
     consent_to_publish INTEGER NOT NULL CHECK (consent_to_publish IN (0, 1)),
     is_primary         INTEGER NOT NULL CHECK (is_primary IN (0, 1)),
     created_at         TEXT NOT NULL,
-    UNIQUE (case_id, sha256)
+    UNIQUE (case_seq, sha256)
 ) STRICT, WITHOUT ROWID;
 CREATE INDEX case_photos_by_blob ON case_photos (sha256);
 -- A case has at most one primary photo, the one a poster and the case header lead with.
-CREATE UNIQUE INDEX case_photos_one_primary ON case_photos (case_id) WHERE is_primary = 1;
+CREATE UNIQUE INDEX case_photos_one_primary ON case_photos (case_seq) WHERE is_primary = 1;

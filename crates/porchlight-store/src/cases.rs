@@ -43,7 +43,7 @@ impl Workspace {
         let valid = fields.validate(now.local).map_err(StoreError::Validation)?;
         let actor = self.actor.clone();
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let id = insert_case(&tx, &valid, now, &actor)?;
+        let (id, _) = insert_case(&tx, &valid, now, &actor)?;
         let record = read_case(&tx, id)?;
         tx.commit()?;
         self.forget_totals();
@@ -57,9 +57,9 @@ impl Workspace {
         let new_json = fields_json(valid.fields())?;
         let actor = self.actor.clone();
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let (version, old_json): (i64, String) = tx
-            .prepare_cached("SELECT version, fields FROM cases WHERE id = ?1")?
-            .query_row([blob(id)], |row| Ok((row.get(0)?, row.get(1)?)))
+        let (seq, version, old_json): (i64, i64, String) = tx
+            .prepare_cached("SELECT c.seq, c.version, f.fields FROM cases c JOIN case_fields f USING (seq) WHERE c.id = ?1")?
+            .query_row([blob(id)], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
             .optional()?
             .ok_or(StoreError::NotFound(id))?;
         if version != expected_version {
@@ -72,8 +72,7 @@ impl Workspace {
         let next = version + 1;
         tx.prepare_cached(
             "UPDATE cases SET given_name = ?2, family_name = ?3, name_key = ?4, family_key = ?5, case_type = ?6, state = ?7,
-                 city = ?8, missing_date = ?9, date_of_birth = ?10, missing_from_care = ?11, updated_at = ?12, version = ?13,
-                 fields = ?14
+                 city = ?8, missing_date = ?9, date_of_birth = ?10, missing_from_care = ?11, updated_at = ?12, version = ?13
              WHERE id = ?1",
         )?
         .execute(rusqlite::params![
@@ -90,9 +89,9 @@ impl Workspace {
             columns.missing_from_care,
             crate::stamp(now.utc),
             next,
-            new_json,
         ])?;
-        record_event(&tx, id, "edit", next, &actor, now, Some(&old_json), Some(&new_json))?;
+        tx.prepare_cached("UPDATE case_fields SET fields = ?2 WHERE seq = ?1")?.execute(rusqlite::params![seq, new_json])?;
+        record_event(&tx, seq, "edit", next, &actor, now, Some(&old_json), Some(&new_json))?;
         let record = read_case(&tx, id)?;
         tx.commit()?;
         self.forget_totals();
@@ -106,23 +105,65 @@ impl Workspace {
 
     /// One page of the case list, filtered and sorted, with the number of matching cases.
     pub fn list_cases(&self, query: &ListQuery) -> Result<CasePage, StoreError> {
+        self.list_page(query, None, true)
+    }
+
+    /// `list_cases` with the plan and the walk from the end open to tests, which check that
+    /// every way of finding a page finds the same page.
+    fn list_page(&self, query: &ListQuery, force: Option<Plan>, mirror: bool) -> Result<CasePage, StoreError> {
         if query.limit > ListQuery::MAX_LIMIT {
             return Err(StoreError::field("limit", format!("Ask for at most {} cases per page.", ListQuery::MAX_LIMIT)));
         }
-        let (filter, params) = list_filter(query)?;
-        let order = order_by(query.sort, query.dir);
+        let filter = ListFilter::of(query)?;
+        let total = self.total(&filter.clause(Plan::Planner), &filter.params)?;
+        let offset = query.offset;
+        if query.limit == 0 || offset >= total {
+            return Ok(CasePage { rows: Vec::new(), total, offset });
+        }
+        let limit = query.limit.min(total - offset);
+        // The list is a total order (every sort ends in the id), so a page past the middle is
+        // the mirror of a page near the end read backwards: walk from the nearer end.
+        let from_end = total - offset - limit;
+        let (dir, skip, reversed) = if mirror && from_end < offset { (reverse(query.dir), from_end, true) } else { (query.dir, offset, false) };
+        let plan = match force {
+            Some(plan) => plan,
+            None => self.plan(&filter, total, skip + limit)?,
+        };
+        // LIMIT and OFFSET are parameters, so that paging reuses one prepared statement.
         let sql = format!(
             "SELECT id, case_number, given_name, family_name, status, case_type, state, city, missing_date, date_of_birth,
                     missing_from_care, archived_at, updated_at
-             FROM cases {filter} ORDER BY {order} LIMIT {} OFFSET {}",
-            query.limit, query.offset
+             FROM cases {} ORDER BY {} LIMIT ?{} OFFSET ?{}",
+            filter.clause(plan),
+            order_by(query.sort, dir),
+            filter.params.len() + 1,
+            filter.params.len() + 2,
         );
+        let params = filter.params.iter().cloned().chain([Value::Integer(limit.into()), Value::Integer(skip.into())]);
         let mut stmt = self.conn.prepare_cached(&sql)?;
-        let rows = stmt
-            .query_map(rusqlite::params_from_iter(params.iter()), summary_from_row)?
+        let mut rows = stmt
+            .query_map(rusqlite::params_from_iter(params), summary_from_row)?
             .collect::<Result<Vec<_>, _>>()?;
-        let total = self.total(&filter, &params)?;
-        Ok(CasePage { rows, total, offset: query.offset })
+        if reversed {
+            rows.reverse();
+        }
+        Ok(CasePage { rows, total, offset })
+    }
+
+    /// Chooses how to find a page. Walking the sort's index in order reads about
+    /// `wanted × all / total` index entries, each cheap because the filter columns are in the
+    /// index (a search needs a table lookup per entry); finding the matches through a filter
+    /// index and sorting them costs about a table lookup and a sort step per match. SQLite's
+    /// planner cannot weigh these without statistics, and keeping statistics fresh would cost
+    /// every import an ANALYZE, so the store decides from the counts it already has.
+    fn plan(&self, filter: &ListFilter, total: u32, wanted: u32) -> Result<Plan, StoreError> {
+        if !filter.selective {
+            return Ok(Plan::WalkSortIndex);
+        }
+        let all = self.total("", &[])?.max(1);
+        let walked = f64::from(wanted) * f64::from(all) / f64::from(total.max(1));
+        let step = if filter.searching { 1.0 } else { 0.1 };
+        Ok(if walked * step <= f64::from(total) * 1.5 { Plan::WalkSortIndex } else { Plan::Planner })
     }
 
     /// Archives or restores a case. Archived cases leave the default list but keep everything.
@@ -130,9 +171,9 @@ impl Workspace {
     pub fn set_archived(&mut self, id: CaseId, archived: bool, now: Moment) -> Result<CaseRecord, StoreError> {
         let actor = self.actor.clone();
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let (version, archived_at): (i64, Option<String>) = tx
-            .prepare_cached("SELECT version, archived_at FROM cases WHERE id = ?1")?
-            .query_row([blob(id)], |row| Ok((row.get(0)?, row.get(1)?)))
+        let (seq, version, archived_at): (i64, i64, Option<String>) = tx
+            .prepare_cached("SELECT seq, version, archived_at FROM cases WHERE id = ?1")?
+            .query_row([blob(id)], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
             .optional()?
             .ok_or(StoreError::NotFound(id))?;
         if archived_at.is_some() == archived {
@@ -141,12 +182,12 @@ impl Workspace {
         let stamp = crate::stamp(now.utc);
         let new_archived_at = archived.then(|| stamp.clone());
         let next = version + 1;
-        tx.prepare_cached("UPDATE cases SET archived_at = ?2, updated_at = ?3, version = ?4 WHERE id = ?1")?
-            .execute(rusqlite::params![blob(id), new_archived_at, stamp, next])?;
+        tx.prepare_cached("UPDATE cases SET archived_at = ?2, updated_at = ?3, version = ?4 WHERE seq = ?1")?
+            .execute(rusqlite::params![seq, new_archived_at, stamp, next])?;
         let previous = serde_json::json!({ "archived_at": archived_at }).to_string();
         let new = serde_json::json!({ "archived_at": new_archived_at }).to_string();
         let kind = if archived { "archive" } else { "unarchive" };
-        record_event(&tx, id, kind, next, &actor, now, Some(&previous), Some(&new))?;
+        record_event(&tx, seq, kind, next, &actor, now, Some(&previous), Some(&new))?;
         let record = read_case(&tx, id)?;
         tx.commit()?;
         self.forget_totals();
@@ -187,9 +228,9 @@ impl Workspace {
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut ids = Vec::with_capacity(checked.len());
         for ((valid, checks), case) in checked.iter().zip(cases) {
-            let id = insert_case(&tx, valid, now, &actor)?;
+            let (id, seq) = insert_case(&tx, valid, now, &actor)?;
             for (photo, check) in case.photos.iter().zip(checks) {
-                photos::insert(&tx, id, 1, photo, check, now, &actor)?;
+                photos::insert(&tx, seq, 1, photo, check, now, &actor)?;
             }
             ids.push(id);
         }
@@ -202,7 +243,8 @@ impl Workspace {
     pub fn case_history(&self, id: CaseId) -> Result<Vec<CaseEvent>, StoreError> {
         self.get_case(id)?;
         let mut stmt = self.conn.prepare_cached(
-            "SELECT kind, version, actor, at, previous, new FROM case_events WHERE case_id = ?1 ORDER BY seq",
+            "SELECT kind, version, actor, at, previous, new FROM case_events
+             WHERE case_seq = (SELECT seq FROM cases WHERE id = ?1) ORDER BY seq",
         )?;
         let events = stmt
             .query_map([blob(id)], |row| {
@@ -223,7 +265,8 @@ impl Workspace {
     pub fn status_history(&self, id: CaseId) -> Result<Vec<StatusEvent>, StoreError> {
         self.get_case(id)?;
         let mut stmt = self.conn.prepare_cached(
-            "SELECT from_status, to_status, reason, actor, at FROM status_events WHERE case_id = ?1 ORDER BY seq",
+            "SELECT from_status, to_status, reason, actor, at FROM status_events
+             WHERE case_seq = (SELECT seq FROM cases WHERE id = ?1) ORDER BY seq",
         )?;
         let events = stmt
             .query_map([blob(id)], |row| {
@@ -348,8 +391,9 @@ fn fields_json(fields: &CaseFields) -> Result<String, StoreError> {
     serde_json::to_string(fields).map_err(|e| StoreError::Corrupt(format!("case fields could not be written as JSON: {e}")))
 }
 
-/// Inserts a validated case, its `create` event and its first status event.
-fn insert_case(tx: &Transaction, valid: &ValidCase, now: Moment, actor: &str) -> Result<CaseId, StoreError> {
+/// Inserts a validated case, its `create` event and its first status event; returns its id
+/// and its row number.
+fn insert_case(tx: &Transaction, valid: &ValidCase, now: Moment, actor: &str) -> Result<(CaseId, i64), StoreError> {
     let json = fields_json(valid.fields())?;
     let columns = ListColumns::of(valid);
     // Case numbers carry 40 random bits of the id; on the rare clash within a month, draw a
@@ -365,8 +409,8 @@ fn insert_case(tx: &Transaction, valid: &ValidCase, now: Moment, actor: &str) ->
     let stamp = crate::stamp(now.utc);
     tx.prepare_cached(
         "INSERT INTO cases (id, case_number, given_name, family_name, name_key, family_key, status, case_type, state, city,
-             missing_date, date_of_birth, missing_from_care, created_at, updated_at, archived_at, version, fields)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14, NULL, 1, ?15)",
+             missing_date, date_of_birth, missing_from_care, created_at, updated_at, archived_at, version)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14, NULL, 1)",
     )?
     .execute(rusqlite::params![
         blob(id),
@@ -383,18 +427,19 @@ fn insert_case(tx: &Transaction, valid: &ValidCase, now: Moment, actor: &str) ->
         columns.date_of_birth,
         columns.missing_from_care,
         stamp,
-        json,
     ])?;
-    record_event(tx, id, "create", 1, actor, now, None, Some(&json))?;
-    tx.prepare_cached("INSERT INTO status_events (case_id, from_status, to_status, reason, actor, at) VALUES (?1, NULL, ?2, 'Case opened', ?3, ?4)")?
-        .execute(rusqlite::params![blob(id), FIRST_STATUS.code(), actor, stamp])?;
-    Ok(id)
+    let seq = tx.last_insert_rowid();
+    tx.prepare_cached("INSERT INTO case_fields (seq, fields) VALUES (?1, ?2)")?.execute(rusqlite::params![seq, json])?;
+    record_event(tx, seq, "create", 1, actor, now, None, Some(&json))?;
+    tx.prepare_cached("INSERT INTO status_events (case_seq, from_status, to_status, reason, actor, at) VALUES (?1, NULL, ?2, 'Case opened', ?3, ?4)")?
+        .execute(rusqlite::params![seq, FIRST_STATUS.code(), actor, stamp])?;
+    Ok((id, seq))
 }
 
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn record_event(
     tx: &Transaction,
-    id: CaseId,
+    case_seq: i64,
     kind: &str,
     version: i64,
     actor: &str,
@@ -402,14 +447,15 @@ pub(crate) fn record_event(
     previous: Option<&str>,
     new: Option<&str>,
 ) -> Result<(), StoreError> {
-    tx.prepare_cached("INSERT INTO case_events (case_id, kind, version, actor, at, previous, new) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")?
-        .execute(rusqlite::params![blob(id), kind, version, actor, crate::stamp(now.utc), previous, new])?;
+    tx.prepare_cached("INSERT INTO case_events (case_seq, kind, version, actor, at, previous, new) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")?
+        .execute(rusqlite::params![case_seq, kind, version, actor, crate::stamp(now.utc), previous, new])?;
     Ok(())
 }
 
 fn read_case(conn: &rusqlite::Connection, id: CaseId) -> Result<CaseRecord, StoreError> {
     let row = conn
-        .prepare_cached("SELECT case_number, status, version, created_at, updated_at, archived_at, fields FROM cases WHERE id = ?1")?
+        .prepare_cached("SELECT c.case_number, c.status, c.version, c.created_at, c.updated_at, c.archived_at, f.fields
+             FROM cases c JOIN case_fields f USING (seq) WHERE c.id = ?1")?
         .query_row([blob(id)], |row| {
             Ok((
                 row.get::<_, String>(0)?,
@@ -466,45 +512,93 @@ fn code_column<T>(row: &Row, index: usize, from_code: fn(&str) -> Option<T>) -> 
     })
 }
 
-/// The WHERE clause of a list query and its parameters. Filters are checked here so a bad
-/// state code is a field error, not an empty list.
-fn list_filter(query: &ListQuery) -> Result<(String, Vec<Value>), StoreError> {
-    let mut terms: Vec<String> = Vec::new();
-    let mut params: Vec<Value> = Vec::new();
-    let mut param = |value: Value| {
-        params.push(value);
-        format!("?{}", params.len())
-    };
-    if !query.include_archived {
-        terms.push("archived_at IS NULL".into());
-    }
-    if let Some(status) = query.status {
-        terms.push(format!("status = {}", param(Value::Text(status.code().into()))));
-    }
-    if let Some(case_type) = query.case_type {
-        terms.push(format!("case_type = {}", param(Value::Text(case_type.code().into()))));
-    }
-    if let Some(state) = query.state.as_deref().filter(|s| !s.trim().is_empty()) {
-        let state = UsState::parse(state).map_err(|e| StoreError::field("state", e.0))?;
-        terms.push(format!("state = {}", param(Value::Text(state.code().into()))));
-    }
-    if let Some(search) = query.search.as_deref().map(porchlight_domain::values::collapse_spaces).filter(|s| !s.is_empty()) {
-        if search.chars().count() > 200 {
-            return Err(StoreError::field("search", "Search for at most 200 characters."));
+/// How a page is looked up; see `Workspace::plan`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Plan {
+    /// Leave the choice of index to SQLite: it picks a filter index and sorts the matches.
+    Planner,
+    /// Walk the sort's own index in order and test each entry. Writing filter columns as
+    /// `+column` keeps SQLite from using their indexes, which is its documented way to steer
+    /// the choice of index.
+    WalkSortIndex,
+}
+
+/// The filters of a list query as SQL terms over the list columns, with their parameters.
+/// Filters are checked here, so a bad state code is a field error, not an empty list.
+struct ListFilter {
+    /// Each term with `{}` where a column name goes, so that a plan can decorate it.
+    terms: Vec<String>,
+    params: Vec<Value>,
+    /// Some filter beyond hiding archived cases narrows the list.
+    selective: bool,
+    searching: bool,
+}
+
+impl ListFilter {
+    fn of(query: &ListQuery) -> Result<ListFilter, StoreError> {
+        let mut terms: Vec<String> = Vec::new();
+        let mut params: Vec<Value> = Vec::new();
+        let mut param = |value: Value| {
+            params.push(value);
+            format!("?{}", params.len())
+        };
+        if !query.include_archived {
+            terms.push("{archived_at} IS NULL".into());
         }
-        // Prefix matches as index ranges: [prefix, prefix + the highest code point). Names are
-        // compared on their lower-cased keys, case numbers in upper case.
-        let name = search.to_lowercase();
-        let number = search.to_uppercase();
-        let (name_from, name_to) = (param(Value::Text(name.clone())), param(Value::Text(format!("{name}\u{10FFFF}"))));
-        let (number_from, number_to) = (param(Value::Text(number.clone())), param(Value::Text(format!("{number}\u{10FFFF}"))));
-        terms.push(format!(
-            "((name_key >= {name_from} AND name_key < {name_to}) OR (family_key >= {name_from} AND family_key < {name_to}) \
-              OR (case_number >= {number_from} AND case_number < {number_to}))"
-        ));
+        let unfiltered = terms.len();
+        if let Some(status) = query.status {
+            terms.push(format!("{{status}} = {}", param(Value::Text(status.code().into()))));
+        }
+        if let Some(case_type) = query.case_type {
+            terms.push(format!("{{case_type}} = {}", param(Value::Text(case_type.code().into()))));
+        }
+        if let Some(state) = query.state.as_deref().filter(|s| !s.trim().is_empty()) {
+            let state = UsState::parse(state).map_err(|e| StoreError::field("state", e.0))?;
+            terms.push(format!("{{state}} = {}", param(Value::Text(state.code().into()))));
+        }
+        let mut searching = false;
+        if let Some(search) = query.search.as_deref().map(porchlight_domain::values::collapse_spaces).filter(|s| !s.is_empty()) {
+            if search.chars().count() > 200 {
+                return Err(StoreError::field("search", "Search for at most 200 characters."));
+            }
+            // Prefix matches as index ranges: [prefix, prefix + the highest code point). Names
+            // are compared on their lower-cased keys, case numbers in upper case.
+            let name = search.to_lowercase();
+            let number = search.to_uppercase();
+            let (name_from, name_to) = (param(Value::Text(name.clone())), param(Value::Text(format!("{name}\u{10FFFF}"))));
+            let (number_from, number_to) = (param(Value::Text(number.clone())), param(Value::Text(format!("{number}\u{10FFFF}"))));
+            terms.push(format!(
+                "(({{name_key}} >= {name_from} AND {{name_key}} < {name_to}) OR ({{family_key}} >= {name_from} AND {{family_key}} < {name_to}) \
+                  OR ({{case_number}} >= {number_from} AND {{case_number}} < {number_to}))"
+            ));
+            searching = true;
+        }
+        let selective = terms.len() > unfiltered;
+        Ok(ListFilter { terms, params, selective, searching })
     }
-    let filter = if terms.is_empty() { String::new() } else { format!("WHERE {}", terms.join(" AND ")) };
-    Ok((filter, params))
+
+    /// The WHERE clause (or nothing) for a plan.
+    fn clause(&self, plan: Plan) -> String {
+        if self.terms.is_empty() {
+            return String::new();
+        }
+        let mark = match plan {
+            Plan::Planner => "",
+            Plan::WalkSortIndex => "+",
+        };
+        let mut clause = format!("WHERE {}", self.terms.join(" AND "));
+        for column in ["archived_at", "status", "case_type", "state", "name_key", "family_key", "case_number"] {
+            clause = clause.replace(&format!("{{{column}}}"), &format!("{mark}{column}"));
+        }
+        clause
+    }
+}
+
+fn reverse(dir: SortDir) -> SortDir {
+    match dir {
+        SortDir::Asc => SortDir::Desc,
+        SortDir::Desc => SortDir::Asc,
+    }
 }
 
 /// The ORDER BY of a sort, ending in the id so that equal keys keep one stable order.
@@ -523,4 +617,99 @@ fn order_by(sort: SortKey, dir: SortDir) -> String {
         SortDir::Desc => "DESC",
     };
     format!("{column} {dir}, id {dir}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{TimeZone, Utc};
+    use porchlight_domain::{ChildFields, EventFields, Sex};
+
+    fn now() -> Moment {
+        Moment::at_utc(Utc.with_ymd_and_hms(2026, 11, 21, 14, 30, 0).unwrap())
+    }
+
+    /// 300 cases whose names, states, types and dates repeat in different cycles.
+    fn workspace() -> (tempfile::TempDir, Workspace) {
+        let dir = tempfile::tempdir().unwrap();
+        let mut ws = Workspace::create(&dir.path().join("w.porchlight"), "Plans agree on every page 1", now()).unwrap();
+        let given = ["Maya", "Marco", "Ana", "Lena", "Omar", "Mariam", "Zoë"];
+        let family = ["Garcia", "Martin", "Okafor", "Ngata", "Marsh", "Lee", "Garza", "Adams", "Ito", "Moreno", "Diaz"];
+        let states = ["TX", "CA", "WY", "NY", "TX"];
+        let types = [CaseType::EndangeredRunaway, CaseType::EndangeredRunaway, CaseType::FamilyAbduction, CaseType::NonfamilyAbduction];
+        let cases: Vec<NewCase> = (0..300usize)
+            .map(|i| NewCase {
+                fields: CaseFields {
+                    case_type: Some(types[i % types.len()]),
+                    child: ChildFields {
+                        given_name: given[i % given.len()].into(),
+                        family_name: family[i % family.len()].into(),
+                        date_of_birth: format!("{}-03-04", 2010 + i % 6),
+                        sex: Some(Sex::Male),
+                        ..Default::default()
+                    },
+                    event: EventFields {
+                        last_seen_date: format!("2026-{:02}-{:02}", 1 + i % 9, 1 + i % 4),
+                        city: "Dayton".into(),
+                        state: states[i % states.len()].into(),
+                        ..Default::default()
+                    },
+                    ..Default::default()
+                },
+                photos: Vec::new(),
+            })
+            .collect();
+        let ids = ws.import_cases(&cases, now()).unwrap();
+        for id in ids.iter().step_by(13) {
+            ws.set_archived(*id, true, now()).unwrap();
+        }
+        (dir, ws)
+    }
+
+    #[test]
+    fn every_plan_and_direction_of_walk_finds_the_same_page() {
+        let (_dir, ws) = workspace();
+        let filters = [
+            ListQuery::default(),
+            ListQuery { include_archived: true, ..Default::default() },
+            ListQuery { state: Some("TX".into()), ..Default::default() },
+            ListQuery { state: Some("WY".into()), case_type: Some(CaseType::NonfamilyAbduction), ..Default::default() },
+            ListQuery { case_type: Some(CaseType::EndangeredRunaway), include_archived: true, ..Default::default() },
+            ListQuery { status: Some(CaseStatus::Intake), ..Default::default() },
+            ListQuery { search: Some("mar".into()), ..Default::default() },
+            ListQuery { search: Some("ga".into()), state: Some("CA".into()), ..Default::default() },
+            ListQuery { search: Some("pl-2611".into()), include_archived: true, ..Default::default() },
+        ];
+        let sorts = [SortKey::Name, SortKey::CaseNumber, SortKey::MissingDate, SortKey::Status, SortKey::State, SortKey::CaseType, SortKey::UpdatedAt];
+        for filter in &filters {
+            for sort in sorts {
+                for dir in [SortDir::Asc, SortDir::Desc] {
+                    for (offset, limit) in [(0, 25), (40, 25), (150, 40), (230, 100), (0, 500)] {
+                        let query = ListQuery { sort, dir, offset, limit, ..filter.clone() };
+                        let reference = ws.list_page(&query, Some(Plan::Planner), false).unwrap();
+                        for (plan, mirror) in [(Plan::WalkSortIndex, false), (Plan::Planner, true), (Plan::WalkSortIndex, true)] {
+                            let page = ws.list_page(&query, Some(plan), mirror).unwrap();
+                            assert_eq!(page, reference, "{query:?} with {plan:?}, mirrored: {mirror}");
+                        }
+                        assert_eq!(ws.list_cases(&query).unwrap(), reference);
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_plan_walks_the_sort_index_unless_matches_are_few() {
+        let (_dir, ws) = workspace();
+        let choose = |query: &ListQuery, wanted: u32| {
+            let filter = ListFilter::of(query).unwrap();
+            let total = ws.total(&filter.clause(Plan::Planner), &filter.params).unwrap();
+            ws.plan(&filter, total, wanted).unwrap()
+        };
+        assert_eq!(choose(&ListQuery::default(), 100), Plan::WalkSortIndex);
+        assert_eq!(choose(&ListQuery { state: Some("TX".into()), ..Default::default() }, 25), Plan::WalkSortIndex);
+        let rare = ListQuery { state: Some("WY".into()), case_type: Some(CaseType::NonfamilyAbduction), ..Default::default() };
+        assert_eq!(choose(&rare, 100), Plan::Planner);
+        assert_eq!(choose(&ListQuery { search: Some("garcia".into()), ..Default::default() }, 100), Plan::Planner);
+    }
 }

@@ -159,21 +159,20 @@ pub(crate) fn check(photo: &NewPhoto, today: NaiveDate) -> Result<CheckedPhoto, 
 /// case again changes nothing. Returns whether a new attachment was made.
 pub(crate) fn insert(
     tx: &Transaction,
-    case: CaseId,
+    case_seq: i64,
     case_version: i64,
     photo: &NewPhoto,
     checked: &CheckedPhoto,
     now: Moment,
     actor: &str,
 ) -> Result<bool, StoreError> {
-    let case_blob = *case.as_uuid().as_bytes();
     tx.prepare_cached("INSERT OR IGNORE INTO blobs (sha256, bytes, mime, width, height, size) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?
         .execute(rusqlite::params![checked.sha256, photo.bytes, photo.mime, checked.width, checked.height, photo.bytes.len() as i64])?;
-    let already: bool = tx.prepare_cached("SELECT 1 FROM case_photos WHERE case_id = ?1 AND sha256 = ?2")?.exists(rusqlite::params![case_blob, checked.sha256])?;
+    let already: bool = tx.prepare_cached("SELECT 1 FROM case_photos WHERE case_seq = ?1 AND sha256 = ?2")?.exists(rusqlite::params![case_seq, checked.sha256])?;
     if already {
         return Ok(false);
     }
-    let has_primary: bool = tx.prepare_cached("SELECT 1 FROM case_photos WHERE case_id = ?1 AND is_primary = 1")?.exists([case_blob])?;
+    let has_primary: bool = tx.prepare_cached("SELECT 1 FROM case_photos WHERE case_seq = ?1 AND is_primary = 1")?.exists([case_seq])?;
     let is_primary = photo.kind.can_be_primary() && !has_primary;
     let age = match photo.kind {
         PhotoKind::AgeProgressed { age } => Some(age),
@@ -183,12 +182,12 @@ pub(crate) fn insert(
     let source = porchlight_domain::values::collapse_spaces(&photo.source);
     let taken_on = photo.taken_on.map(|d| d.format("%Y-%m-%d").to_string());
     tx.prepare_cached(
-        "INSERT INTO case_photos (id, case_id, sha256, kind, age_progressed_to, taken_on, source, consent_to_publish, is_primary, created_at)
+        "INSERT INTO case_photos (id, case_seq, sha256, kind, age_progressed_to, taken_on, source, consent_to_publish, is_primary, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
     )?
     .execute(rusqlite::params![
         id.as_bytes(),
-        case_blob,
+        case_seq,
         checked.sha256,
         photo.kind.code(),
         age,
@@ -207,7 +206,7 @@ pub(crate) fn insert(
         "consent_to_publish": photo.consent_to_publish,
     })
     .to_string();
-    record_event(tx, case, "photo", case_version, actor, now, None, Some(&event))?;
+    record_event(tx, case_seq, "photo", case_version, actor, now, None, Some(&event))?;
     Ok(true)
 }
 
@@ -218,12 +217,12 @@ impl Workspace {
         let checked = check(photo, now.local.date()).map_err(StoreError::Validation)?;
         let actor = self.actor.clone();
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let version: i64 = tx
-            .prepare_cached("SELECT version FROM cases WHERE id = ?1")?
-            .query_row([case.as_uuid().as_bytes()], |row| row.get(0))
+        let (seq, version): (i64, i64) = tx
+            .prepare_cached("SELECT seq, version FROM cases WHERE id = ?1")?
+            .query_row([case.as_uuid().as_bytes()], |row| Ok((row.get(0)?, row.get(1)?)))
             .optional()?
             .ok_or(StoreError::NotFound(case))?;
-        insert(&tx, case, version, photo, &checked, now, &actor)?;
+        insert(&tx, seq, version, photo, &checked, now, &actor)?;
         tx.commit()?;
         Ok(checked.sha256)
     }
@@ -235,7 +234,7 @@ impl Workspace {
             "SELECT p.id, p.sha256, p.kind, p.age_progressed_to, p.taken_on, p.source, p.consent_to_publish, p.is_primary,
                     b.mime, b.width, b.height, b.size, p.created_at
              FROM case_photos p JOIN blobs b USING (sha256)
-             WHERE p.case_id = ?1 ORDER BY p.is_primary DESC, p.id",
+             WHERE p.case_seq = (SELECT seq FROM cases WHERE id = ?1) ORDER BY p.is_primary DESC, p.id",
         )?;
         let rows = stmt.query_map([case.as_uuid().as_bytes()], |row| {
             let kind: String = row.get(2)?;

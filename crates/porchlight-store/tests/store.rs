@@ -102,6 +102,18 @@ fn a_new_workspace_is_migrated_from_an_empty_file_and_passes_its_checks() {
 }
 
 #[test]
+fn a_workspace_can_move_to_another_thread() {
+    // The app keeps the open workspace in shared state behind a lock, which requires `Send`.
+    fn send<T: Send>(value: T) -> T {
+        value
+    }
+    let s = scratch();
+    let ws = send(new_workspace(&s));
+    let handle = std::thread::spawn(move || ws.list_cases(&ListQuery::default()).map(|page| page.total));
+    assert_eq!(handle.join().unwrap().unwrap(), 0);
+}
+
+#[test]
 fn reopening_with_the_right_passphrase_finds_the_data() {
     let s = scratch();
     let mut ws = new_workspace(&s);
