@@ -55,7 +55,7 @@ describe("App", () => {
     expect(search).toHaveFocus();
   });
 
-  it("saves a new case and shows it in the list", async () => {
+  it("saves a new case, opens it, and shows it in the list after", async () => {
     const fake = workspaceWith({ fields: fields("Liam", "Bennett") });
     const user = renderApp(fake);
     await screen.findAllByTestId("case-row");
@@ -69,6 +69,10 @@ describe("App", () => {
     await user.selectOptions(screen.getByTestId("field-event.state"), "OK");
     await user.selectOptions(screen.getByTestId("field-case_type"), "ERU");
     await user.click(screen.getByTestId("save-case"));
+    expect(await screen.findByTestId("case-name")).toHaveTextContent("Maya Okafor");
+    expect(screen.getByTestId("case-status")).toHaveTextContent("Intake");
+    await user.keyboard("{Escape}");
+    await waitFor(() => expect(screen.queryByTestId("case-view")).toBeNull());
     await waitFor(() => expect(screen.getAllByTestId("case-row").map((r) => r.textContent)).toEqual([expect.stringContaining("Maya Okafor"), expect.stringContaining("Liam Bennett")]));
     expect(screen.getByTestId("case-count")).toHaveTextContent("2 cases");
   });
@@ -91,12 +95,17 @@ describe("App, returning from a case", () => {
     await user.selectOptions(screen.getByTestId("filter-state"), "OK");
     await waitFor(() => expect(screen.getAllByTestId("case-row")).toHaveLength(1));
     await user.click(screen.getAllByTestId("case-row")[0]);
+    await user.click(await screen.findByTestId("edit-case"));
     const given = await screen.findByTestId("field-child.given_name");
     await waitFor(() => expect(given).toHaveValue("Maya"));
     await user.clear(given);
     await user.type(given, "Mara");
     await user.click(screen.getByTestId("save-case"));
+    // Back in the case, which shows the name as saved without opening the case again.
     await waitFor(() => expect(screen.queryByTestId("field-child.given_name")).toBeNull());
+    expect(screen.getByTestId("case-name")).toHaveTextContent("Mara Okafor");
+    await user.keyboard("{Escape}");
+    await waitFor(() => expect(screen.queryByTestId("case-view")).toBeNull());
     expect(screen.getByTestId("filter-state")).toHaveValue("OK");
     await waitFor(() => expect(screen.getAllByTestId("case-row").map((r) => r.textContent)).toEqual([expect.stringContaining("Mara Okafor")]));
   });

@@ -81,23 +81,30 @@ describe("CaseList", () => {
     await waitFor(() => expect(screen.getAllByTestId("case-row")).toHaveLength(3));
   });
 
-  it("searches only once the typing pauses", async () => {
+  it("searches the full text once the typing pauses, and Escape brings the table back", async () => {
     const fake = three();
+    const search = vi.spyOn(fake, "searchCases");
     const list = vi.spyOn(fake, "listCases");
     const { user } = renderWith(CaseList, fake, { onopen: noop, onnew: noop });
     await waitFor(() => expect(screen.getAllByTestId("case-row")).toHaveLength(3));
     list.mockClear();
 
     await user.type(screen.getByTestId("search"), "Oka");
-    expect(list).not.toHaveBeenCalled();
-    await waitFor(() => expect(rowNames()).toEqual(["Maya Okafor"]));
-    const searches = list.mock.calls.map((c) => (c[0] as ListQuery).search);
-    expect(searches).toEqual(["Oka"]);
+    // Three keystrokes, one question: the first answer comes after the pause.
+    expect(search).not.toHaveBeenCalled();
+    const hit = await screen.findByTestId("search-hit");
+    expect(search).toHaveBeenCalledTimes(1);
+    expect(search.mock.calls[0][0]).toMatchObject({ text: "Oka", status: null, missing_from_care: null, has_photo: null });
+    expect(hit).toHaveTextContent("Maya Okafor");
+    expect(within(hit).getByText("Oka", { selector: "mark" })).toBeInTheDocument();
+    expect(screen.getByTestId("case-list")).not.toBeVisible();
+    // The words never go to the list's own prefix search any more.
+    expect(list.mock.calls.every((c) => (c[0] as ListQuery).search === null)).toBe(true);
 
-    // Escape in the box clears the search at once.
     await user.type(screen.getByTestId("search"), "{Escape}");
-    await waitFor(() => expect(screen.getAllByTestId("case-row")).toHaveLength(3));
-    expect(lastQuery(list).search).toBeNull();
+    await waitFor(() => expect(screen.queryByTestId("search-hit")).toBeNull());
+    expect(screen.getByTestId("case-list")).toBeVisible();
+    expect(screen.getAllByTestId("case-row")).toHaveLength(3);
   });
 
   it("hides archived cases unless asked to show them", async () => {

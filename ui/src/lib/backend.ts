@@ -6,13 +6,30 @@
 import { invoke } from "@tauri-apps/api/core";
 import { getContext, setContext } from "svelte";
 import type { AppError } from "./bindings/AppError";
+import type { AuditEntry } from "./bindings/AuditEntry";
 import type { CaseFields } from "./bindings/CaseFields";
 import type { CaseId } from "./bindings/CaseId";
 import type { CasePage } from "./bindings/CasePage";
 import type { CaseRecord } from "./bindings/CaseRecord";
+import type { CaseView } from "./bindings/CaseView";
+import type { ContactFields } from "./bindings/ContactFields";
+import type { ContactRecord } from "./bindings/ContactRecord";
+import type { DuplicateCandidate } from "./bindings/DuplicateCandidate";
 import type { ErrorCode } from "./bindings/ErrorCode";
 import type { FieldError } from "./bindings/FieldError";
 import type { ListQuery } from "./bindings/ListQuery";
+import type { NoteInput } from "./bindings/NoteInput";
+import type { NoteRecord } from "./bindings/NoteRecord";
+import type { NoteVersion } from "./bindings/NoteVersion";
+import type { PhotoMeta } from "./bindings/PhotoMeta";
+import type { PhotoRecord } from "./bindings/PhotoRecord";
+import type { RecordId } from "./bindings/RecordId";
+import type { SearchQuery } from "./bindings/SearchQuery";
+import type { SearchResults } from "./bindings/SearchResults";
+import type { StatusChange } from "./bindings/StatusChange";
+import type { StatusEvent } from "./bindings/StatusEvent";
+import type { TimelineEntry } from "./bindings/TimelineEntry";
+import type { TimelineKind } from "./bindings/TimelineKind";
 import type { WorkspaceStatus } from "./bindings/WorkspaceStatus";
 
 /** Everything the UI may ask of the Rust side. Each call rejects with an `AppError`. */
@@ -29,6 +46,38 @@ export interface Backend {
   setArchived(id: CaseId, archived: boolean): Promise<CaseRecord>;
   /** Pure and cheap: the field errors the case would get if it were saved now. */
   validateCase(fields: CaseFields): Promise<FieldError[]>;
+
+  /** Everything about one case; Rust records that it was opened. */
+  openCase(id: CaseId): Promise<CaseView>;
+  addContact(caseId: CaseId, fields: ContactFields): Promise<ContactRecord>;
+  updateContact(id: RecordId, version: number, fields: ContactFields): Promise<ContactRecord>;
+  /** Marks the contact removed, with the reason; it stays in the history. */
+  removeContact(id: RecordId, reason: string): Promise<ContactRecord>;
+  addNote(caseId: CaseId, input: NoteInput): Promise<NoteRecord>;
+  /** A new version of the note; `version` is the one being edited (a newer one gives `edit_conflict`). */
+  editNote(noteId: RecordId, version: number, input: NoteInput): Promise<NoteRecord>;
+  /** Every version of a note, oldest first. */
+  noteHistory(noteId: RecordId): Promise<NoteVersion[]>;
+  changeStatus(caseId: CaseId, change: StatusChange): Promise<StatusEvent>;
+  /** Newest first; no kinds means every kind. */
+  caseTimeline(caseId: CaseId, kinds: TimelineKind[]): Promise<TimelineEntry[]>;
+  /** Newest first. */
+  caseAudit(caseId: CaseId): Promise<AuditEntry[]>;
+  /** The native file dialog; absolute paths, none when cancelled. */
+  pickPhotoFiles(): Promise<string[]>;
+  /** Rust reads the file itself: the import path of the file dialog. */
+  addPhotoFromPath(caseId: CaseId, path: string, meta: PhotoMeta): Promise<PhotoRecord>;
+  /** The bytes of a file dropped onto the window, base64 without a `data:` prefix. */
+  addPhotoBytes(caseId: CaseId, fileName: string, dataBase64: string, meta: PhotoMeta): Promise<PhotoRecord>;
+  updatePhoto(id: RecordId, meta: PhotoMeta): Promise<PhotoRecord>;
+  setPrimaryPhoto(id: RecordId): Promise<PhotoRecord>;
+  /** A `data:` URL of the stored thumbnail. */
+  photoThumbnail(id: RecordId): Promise<string>;
+  /** A `data:` URL of the whole image; Rust records that it was viewed. */
+  photoImage(id: RecordId): Promise<string>;
+  searchCases(query: SearchQuery): Promise<SearchResults>;
+  /** Cases that may be the same child; `exclude` is the case being edited. */
+  findDuplicates(fields: CaseFields, exclude: CaseId | null): Promise<DuplicateCandidate[]>;
 }
 
 /** The Tauri commands of `src-tauri`; argument names are camelCase and Tauri maps them. */
@@ -43,6 +92,25 @@ export const tauriBackend: Backend = {
   updateCase: (id, version, fields) => call("update_case", { id, version, fields }),
   setArchived: (id, archived) => call("set_archived", { id, archived }),
   validateCase: (fields) => call("validate_case", { fields }),
+  openCase: (id) => call("open_case", { id }),
+  addContact: (caseId, fields) => call("add_contact", { caseId, fields }),
+  updateContact: (id, version, fields) => call("update_contact", { id, version, fields }),
+  removeContact: (id, reason) => call("remove_contact", { id, reason }),
+  addNote: (caseId, input) => call("add_note", { caseId, input }),
+  editNote: (noteId, version, input) => call("edit_note", { noteId, version, input }),
+  noteHistory: (noteId) => call("note_history", { noteId }),
+  changeStatus: (caseId, change) => call("change_status", { caseId, change }),
+  caseTimeline: (caseId, kinds) => call("case_timeline", { caseId, kinds }),
+  caseAudit: (caseId) => call("case_audit", { caseId }),
+  pickPhotoFiles: () => call("pick_photo_files"),
+  addPhotoFromPath: (caseId, path, meta) => call("add_photo_from_path", { caseId, path, meta }),
+  addPhotoBytes: (caseId, fileName, dataBase64, meta) => call("add_photo_bytes", { caseId, fileName, dataBase64, meta }),
+  updatePhoto: (id, meta) => call("update_photo", { id, meta }),
+  setPrimaryPhoto: (id) => call("set_primary_photo", { id }),
+  photoThumbnail: (id) => call("photo_thumbnail", { id }),
+  photoImage: (id) => call("photo_image", { id }),
+  searchCases: (query) => call("search_cases", { query }),
+  findDuplicates: (fields, exclude) => call("find_duplicates", { fields, exclude }),
 };
 
 async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
