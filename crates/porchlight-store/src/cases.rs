@@ -43,7 +43,7 @@ impl Workspace {
         let valid = fields.validate(now.local).map_err(StoreError::Validation)?;
         let actor = self.actor.clone();
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let (id, _) = insert_case(&tx, &valid, now, &actor)?;
+        let (id, _) = insert_case(&tx, &valid, now, &actor, &uuid::ContextV7::new())?;
         let record = read_case(&tx, id)?;
         tx.commit()?;
         self.forget_totals();
@@ -227,8 +227,11 @@ impl Workspace {
         let actor = self.actor.clone();
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut ids = Vec::with_capacity(checked.len());
+        // One counter for the whole import keeps its ids rising, so that they (and the sort
+        // keys they break ties for) are appended to their indexes instead of scattered.
+        let context = uuid::ContextV7::new();
         for ((valid, checks), case) in checked.iter().zip(cases) {
-            let (id, seq) = insert_case(&tx, valid, now, &actor)?;
+            let (id, seq) = insert_case(&tx, valid, now, &actor, &context)?;
             for (photo, check) in case.photos.iter().zip(checks) {
                 photos::insert(&tx, seq, 1, photo, check, now, &actor)?;
             }
@@ -393,14 +396,15 @@ fn fields_json(fields: &CaseFields) -> Result<String, StoreError> {
 
 /// Inserts a validated case, its `create` event and its first status event; returns its id
 /// and its row number.
-fn insert_case(tx: &Transaction, valid: &ValidCase, now: Moment, actor: &str) -> Result<(CaseId, i64), StoreError> {
+fn insert_case(tx: &Transaction, valid: &ValidCase, now: Moment, actor: &str, ids: &uuid::ContextV7) -> Result<(CaseId, i64), StoreError> {
     let json = fields_json(valid.fields())?;
     let columns = ListColumns::of(valid);
     // Case numbers carry 40 random bits of the id; on the rare clash within a month, draw a
     // new id rather than fail the save.
     let mut taken = tx.prepare_cached("SELECT 1 FROM cases WHERE case_number = ?1")?;
     let (id, number) = loop {
-        let id = CaseId::new(now.utc);
+        let at = uuid::Timestamp::from_unix(ids, now.utc.timestamp() as u64, now.utc.timestamp_subsec_nanos());
+        let id = CaseId::from_uuid(uuid::Uuid::new_v7(at));
         let number = CaseNumber::for_case(&id, now.local.date());
         if !taken.exists([number.as_str()])? {
             break (id, number);

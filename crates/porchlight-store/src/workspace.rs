@@ -195,7 +195,8 @@ impl Workspace {
 /// Settings for every connection. WAL lets the list keep reading while a save is written.
 /// `synchronous = FULL` makes each commit wait for the disk: in WAL mode NORMAL already loses
 /// nothing when the process is killed, but FULL also keeps the last save through a power cut,
-/// and one flush per save is not something a person typing a case can notice.
+/// and one flush per save is not something a person typing a case can notice. A large import
+/// grows the WAL; `journal_size_limit` shrinks it back after the checkpoint.
 fn configure(conn: &Connection) -> Result<(), StoreError> {
     conn.busy_timeout(std::time::Duration::from_millis(BUSY_TIMEOUT_MS.into()))?;
     let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))?;
@@ -206,7 +207,8 @@ fn configure(conn: &Connection) -> Result<(), StoreError> {
         "PRAGMA foreign_keys = ON;
          PRAGMA synchronous = FULL;
          PRAGMA temp_store = MEMORY;
-         PRAGMA cache_size = -65536;",
+         PRAGMA cache_size = -65536;
+         PRAGMA journal_size_limit = 67108864;",
     )?;
     // One prepared statement per list shape and use case; keep them all.
     conn.set_prepared_statement_cache_capacity(64);

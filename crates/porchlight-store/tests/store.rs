@@ -556,6 +556,7 @@ fn an_import_is_all_or_nothing() {
 
     let ids = ws.import_cases(&[good.clone(), NewCase { photos: vec![photo(2, "image/png")], ..good }], now()).unwrap();
     assert_eq!(ids.len(), 2);
+    assert!(ids[0] < ids[1], "ids of one import rise in the order of the cases");
     for id in &ids {
         assert_eq!(ws.case_history(*id).unwrap()[0].kind, "create");
         assert_eq!(ws.status_history(*id).unwrap().len(), 1);
