@@ -110,3 +110,56 @@ describe("App, returning from a case", () => {
     await waitFor(() => expect(screen.getAllByTestId("case-row").map((r) => r.textContent)).toEqual([expect.stringContaining("Mara Okafor")]));
   });
 });
+
+describe("App, the case view", () => {
+  it("opens a case from the list with Enter, returns with Escape, and jumps to the search with Ctrl+F", async () => {
+    const fake = workspaceWith({ fields: fields("Maya", "Okafor") }, { fields: fields("Liam", "Bennett") });
+    const user = renderApp(fake);
+    await waitFor(() => expect(screen.getAllByTestId("case-row")).toHaveLength(2));
+    screen.getAllByTestId("case-row")[0].focus();
+    await user.keyboard("{Enter}");
+    expect(await screen.findByTestId("case-view")).toBeInTheDocument();
+    expect(screen.getByTestId("case-name")).toHaveTextContent(/Maya Okafor|Liam Bennett/);
+    await user.keyboard("{Escape}");
+    await waitFor(() => expect(screen.queryByTestId("case-view")).toBeNull());
+
+    await user.click(screen.getAllByTestId("case-row")[1]);
+    await screen.findByTestId("case-view");
+    await user.keyboard("{Control>}f{/Control}");
+    await waitFor(() => expect(screen.queryByTestId("case-view")).toBeNull());
+    await waitFor(() => expect(screen.getByTestId("search")).toHaveFocus());
+  });
+
+  it("finds a case by a word in its notes and opens it", async () => {
+    const fake = workspaceWith({ fields: fields("Maya", "Okafor") }, { fields: fields("Liam", "Bennett") });
+    const liam = [...fake.cases.keys()][1];
+    fake.seedNote(liam, "lead_tip", ["Seen at the Greyhound depot."], "2026-10-03T10:00:00Z");
+    const user = renderApp(fake);
+    await screen.findAllByTestId("case-row");
+    await user.type(screen.getByTestId("search"), "greyh");
+    await user.click(await screen.findByTestId("search-hit"));
+    expect(await screen.findByTestId("case-name")).toHaveTextContent("Liam Bennett");
+  });
+
+  it("opens the possible duplicate from the new-case form", async () => {
+    const fake = workspaceWith({ fields: fields("Maya", "Okafor") });
+    const user = renderApp(fake);
+    await screen.findAllByTestId("case-row");
+    await user.keyboard("{Control>}n{/Control}");
+    await user.type(await screen.findByTestId("field-child.given_name"), "Maya");
+    await user.type(screen.getByTestId("field-child.family_name"), "Okafor");
+    await user.type(screen.getByTestId("field-child.date_of_birth"), "2012-05-01");
+    await user.selectOptions(screen.getByTestId("field-child.sex"), "F");
+    await user.type(screen.getByTestId("field-event.last_seen_date"), "2026-11-19");
+    await user.type(screen.getByTestId("field-event.city"), "Tulsa");
+    await user.selectOptions(screen.getByTestId("field-event.state"), "OK");
+    await user.selectOptions(screen.getByTestId("field-case_type"), "ERU");
+    await user.click(screen.getByTestId("save-case"));
+    await user.click(await screen.findByTestId("open-duplicate"));
+    await user.click(screen.getByTestId("confirm-ok"));
+    expect(await screen.findByTestId("case-view")).toBeInTheDocument();
+    expect(screen.queryByTestId("field-child.given_name")).toBeNull();
+    expect(screen.getByTestId("case-name")).toHaveTextContent("Maya Okafor");
+    expect(fake.cases.size).toBe(1);
+  });
+});

@@ -227,3 +227,94 @@ describe("CaseForm", () => {
     expect(screen.getByLabelText(/Child-welfare agency/)).toBe(screen.getByTestId("field-care_agency"));
   });
 });
+
+describe("CaseForm, possible duplicates", () => {
+  /** A workspace where Maya Okafor, born 2011-04-02, went missing in Oklahoma. */
+  const withMaya = () => workspaceWith({ fields: fields("Maya", "Okafor", (f) => (f.child.date_of_birth = "2011-04-02")) });
+
+  it("warns before saving a child who may already have a case, and saves anyway when asked", async () => {
+    const fake = withMaya();
+    const existing = [...fake.cases.values()][0];
+    const find = vi.spyOn(fake, "findDuplicates");
+    const create = vi.spyOn(fake, "createCase");
+    const onclose = vi.fn();
+    const { user } = renderWith(CaseForm, fake, { caseId: null, onclose, onopencase: () => {} });
+    await fillMinimalCase(user);
+    // "Okafur": one letter off, the same day of birth, the same state.
+    await user.clear(screen.getByTestId("field-child.family_name"));
+    await user.type(screen.getByTestId("field-child.family_name"), "Okafur");
+    await user.click(screen.getByTestId("save-case"));
+
+    const warning = await screen.findByTestId("duplicate-warning");
+    expect(find).toHaveBeenCalledWith(expect.objectContaining({ child: expect.objectContaining({ family_name: "Okafur" }) }), null);
+    expect(warning).toHaveTextContent(`Possible duplicate of case ${existing.case_number} (Maya Okafor, born Apr 2, 2011, Oklahoma) — Open it`);
+    expect(warning).toHaveTextContent("Name sounds like Maya Okafor");
+    expect(warning).toHaveTextContent("Same date of birth");
+    expect(warning).toHaveTextContent("Same state (OK)");
+    expect(create).not.toHaveBeenCalled();
+    expect(screen.getByTestId("review-duplicates")).toHaveFocus();
+
+    await user.click(screen.getByTestId("save-anyway"));
+    await waitFor(() => expect(onclose).toHaveBeenCalledTimes(1));
+    expect(create).toHaveBeenCalledTimes(1);
+    expect(fake.cases.size).toBe(2);
+  });
+
+  it("goes back to the form on Review, and asks again at the next save", async () => {
+    const fake = withMaya();
+    const create = vi.spyOn(fake, "createCase");
+    const onclose = vi.fn();
+    const { user } = renderWith(CaseForm, fake, { caseId: null, onclose });
+    await fillMinimalCase(user);
+    await user.click(screen.getByTestId("save-case"));
+    await user.click(await screen.findByTestId("review-duplicates"));
+    await waitFor(() => expect(screen.queryByTestId("duplicate-warning")).toBeNull());
+    expect(create).not.toHaveBeenCalled();
+    expect(screen.getByTestId("field-child.given_name")).toHaveValue("Maya");
+
+    await user.click(screen.getByTestId("save-case"));
+    expect(await screen.findByTestId("duplicate-warning")).toBeInTheDocument();
+    await user.click(screen.getByTestId("save-anyway"));
+    await waitFor(() => expect(onclose).toHaveBeenCalledTimes(1));
+  });
+
+  it("saves at once when nothing looks alike, and leaves the case being edited out of the check", async () => {
+    const fake = withMaya();
+    const id = [...fake.cases.keys()][0];
+    const find = vi.spyOn(fake, "findDuplicates");
+    const onclose = vi.fn();
+    const { user } = renderWith(CaseForm, fake, { caseId: id, onclose });
+    const city = await screen.findByTestId("field-event.city");
+    await waitFor(() => expect(city).toHaveValue("Tulsa"));
+    await user.clear(city);
+    await user.type(city, "Broken Arrow");
+    await user.click(screen.getByTestId("save-case"));
+    await waitFor(() => expect(onclose).toHaveBeenCalledTimes(1));
+    expect(find).toHaveBeenCalledWith(expect.anything(), id);
+    expect(screen.queryByTestId("duplicate-warning")).toBeNull();
+  });
+
+  it("opens the other case from the warning, after asking about the unsaved form", async () => {
+    const fake = withMaya();
+    const existing = [...fake.cases.keys()][0];
+    const onopencase = vi.fn();
+    const { user } = renderWith(CaseForm, fake, { caseId: null, onclose: () => {}, onopencase });
+    await fillMinimalCase(user);
+    await user.click(screen.getByTestId("save-case"));
+    await user.click(await screen.findByTestId("open-duplicate"));
+    expect(screen.getByTestId("confirm-dialog")).toHaveTextContent("The edits in this form have not been saved.");
+    await user.click(screen.getByTestId("confirm-ok"));
+    expect(onopencase).toHaveBeenCalledWith(existing);
+  });
+
+  it("shows field errors first and only then looks for duplicates", async () => {
+    const fake = withMaya();
+    const find = vi.spyOn(fake, "findDuplicates");
+    const { user } = renderWith(CaseForm, fake, { caseId: null, onclose: () => {} });
+    await user.type(screen.getByTestId("field-child.given_name"), "Maya");
+    await user.click(screen.getByTestId("save-case"));
+    expect(await screen.findByTestId("error-summary")).toBeInTheDocument();
+    expect(find).not.toHaveBeenCalled();
+    expect(screen.queryByTestId("duplicate-warning")).toBeNull();
+  });
+});

@@ -1,5 +1,9 @@
-import { describe, expect, it } from "vitest";
-import { asAppError, isAppError } from "./backend";
+import { beforeEach, describe, expect, it, vi } from "vitest";
+
+const invoke = vi.fn();
+vi.mock("@tauri-apps/api/core", () => ({ invoke: (...args: unknown[]) => invoke(...args) }));
+
+const { asAppError, isAppError, tauriBackend } = await import("./backend");
 
 describe("asAppError", () => {
   it("passes an AppError through unchanged", () => {
@@ -17,5 +21,48 @@ describe("asAppError", () => {
     expect(asAppError(new Error("boom")).message).toContain("boom");
     expect(asAppError({ code: "made_up", message: "x", fields: [] }).code).toBe("internal");
     expect(asAppError(undefined).code).toBe("internal");
+  });
+});
+
+describe("tauriBackend", () => {
+  beforeEach(() => {
+    invoke.mockReset();
+    invoke.mockResolvedValue("ok");
+  });
+
+  // The command names and argument names are the contract with src-tauri; a typo here would
+  // only show in the real app, so each one is pinned.
+  const fields = {} as never;
+  const meta = {} as never;
+  const cases: Array<[string, string, Record<string, unknown> | undefined, () => Promise<unknown>]> = [
+    ["openCase", "open_case", { id: "c1" }, () => tauriBackend.openCase("c1")],
+    ["addContact", "add_contact", { caseId: "c1", fields }, () => tauriBackend.addContact("c1", fields)],
+    ["updateContact", "update_contact", { id: "r1", version: 3, fields }, () => tauriBackend.updateContact("r1", 3, fields)],
+    ["removeContact", "remove_contact", { id: "r1", reason: "moved" }, () => tauriBackend.removeContact("r1", "moved")],
+    ["addNote", "add_note", { caseId: "c1", input: { category: "call", text: "t" } }, () => tauriBackend.addNote("c1", { category: "call", text: "t" })],
+    ["editNote", "edit_note", { noteId: "n1", version: 2, input: { category: "call", text: "t" } }, () => tauriBackend.editNote("n1", 2, { category: "call", text: "t" })],
+    ["noteHistory", "note_history", { noteId: "n1" }, () => tauriBackend.noteHistory("n1")],
+    ["changeStatus", "change_status", { caseId: "c1", change: { to: "active", reason: "r", outcome: null } }, () => tauriBackend.changeStatus("c1", { to: "active", reason: "r", outcome: null })],
+    ["caseTimeline", "case_timeline", { caseId: "c1", kinds: ["note"] }, () => tauriBackend.caseTimeline("c1", ["note"])],
+    ["caseAudit", "case_audit", { caseId: "c1" }, () => tauriBackend.caseAudit("c1")],
+    ["pickPhotoFiles", "pick_photo_files", undefined, () => tauriBackend.pickPhotoFiles()],
+    ["addPhotoFromPath", "add_photo_from_path", { caseId: "c1", path: "/p.jpg", meta }, () => tauriBackend.addPhotoFromPath("c1", "/p.jpg", meta)],
+    ["addPhotoBytes", "add_photo_bytes", { caseId: "c1", fileName: "p.jpg", dataBase64: "AAAA", meta }, () => tauriBackend.addPhotoBytes("c1", "p.jpg", "AAAA", meta)],
+    ["updatePhoto", "update_photo", { id: "p1", meta }, () => tauriBackend.updatePhoto("p1", meta)],
+    ["setPrimaryPhoto", "set_primary_photo", { id: "p1" }, () => tauriBackend.setPrimaryPhoto("p1")],
+    ["photoThumbnail", "photo_thumbnail", { id: "p1" }, () => tauriBackend.photoThumbnail("p1")],
+    ["photoImage", "photo_image", { id: "p1" }, () => tauriBackend.photoImage("p1")],
+    ["searchCases", "search_cases", { query: { text: "x" } }, () => tauriBackend.searchCases({ text: "x" } as never)],
+    ["findDuplicates", "find_duplicates", { fields, exclude: null }, () => tauriBackend.findDuplicates(fields, null)],
+  ];
+
+  it.each(cases)("%s calls %s with camelCase arguments", async (_name, command, args, run) => {
+    await run();
+    expect(invoke).toHaveBeenCalledWith(command, args);
+  });
+
+  it("turns a rejection into an AppError", async () => {
+    invoke.mockRejectedValueOnce({ code: "edit_conflict", message: "Someone edited this note.", fields: [] });
+    await expect(tauriBackend.editNote("n1", 1, { category: "call", text: "t" })).rejects.toMatchObject({ code: "edit_conflict" });
   });
 });
