@@ -9,9 +9,10 @@ CREATE TABLE workspace_meta (
 ) STRICT;
 
 -- One row per case, holding only what the case list shows, filters and sorts on. The full form
--- lives in `case_fields`: keeping the large JSON out of this table keeps it small enough to
--- stay in the page cache, so a list page costs a few index steps and no disk reads. The list
--- columns are copies of values inside the fields, kept in step in the same transaction.
+-- lives in the case's history (`case_events`): keeping the large JSON out of this table keeps
+-- it small enough to stay in the page cache, so a list page costs a few index steps and no
+-- disk reads. The list columns are copies of values inside the fields, kept in step in the
+-- same transaction.
 CREATE TABLE cases (
     seq               INTEGER PRIMARY KEY,
     id                BLOB NOT NULL UNIQUE CHECK (length(id) = 16),
@@ -36,12 +37,6 @@ CREATE TABLE cases (
     version           INTEGER NOT NULL CHECK (version >= 1)
 ) STRICT;
 
--- The full, normalised form of each case (`CaseFields` as JSON).
-CREATE TABLE case_fields (
-    seq    INTEGER PRIMARY KEY REFERENCES cases (seq),
-    fields TEXT NOT NULL CHECK (json_valid(fields))
-) STRICT;
-
 -- One index per sort key. Each ends in the id, so that equal keys come back in one stable
 -- order, and then carries the filter columns, so that a filtered page is found by walking the
 -- index alone and only the rows shown are read from the table.
@@ -57,9 +52,11 @@ CREATE INDEX cases_by_updated_at ON cases (updated_at, id, archived_at, status, 
 CREATE INDEX cases_by_name_key ON cases (name_key);
 
 -- Every create, edit and archive of a case, with the fields before and after, written in the
--- same transaction as the change itself. History refers to its case by `cases.seq`: an
--- integer key keeps these indexes small and appends to them in order during an import.
--- Rows are never deleted, so `seq` only grows and orders the history.
+-- same transaction as the change itself. The `new` of a case's latest `create` or `edit` row is
+-- its current, normalised form (`CaseFields` as JSON): the form is stored once per version,
+-- never once more beside the history. History refers to its case by `cases.seq`: an integer
+-- key keeps these indexes small and appends to them in order during an import. Rows are never
+-- changed or deleted, so `seq` only grows and orders the history.
 CREATE TABLE case_events (
     seq      INTEGER PRIMARY KEY,
     case_seq INTEGER NOT NULL REFERENCES cases (seq),
@@ -68,7 +65,11 @@ CREATE TABLE case_events (
     actor    TEXT NOT NULL,
     at       TEXT NOT NULL,
     previous TEXT,
-    new      TEXT
+    new      TEXT,
+    -- A create holds the first form, an edit the form before and after.
+    CHECK (kind NOT IN ('create', 'edit') OR new IS NOT NULL),
+    CHECK (kind <> 'create' OR previous IS NULL),
+    CHECK (kind <> 'edit' OR previous IS NOT NULL)
 ) STRICT;
 CREATE INDEX case_events_by_case ON case_events (case_seq, seq);
 

@@ -57,14 +57,15 @@ impl Workspace {
         let new_json = fields_json(valid.fields())?;
         let actor = self.actor.clone();
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let (seq, version, old_json): (i64, i64, String) = tx
-            .prepare_cached("SELECT c.seq, c.version, f.fields FROM cases c JOIN case_fields f USING (seq) WHERE c.id = ?1")?
-            .query_row([blob(id)], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
+        let (seq, version): (i64, i64) = tx
+            .prepare_cached("SELECT seq, version FROM cases WHERE id = ?1")?
+            .query_row([blob(id)], |row| Ok((row.get(0)?, row.get(1)?)))
             .optional()?
             .ok_or(StoreError::NotFound(id))?;
         if version != expected_version {
             return Err(StoreError::EditConflict { id, expected: expected_version, actual: version });
         }
+        let old_json = current_fields(&tx, seq)?;
         if old_json == new_json {
             return read_case(&tx, id);
         }
@@ -90,7 +91,6 @@ impl Workspace {
             crate::stamp(now.utc),
             next,
         ])?;
-        tx.prepare_cached("UPDATE case_fields SET fields = ?2 WHERE seq = ?1")?.execute(rusqlite::params![seq, new_json])?;
         record_event(&tx, seq, "edit", next, &actor, now, Some(&old_json), Some(&new_json))?;
         let record = read_case(&tx, id)?;
         tx.commit()?;
@@ -433,7 +433,6 @@ fn insert_case(tx: &Transaction, valid: &ValidCase, now: Moment, actor: &str, id
         stamp,
     ])?;
     let seq = tx.last_insert_rowid();
-    tx.prepare_cached("INSERT INTO case_fields (seq, fields) VALUES (?1, ?2)")?.execute(rusqlite::params![seq, json])?;
     record_event(tx, seq, "create", 1, actor, now, None, Some(&json))?;
     tx.prepare_cached("INSERT INTO status_events (case_seq, from_status, to_status, reason, actor, at) VALUES (?1, NULL, ?2, 'Case opened', ?3, ?4)")?
         .execute(rusqlite::params![seq, FIRST_STATUS.code(), actor, stamp])?;
@@ -458,8 +457,7 @@ pub(crate) fn record_event(
 
 fn read_case(conn: &rusqlite::Connection, id: CaseId) -> Result<CaseRecord, StoreError> {
     let row = conn
-        .prepare_cached("SELECT c.case_number, c.status, c.version, c.created_at, c.updated_at, c.archived_at, f.fields
-             FROM cases c JOIN case_fields f USING (seq) WHERE c.id = ?1")?
+        .prepare_cached("SELECT case_number, status, version, created_at, updated_at, archived_at, seq FROM cases WHERE id = ?1")?
         .query_row([blob(id)], |row| {
             Ok((
                 row.get::<_, String>(0)?,
@@ -468,12 +466,13 @@ fn read_case(conn: &rusqlite::Connection, id: CaseId) -> Result<CaseRecord, Stor
                 row.get::<_, String>(3)?,
                 row.get::<_, String>(4)?,
                 row.get::<_, Option<String>>(5)?,
-                row.get::<_, String>(6)?,
+                row.get::<_, i64>(6)?,
             ))
         })
         .optional()?
         .ok_or(StoreError::NotFound(id))?;
-    let (case_number, status, version, created_at, updated_at, archived_at, fields) = row;
+    let (case_number, status, version, created_at, updated_at, archived_at, seq) = row;
+    let fields = current_fields(conn, seq)?;
     Ok(CaseRecord {
         id,
         case_number,
@@ -484,6 +483,16 @@ fn read_case(conn: &rusqlite::Connection, id: CaseId) -> Result<CaseRecord, Stor
         archived_at: archived_at.as_deref().map(crate::parse_stamp).transpose()?,
         fields: serde_json::from_str(&fields).map_err(|e| StoreError::Corrupt(format!("the fields of case {id} cannot be read: {e}")))?,
     })
+}
+
+/// The current form of a case: the `new` of its latest create or edit.
+fn current_fields(conn: &rusqlite::Connection, case_seq: i64) -> Result<String, StoreError> {
+    conn.prepare_cached(
+        "SELECT new FROM case_events WHERE case_seq = ?1 AND kind IN ('create', 'edit') ORDER BY seq DESC LIMIT 1",
+    )?
+    .query_row([case_seq], |row| row.get(0))
+    .optional()?
+    .ok_or_else(|| StoreError::Corrupt(format!("case row {case_seq} has no recorded form")))
 }
 
 fn parse_status(code: &str) -> Result<CaseStatus, StoreError> {
