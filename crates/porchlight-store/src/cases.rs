@@ -41,9 +41,9 @@ impl Workspace {
     /// Saves a new case in the `intake` status and returns it as stored.
     pub fn create_case(&mut self, fields: &CaseFields, now: Moment) -> Result<CaseRecord, StoreError> {
         let valid = fields.validate(now.local).map_err(StoreError::Validation)?;
-        let actor = self.actor.clone();
+        let change = self.change(now);
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let (id, _) = insert_case(&tx, &valid, now, &actor, &uuid::ContextV7::new())?;
+        let (id, _) = insert_case(&tx, &valid, &change, &uuid::ContextV7::new())?;
         let record = read_case(&tx, id)?;
         tx.commit()?;
         self.forget_totals();
@@ -55,7 +55,7 @@ impl Workspace {
     pub fn update_case(&mut self, id: CaseId, expected_version: i64, fields: &CaseFields, now: Moment) -> Result<CaseRecord, StoreError> {
         let valid = fields.validate(now.local).map_err(StoreError::Validation)?;
         let new_json = fields_json(valid.fields())?;
-        let actor = self.actor.clone();
+        let change = self.change(now);
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let (seq, version): (i64, i64) = tx
             .prepare_cached("SELECT seq, version FROM cases WHERE id = ?1")?
@@ -88,10 +88,10 @@ impl Workspace {
             columns.missing_date,
             columns.date_of_birth,
             columns.missing_from_care,
-            crate::stamp(now.utc),
+            change.at,
             next,
         ])?;
-        record_event(&tx, seq, "edit", next, &actor, now, Some(&old_json), Some(&new_json))?;
+        record_event(&tx, &change, seq, "edit", next, Some(&old_json), Some(&new_json))?;
         let record = read_case(&tx, id)?;
         tx.commit()?;
         self.forget_totals();
@@ -169,7 +169,7 @@ impl Workspace {
     /// Archives or restores a case. Archived cases leave the default list but keep everything.
     /// Asking for the state a case is already in writes nothing.
     pub fn set_archived(&mut self, id: CaseId, archived: bool, now: Moment) -> Result<CaseRecord, StoreError> {
-        let actor = self.actor.clone();
+        let change = self.change(now);
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let (seq, version, archived_at): (i64, i64, Option<String>) = tx
             .prepare_cached("SELECT seq, version, archived_at FROM cases WHERE id = ?1")?
@@ -179,15 +179,14 @@ impl Workspace {
         if archived_at.is_some() == archived {
             return read_case(&tx, id);
         }
-        let stamp = crate::stamp(now.utc);
-        let new_archived_at = archived.then(|| stamp.clone());
+        let new_archived_at = archived.then(|| change.at.clone());
         let next = version + 1;
         tx.prepare_cached("UPDATE cases SET archived_at = ?2, updated_at = ?3, version = ?4 WHERE seq = ?1")?
-            .execute(rusqlite::params![seq, new_archived_at, stamp, next])?;
+            .execute(rusqlite::params![seq, new_archived_at, change.at, next])?;
         let previous = serde_json::json!({ "archived_at": archived_at }).to_string();
         let new = serde_json::json!({ "archived_at": new_archived_at }).to_string();
         let kind = if archived { "archive" } else { "unarchive" };
-        record_event(&tx, seq, kind, next, &actor, now, Some(&previous), Some(&new))?;
+        record_event(&tx, &change, seq, kind, next, Some(&previous), Some(&new))?;
         let record = read_case(&tx, id)?;
         tx.commit()?;
         self.forget_totals();
@@ -224,16 +223,16 @@ impl Workspace {
         if !errors.is_empty() {
             return Err(StoreError::Validation(errors));
         }
-        let actor = self.actor.clone();
+        let change = self.change(now);
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut ids = Vec::with_capacity(checked.len());
         // One counter for the whole import keeps its ids rising, so that they (and the sort
         // keys they break ties for) are appended to their indexes instead of scattered.
         let context = uuid::ContextV7::new();
         for ((valid, checks), case) in checked.iter().zip(cases) {
-            let (id, seq) = insert_case(&tx, valid, now, &actor, &context)?;
+            let (id, seq) = insert_case(&tx, valid, &change, &context)?;
             for (photo, check) in case.photos.iter().zip(checks) {
-                photos::insert(&tx, seq, 1, photo, check, now, &actor)?;
+                photos::insert(&tx, &change, seq, 1, photo, check)?;
             }
             ids.push(id);
         }
@@ -322,6 +321,20 @@ impl Workspace {
     }
 }
 
+/// Who makes a change and when, settled once per write and shared by every row it touches.
+pub(crate) struct Change {
+    pub(crate) actor: String,
+    pub(crate) now: Moment,
+    /// `now` as stored.
+    pub(crate) at: String,
+}
+
+impl Workspace {
+    pub(crate) fn change(&self, now: Moment) -> Change {
+        Change { actor: self.actor.clone(), now, at: crate::stamp(now.utc) }
+    }
+}
+
 /// One entry of a case's history: what changed, when, by whom, and the fields (as JSON)
 /// before and after.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -396,7 +409,8 @@ fn fields_json(fields: &CaseFields) -> Result<String, StoreError> {
 
 /// Inserts a validated case, its `create` event and its first status event; returns its id
 /// and its row number.
-fn insert_case(tx: &Transaction, valid: &ValidCase, now: Moment, actor: &str, ids: &uuid::ContextV7) -> Result<(CaseId, i64), StoreError> {
+fn insert_case(tx: &Transaction, valid: &ValidCase, change: &Change, ids: &uuid::ContextV7) -> Result<(CaseId, i64), StoreError> {
+    let now = change.now;
     let json = fields_json(valid.fields())?;
     let columns = ListColumns::of(valid);
     // Case numbers carry 40 random bits of the id; on the rare clash within a month, draw a
@@ -410,7 +424,6 @@ fn insert_case(tx: &Transaction, valid: &ValidCase, now: Moment, actor: &str, id
             break (id, number);
         }
     };
-    let stamp = crate::stamp(now.utc);
     tx.prepare_cached(
         "INSERT INTO cases (id, case_number, given_name, family_name, name_key, family_key, status, case_type, state, city,
              missing_date, date_of_birth, missing_from_care, created_at, updated_at, archived_at, version)
@@ -430,28 +443,26 @@ fn insert_case(tx: &Transaction, valid: &ValidCase, now: Moment, actor: &str, id
         columns.missing_date,
         columns.date_of_birth,
         columns.missing_from_care,
-        stamp,
+        change.at,
     ])?;
     let seq = tx.last_insert_rowid();
-    record_event(tx, seq, "create", 1, actor, now, None, Some(&json))?;
+    record_event(tx, change, seq, "create", 1, None, Some(&json))?;
     tx.prepare_cached("INSERT INTO status_events (case_seq, from_status, to_status, reason, actor, at) VALUES (?1, NULL, ?2, 'Case opened', ?3, ?4)")?
-        .execute(rusqlite::params![seq, FIRST_STATUS.code(), actor, stamp])?;
+        .execute(rusqlite::params![seq, FIRST_STATUS.code(), change.actor, change.at])?;
     Ok((id, seq))
 }
 
-#[allow(clippy::too_many_arguments)]
 pub(crate) fn record_event(
     tx: &Transaction,
+    change: &Change,
     case_seq: i64,
     kind: &str,
     version: i64,
-    actor: &str,
-    now: Moment,
     previous: Option<&str>,
     new: Option<&str>,
 ) -> Result<(), StoreError> {
     tx.prepare_cached("INSERT INTO case_events (case_seq, kind, version, actor, at, previous, new) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")?
-        .execute(rusqlite::params![case_seq, kind, version, actor, crate::stamp(now.utc), previous, new])?;
+        .execute(rusqlite::params![case_seq, kind, version, change.actor, change.at, previous, new])?;
     Ok(())
 }
 

@@ -3,7 +3,7 @@
 //! whether it may be published. It checks only the image's type and size; it does not resize,
 //! crop or render.
 
-use crate::cases::record_event;
+use crate::cases::{record_event, Change};
 use crate::error::StoreError;
 use crate::workspace::Workspace;
 use chrono::NaiveDate;
@@ -159,13 +159,13 @@ pub(crate) fn check(photo: &NewPhoto, today: NaiveDate) -> Result<CheckedPhoto, 
 /// case again changes nothing. Returns whether a new attachment was made.
 pub(crate) fn insert(
     tx: &Transaction,
+    change: &Change,
     case_seq: i64,
     case_version: i64,
     photo: &NewPhoto,
     checked: &CheckedPhoto,
-    now: Moment,
-    actor: &str,
 ) -> Result<bool, StoreError> {
+    let now = change.now;
     tx.prepare_cached("INSERT OR IGNORE INTO blobs (sha256, bytes, mime, width, height, size) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?
         .execute(rusqlite::params![checked.sha256, photo.bytes, photo.mime, checked.width, checked.height, photo.bytes.len() as i64])?;
     let already: bool = tx.prepare_cached("SELECT 1 FROM case_photos WHERE case_seq = ?1 AND sha256 = ?2")?.exists(rusqlite::params![case_seq, checked.sha256])?;
@@ -195,7 +195,7 @@ pub(crate) fn insert(
         source,
         photo.consent_to_publish,
         is_primary,
-        crate::stamp(now.utc),
+        change.at,
     ])?;
     let event = serde_json::json!({
         "photo": id.to_string(),
@@ -206,7 +206,7 @@ pub(crate) fn insert(
         "consent_to_publish": photo.consent_to_publish,
     })
     .to_string();
-    record_event(tx, case_seq, "photo", case_version, actor, now, None, Some(&event))?;
+    record_event(tx, change, case_seq, "photo", case_version, None, Some(&event))?;
     Ok(true)
 }
 
@@ -215,14 +215,14 @@ impl Workspace {
     /// stored. The first photo of the child becomes the case's primary photo.
     pub fn add_photo(&mut self, case: CaseId, photo: &NewPhoto, now: Moment) -> Result<String, StoreError> {
         let checked = check(photo, now.local.date()).map_err(StoreError::Validation)?;
-        let actor = self.actor.clone();
+        let change = self.change(now);
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let (seq, version): (i64, i64) = tx
             .prepare_cached("SELECT seq, version FROM cases WHERE id = ?1")?
             .query_row([case.as_uuid().as_bytes()], |row| Ok((row.get(0)?, row.get(1)?)))
             .optional()?
             .ok_or(StoreError::NotFound(case))?;
-        insert(&tx, seq, version, photo, &checked, now, &actor)?;
+        insert(&tx, &change, seq, version, photo, &checked)?;
         tx.commit()?;
         Ok(checked.sha256)
     }
