@@ -18,6 +18,8 @@ export default defineConfig({
   resolve: process.env.VITEST ? { conditions: ["browser"] } : undefined,
   test: {
     environment: "jsdom",
+    // Times are shown in the viewer's zone; tests read them in one zone wherever they run.
+    env: { TZ: "UTC" },
     setupFiles: ["./src/test/setup.ts"],
     include: ["src/**/*.test.ts"],
   },
