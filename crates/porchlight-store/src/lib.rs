@@ -7,7 +7,9 @@
 //! The benchmark over 100,000 generated cases:
 //! `cargo run --release -p porchlight-store --features seed --example bench`.
 
+mod audit;
 mod cases;
+mod duplicates;
 mod error;
 mod key;
 mod migrate;

@@ -30,6 +30,8 @@ pub(crate) fn migrate(conn: &mut Connection) -> Result<u32, StoreError> {
             latest_version()
         )));
     }
+    // Migrations that fill computed columns call the store's own SQL functions.
+    crate::duplicates::register_functions(conn)?;
     for (version, name, sql) in MIGRATIONS.iter().filter(|(v, _, _)| *v > current) {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         tx.execute_batch(sql).map_err(|e| StoreError::Corrupt(format!("migration {name} failed: {e}")))?;
