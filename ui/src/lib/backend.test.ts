@@ -34,6 +34,7 @@ describe("tauriBackend", () => {
   // only show in the real app, so each one is pinned.
   const fields = {} as never;
   const meta = {} as never;
+  const poster = { language: "es" as const, paper: "a4" as const, photo_ids: ["p1"] };
   const cases: Array<[string, string, Record<string, unknown> | undefined, () => Promise<unknown>]> = [
     ["openCase", "open_case", { id: "c1" }, () => tauriBackend.openCase("c1")],
     ["addContact", "add_contact", { caseId: "c1", fields }, () => tauriBackend.addContact("c1", fields)],
@@ -54,6 +55,13 @@ describe("tauriBackend", () => {
     ["photoImage", "photo_image", { id: "p1" }, () => tauriBackend.photoImage("p1")],
     ["searchCases", "search_cases", { query: { text: "x" } }, () => tauriBackend.searchCases({ text: "x" } as never)],
     ["findDuplicates", "find_duplicates", { fields, exclude: null }, () => tauriBackend.findDuplicates(fields, null)],
+    ["renderPoster", "render_poster", { caseIds: ["c1"], options: poster }, () => tauriBackend.renderPoster(["c1"], poster)],
+    ["savePoster", "save_poster", { caseIds: ["c1", "c2"], options: poster }, () => tauriBackend.savePoster(["c1", "c2"], poster)],
+    ["printPoster", "print_poster", { caseIds: ["c1"], options: poster }, () => tauriBackend.printPoster(["c1"], poster)],
+    ["startBulkPosters", "start_bulk_posters", { caseIds: ["c1"], options: poster, perCase: true, directory: null }, () => tauriBackend.startBulkPosters(["c1"], poster, true, null)],
+    ["bulkProgress", "bulk_progress", { job: "j1" }, () => tauriBackend.bulkProgress("j1")],
+    ["cancelBulk", "cancel_bulk", { job: "j1" }, () => tauriBackend.cancelBulk("j1")],
+    ["casePosters", "case_posters", { caseId: "c1" }, () => tauriBackend.casePosters("c1")],
   ];
 
   it.each(cases)("%s calls %s with camelCase arguments", async (_name, command, args, run) => {

@@ -7,6 +7,7 @@ import { invoke } from "@tauri-apps/api/core";
 import { getContext, setContext } from "svelte";
 import type { AppError } from "./bindings/AppError";
 import type { AuditEntry } from "./bindings/AuditEntry";
+import type { BulkProgress } from "./bindings/BulkProgress";
 import type { CaseFields } from "./bindings/CaseFields";
 import type { CaseId } from "./bindings/CaseId";
 import type { CasePage } from "./bindings/CasePage";
@@ -23,6 +24,8 @@ import type { NoteRecord } from "./bindings/NoteRecord";
 import type { NoteVersion } from "./bindings/NoteVersion";
 import type { PhotoMeta } from "./bindings/PhotoMeta";
 import type { PhotoRecord } from "./bindings/PhotoRecord";
+import type { PosterOptions } from "./bindings/PosterOptions";
+import type { PosterRecord } from "./bindings/PosterRecord";
 import type { RecordId } from "./bindings/RecordId";
 import type { SearchQuery } from "./bindings/SearchQuery";
 import type { SearchResults } from "./bindings/SearchResults";
@@ -78,6 +81,26 @@ export interface Backend {
   searchCases(query: SearchQuery): Promise<SearchResults>;
   /** Cases that may be the same child; `exclude` is the case being edited. */
   findDuplicates(fields: CaseFields, exclude: CaseId | null): Promise<DuplicateCandidate[]>;
+
+  /**
+   * A poster as a base64 PDF, for the live preview; nothing is recorded. A refusal (no photo
+   * that may be published, no law-enforcement contact, a case no longer open) rejects with
+   * `validation` and says why and what to do. Several ids make one poster of siblings.
+   */
+  renderPoster(caseIds: CaseId[], options: PosterOptions): Promise<string>;
+  /** The native save dialog, then the file; records the poster. The path written, null when cancelled. */
+  savePoster(caseIds: CaseId[], options: PosterOptions): Promise<string | null>;
+  /** Prints through the system, or opens the PDF in the viewer; records the poster and says which it did. */
+  printPoster(caseIds: CaseId[], options: PosterOptions): Promise<string>;
+  /**
+   * Starts posters for many cases on a background thread: one PDF, or one file per case. A
+   * null `directory` asks with the native folder dialog. The job to poll, null when cancelled.
+   */
+  startBulkPosters(caseIds: CaseId[], options: PosterOptions, perCase: boolean, directory: string | null): Promise<string | null>;
+  bulkProgress(job: string): Promise<BulkProgress>;
+  cancelBulk(job: string): Promise<void>;
+  /** Every poster produced for the case, newest first. */
+  casePosters(caseId: CaseId): Promise<PosterRecord[]>;
 }
 
 /** The Tauri commands of `src-tauri`; argument names are camelCase and Tauri maps them. */
@@ -111,6 +134,13 @@ export const tauriBackend: Backend = {
   photoImage: (id) => call("photo_image", { id }),
   searchCases: (query) => call("search_cases", { query }),
   findDuplicates: (fields, exclude) => call("find_duplicates", { fields, exclude }),
+  renderPoster: (caseIds, options) => call("render_poster", { caseIds, options }),
+  savePoster: (caseIds, options) => call("save_poster", { caseIds, options }),
+  printPoster: (caseIds, options) => call("print_poster", { caseIds, options }),
+  startBulkPosters: (caseIds, options, perCase, directory) => call("start_bulk_posters", { caseIds, options, perCase, directory }),
+  bulkProgress: (job) => call("bulk_progress", { job }),
+  cancelBulk: (job) => call("cancel_bulk", { job }),
+  casePosters: (caseId) => call("case_posters", { caseId }),
 };
 
 async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {

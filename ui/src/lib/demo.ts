@@ -5,6 +5,7 @@
 
 import { FakeBackend, seedFake } from "./fakeBackend";
 import { portrait, seedCaseFile } from "./fakeCaseFiles";
+import { seedPosters } from "../posters/demoPosters";
 
 export function demoBackend(params: URLSearchParams): FakeBackend {
   const stage = params.get("fake");
@@ -23,6 +24,7 @@ export function demoBackend(params: URLSearchParams): FakeBackend {
   ids.forEach((id, i) => {
     if (i < 40 || i % 50 === 0) seedCaseFile(fake, id, i + 1);
   });
+  seedPosters(fake, ids.slice(0, 40));
 
   // The native file dialog of the demo "chooses" two drawn photos each time.
   const paths = ["/home/user/Pictures/school-2026.jpg", "/home/user/Pictures/birthday.jpg"];

@@ -2,13 +2,14 @@
 //! (`?fake=1`). It keeps cases in a Map and imitates the wire contract: paging, sort, filters,
 //! versions, the error codes, and the case file (contacts, note versions, status moves along
 //! `STATUS_NEXT`, content-addressed photos, timeline, audit, search with highlights, the
-//! duplicate check). Its validation covers the required fields and shapes, enough to exercise
+//! duplicate check, and posters through `../posters/fakePosters.ts`). Its validation covers the required fields and shapes, enough to exercise
 //! the forms; the real rules live in Rust and are never copied here as a second source of truth.
 
 import type { Backend } from "./backend";
 import type { AppError } from "./bindings/AppError";
 import type { AuditAction } from "./bindings/AuditAction";
 import type { AuditEntry } from "./bindings/AuditEntry";
+import type { BulkProgress } from "./bindings/BulkProgress";
 import type { CaseFields } from "./bindings/CaseFields";
 import type { CasePage } from "./bindings/CasePage";
 import type { CaseRecord } from "./bindings/CaseRecord";
@@ -29,6 +30,8 @@ import type { NoteVersion } from "./bindings/NoteVersion";
 import type { Outcome } from "./bindings/Outcome";
 import type { PhotoMeta } from "./bindings/PhotoMeta";
 import type { PhotoRecord } from "./bindings/PhotoRecord";
+import type { PosterOptions } from "./bindings/PosterOptions";
+import type { PosterRecord } from "./bindings/PosterRecord";
 import type { Race } from "./bindings/Race";
 import type { SearchHit } from "./bindings/SearchHit";
 import type { SearchQuery } from "./bindings/SearchQuery";
@@ -42,6 +45,7 @@ import type { WorkspaceStatus } from "./bindings/WorkspaceStatus";
 import { STATUS_NEXT, US_STATES } from "./codes";
 import { daysApart, matchCase, queryWords, similarNames, type SearchField } from "./fakeSearch";
 import { noteCategoryLabel, photoKindLabel, relationshipLabel, statusLabel } from "./format";
+import { FakePosterDesk } from "../posters/fakePosters";
 
 export interface FakeOptions {
   /** A workspace file already exists (show Unlock rather than Create). */
@@ -695,6 +699,60 @@ export class FakeBackend implements Backend {
     });
   }
 
+  // Posters: the desk in ../posters/fakePosters.ts makes and records them; these are the commands.
+
+  /** Save and folder dialog answers, bulk pace and the poster records; tests set and read them here. */
+  readonly posterDesk = new FakePosterDesk(this, (caseId, detail, at) => this.log(caseId, "poster_produced", detail, at));
+
+  renderPoster(caseIds: string[], options: PosterOptions): Promise<string> {
+    return this.settle(() => {
+      this.requireUnlocked();
+      return this.posterDesk.render(caseIds, options);
+    });
+  }
+
+  savePoster(caseIds: string[], options: PosterOptions): Promise<string | null> {
+    return this.settle(() => {
+      this.requireUnlocked();
+      return this.posterDesk.save(caseIds, options);
+    });
+  }
+
+  printPoster(caseIds: string[], options: PosterOptions): Promise<string> {
+    return this.settle(() => {
+      this.requireUnlocked();
+      return this.posterDesk.print(caseIds, options);
+    });
+  }
+
+  startBulkPosters(caseIds: string[], options: PosterOptions, perCase: boolean, directory: string | null): Promise<string | null> {
+    return this.settle(() => {
+      this.requireUnlocked();
+      return this.posterDesk.startBulk(caseIds, options, perCase, directory);
+    });
+  }
+
+  bulkProgress(job: string): Promise<BulkProgress> {
+    return this.settle(() => {
+      this.requireUnlocked();
+      return this.posterDesk.progress(job);
+    });
+  }
+
+  cancelBulk(job: string): Promise<void> {
+    return this.settle(() => {
+      this.requireUnlocked();
+      return this.posterDesk.cancel(job);
+    });
+  }
+
+  casePosters(caseId: string): Promise<PosterRecord[]> {
+    return this.settle(() => {
+      this.requireUnlocked();
+      return this.posterDesk.forCase(caseId);
+    });
+  }
+
   /** Adds a contact, note or photo straight into a case, skipping checks: for seeding fixtures. */
   seedContact(caseId: string, fields: ContactFields, at: string): ContactRecord {
     const record: ContactRecord = { id: this.recordId(), case_id: caseId, version: 1, fields: structuredClone(fields), created_at: at, updated_at: at, removed_at: null, removed_reason: "" };
@@ -986,7 +1044,7 @@ export function seedFake(fake: FakeBackend, count: number, seed = 7): void {
       event: { last_seen_date: missing, last_seen_time: "", address: "", city, county: "", state, country: "US", possible_destinations: "", circumstances: "" },
       companions: [],
       vehicles: [],
-      law_enforcement: { agency_name: `${city} Police Department`, ori: "", agency_case_number: "", investigator_name: "", investigator_phone: "", ncic_number: "" },
+      law_enforcement: { agency_name: `${city} Police Department`, ori: "", agency_case_number: "", investigator_name: "", investigator_phone: `(555) 201-${String(1000 + (i % 9000)).padStart(4, "0")}`, ncic_number: "" },
     };
     if (fields.missing_from_care) fields.care_agency = `${US_STATES.find((s) => s.code === state)?.label ?? state} Department of Children's Services`;
     fake.insert(fields, pick(STATUSES), `${missing}T09:00:00Z`, r() < 0.02);
