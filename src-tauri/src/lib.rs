@@ -104,6 +104,11 @@ mod tests {
             "no network but IPC"
         );
         assert_eq!(csp.get("object-src"), Some(&"'none'"));
+        assert_eq!(
+            csp.get("worker-src"),
+            Some(&"'self'"),
+            "workers (the poster preview's pdf.js) only from the app's own files, never blob:"
+        );
         assert!(!security["csp"].as_str().unwrap().contains("unsafe-eval"));
         // Tauri keeps adding nonces and hashes to script-src; only style-src is exempted so that
         // the UI's inline style attributes are not blocked.
