@@ -1,15 +1,20 @@
 //! The command line's shape: commands, flags and their help text. It parses and nothing more;
 //! what each command does is in `commands`.
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
-use porchlight_domain::{CaseStatus, CaseType, SortKey};
+use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
+use porchlight_domain::{CaseStatus, CaseType, NoteCategory, Outcome, Relationship, SortKey};
+use porchlight_poster::{Language, Paper};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
 use std::path::PathBuf;
 
 pub const EXIT_CODES: &str = "\
 Exit codes:
   0   done
   1   the workspace could not be read or written, or another fault
-  2   input refused: a field of the case, a weak passphrase, unreadable JSON
+  2   input refused: a field of the case, a note or a status change, a photo file, a
+      poster that may not be printed (for several cases: all of them), a weak passphrase,
+      unreadable JSON
   3   the passphrase does not open the workspace
   4   no such workspace or case
   5   a workspace already exists there
@@ -44,6 +49,298 @@ pub enum Command {
     /// List, show, create and archive cases.
     #[command(subcommand)]
     Cases(CasesCommand),
+    /// Find cases by any word: names, nicknames, case and agency numbers, places,
+    /// circumstances, notes and contact names. The last word also matches as the start of a word.
+    Search(SearchArgs),
+    /// Add, list and edit case notes; an edit is a new version and every version is kept.
+    #[command(subcommand)]
+    Notes(NotesCommand),
+    /// Move a case to another status, with the reason, and show its status history.
+    #[command(subcommand)]
+    Status(StatusCommand),
+    /// Attach photo files (JPEG, PNG or WebP) to a case and list its photos.
+    #[command(subcommand)]
+    Photos(PhotosCommand),
+    /// Add, list and remove the family contacts of a case.
+    #[command(subcommand)]
+    Contacts(ContactsCommand),
+    /// Print missing-child posters as PDF: for cases named here, or with --bulk for every case
+    /// that matches a filter. Each poster produced is recorded in its case.
+    Poster(PosterArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SearchArgs {
+    /// The words to find. Empty lists cases by the filters alone.
+    #[arg(value_name = "TEXT", default_value = "")]
+    pub text: String,
+    /// Only cases in this status.
+    #[arg(long, value_name = "STATUS", value_parser = parse_status)]
+    pub status: Option<CaseStatus>,
+    /// Only cases of this type: ERU, FA, NFA, LIM or CMYA.
+    #[arg(long = "type", value_name = "TYPE", value_parser = parse_case_type)]
+    pub case_type: Option<CaseType>,
+    /// Only cases from this state (USPS code, e.g. TX).
+    #[arg(long, value_name = "ST")]
+    pub state: Option<String>,
+    /// Only children missing from care (in child-welfare custody).
+    #[arg(long)]
+    pub from_care: bool,
+    /// Only children at least this old today.
+    #[arg(long, value_name = "N")]
+    pub age_min: Option<u8>,
+    /// Only children at most this old today.
+    #[arg(long, value_name = "N")]
+    pub age_max: Option<u8>,
+    /// Only cases with at least one photo.
+    #[arg(long)]
+    pub has_photo: bool,
+    /// Include archived cases.
+    #[arg(long)]
+    pub archived: bool,
+    /// The most hits to show, best first (at most 200).
+    #[arg(long, value_name = "N", default_value_t = 50)]
+    pub limit: u32,
+    /// Print the hits as JSON, with the matched text as segments.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum NotesCommand {
+    /// Add a note to a case.
+    Add {
+        #[arg(value_name = "ID_OR_CASE_NUMBER")]
+        case: String,
+        /// What kind of note: call, lead_tip, family_contact, law_enforcement, media or internal.
+        #[arg(long, value_name = "CATEGORY", value_parser = parse_note_category)]
+        category: NoteCategory,
+        #[command(flatten)]
+        text: NoteText,
+        /// Print the stored note as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The current version of every note of a case, newest first.
+    List {
+        #[arg(value_name = "ID_OR_CASE_NUMBER")]
+        case: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write a new version of a note. The earlier versions stay in its history.
+    Edit {
+        #[arg(value_name = "NOTE_ID")]
+        note: String,
+        #[command(flatten)]
+        text: NoteText,
+        /// Change the category too; by default it stays as it was.
+        #[arg(long, value_name = "CATEGORY", value_parser = parse_note_category)]
+        category: Option<NoteCategory>,
+        /// Refuse the edit if the note is no longer at this version (someone else edited it).
+        #[arg(long, value_name = "N")]
+        expect_version: Option<u32>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Every version of a note, oldest first.
+    History {
+        #[arg(value_name = "NOTE_ID")]
+        note: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Where the text of a note comes from: exactly one of the two.
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("note_text").required(true).args(["text", "text_file"])))]
+pub struct NoteText {
+    /// The text of the note.
+    #[arg(long, value_name = "TEXT")]
+    pub text: Option<String>,
+    /// Read the text from a file (`-` reads standard input).
+    #[arg(long, value_name = "FILE|-")]
+    pub text_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StatusCommand {
+    /// Move a case to another status. Only moves that make sense are allowed; a refusal says
+    /// which moves are possible.
+    Set {
+        #[arg(value_name = "ID_OR_CASE_NUMBER")]
+        case: String,
+        /// The new status: intake, active, located_alive, located_deceased, recovered,
+        /// resolved or closed.
+        #[arg(value_name = "STATUS", value_parser = parse_status)]
+        to: CaseStatus,
+        /// Why the status changes; the next person on the case will ask.
+        #[arg(long, value_name = "TEXT")]
+        reason: String,
+        /// How the case ended, when resolving it: returned_home, in_care,
+        /// located_by_law_enforcement, returned_on_own, deceased or other.
+        #[arg(long, value_name = "OUTCOME", value_parser = parse_outcome)]
+        outcome: Option<Outcome>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Every status the case has had, oldest first.
+    History {
+        #[arg(value_name = "ID_OR_CASE_NUMBER")]
+        case: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PhotosCommand {
+    /// Attach one or more image files to a case. Each file is checked on its own: refused files
+    /// are named with the reason and the others are still added.
+    Add(PhotosAddArgs),
+    /// The photos of a case, the primary one first.
+    List {
+        #[arg(value_name = "ID_OR_CASE_NUMBER")]
+        case: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct PhotosAddArgs {
+    #[arg(value_name = "ID_OR_CASE_NUMBER")]
+    pub case: String,
+    /// JPEG, PNG or WebP files, at most 25 MB each.
+    #[arg(value_name = "FILE", required = true)]
+    pub files: Vec<PathBuf>,
+    /// What the images show. Defaults to photo, or age_progressed with --age-progressed-to.
+    #[arg(long, value_enum, value_name = "KIND")]
+    pub kind: Option<PhotoKindArg>,
+    /// The age an age-progressed image shows.
+    #[arg(long, value_name = "N")]
+    pub age_progressed_to: Option<u8>,
+    /// The day the photo was taken (YYYY-MM-DD); read from the image's EXIF data when left out.
+    #[arg(long, value_name = "DATE")]
+    pub taken_on: Option<String>,
+    /// The child's age in the photo, in years.
+    #[arg(long, value_name = "N")]
+    pub child_age: Option<u8>,
+    /// Where the images came from, e.g. mother, school portrait, forensic artist.
+    #[arg(long, value_name = "TEXT", default_value = "")]
+    pub source: String,
+    /// The family or guardian agreed that these photos may be published on posters.
+    #[arg(long)]
+    pub consent: bool,
+    /// Print the added photos as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PhotoKindArg {
+    Photo,
+    #[value(name = "age_progressed", alias = "age-progressed")]
+    AgeProgressed,
+    Companion,
+    Vehicle,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ContactsCommand {
+    /// Add a family contact to a case.
+    Add(ContactAddArgs),
+    /// The contacts of a case: current ones first (primary first), then removed ones.
+    List {
+        #[arg(value_name = "ID_OR_CASE_NUMBER")]
+        case: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Mark a contact removed. It stays in the case's history with the reason.
+    Remove {
+        #[arg(value_name = "CONTACT_ID")]
+        contact: String,
+        /// Why the contact is removed.
+        #[arg(long, value_name = "TEXT")]
+        reason: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ContactAddArgs {
+    #[arg(value_name = "ID_OR_CASE_NUMBER")]
+    pub case: String,
+    #[arg(long, value_name = "NAME")]
+    pub name: String,
+    /// mother, father, guardian, foster_parent, sibling, grandparent or other.
+    #[arg(long, value_name = "RELATIONSHIP", value_parser = parse_relationship)]
+    pub relationship: Relationship,
+    /// How the person is related, when the relationship is other (e.g. aunt, caseworker).
+    #[arg(long, value_name = "TEXT", default_value = "")]
+    pub relationship_detail: String,
+    /// A phone number; repeat for several, the first is the main one.
+    #[arg(long = "phone", value_name = "PHONE")]
+    pub phones: Vec<String>,
+    #[arg(long, value_name = "EMAIL", default_value = "")]
+    pub email: String,
+    #[arg(long, value_name = "TEXT", default_value = "")]
+    pub address: String,
+    #[arg(long, value_name = "LANGUAGE", default_value = "")]
+    pub language: String,
+    #[arg(long, value_name = "TEXT", default_value = "")]
+    pub best_time: String,
+    #[arg(long, value_name = "TEXT", default_value = "")]
+    pub notes: String,
+    /// The first person to call; clears the flag on the case's other contacts.
+    #[arg(long)]
+    pub primary: bool,
+    /// Never give this person case updates (e.g. a suspected abducting parent).
+    #[arg(long)]
+    pub do_not_disclose: bool,
+    /// Print the stored contact as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PosterArgs {
+    /// The cases, by id or case number. One case: --out is the PDF. Several: one file each in
+    /// the folder --out, or one page each when --out ends in .pdf, or one poster of siblings
+    /// with --together.
+    #[arg(value_name = "ID_OR_CASE_NUMBER", required_unless_present = "bulk", conflicts_with = "bulk")]
+    pub cases: Vec<String>,
+    /// Where to write: a .pdf file, or a folder for one file per case (created if missing).
+    #[arg(long, value_name = "PATH")]
+    pub out: PathBuf,
+    /// letter (US) or a4.
+    #[arg(long, value_name = "PAPER", default_value = "letter")]
+    pub paper: Paper,
+    /// en (English) or es (Spanish).
+    #[arg(long = "lang", value_name = "LANG", default_value = "en")]
+    pub language: Language,
+    /// Put the children of all the cases named on one poster (siblings taken together, 2 to 4).
+    #[arg(long, conflicts_with = "bulk")]
+    pub together: bool,
+    /// A poster for every case matching --state, --status and --type, rendered on every core.
+    #[arg(long)]
+    pub bulk: bool,
+    /// With --bulk: only cases from this state (USPS code, e.g. TX).
+    #[arg(long, value_name = "ST", conflicts_with = "cases")]
+    pub state: Option<String>,
+    /// With --bulk: only cases in this status.
+    #[arg(long, value_name = "STATUS", value_parser = parse_status, conflicts_with = "cases")]
+    pub status: Option<CaseStatus>,
+    /// With --bulk: only cases of this type.
+    #[arg(long = "type", value_name = "TYPE", value_parser = parse_case_type, conflicts_with = "cases")]
+    pub case_type: Option<CaseType>,
+    /// With --bulk: one file per case in the folder --out, even if it ends in .pdf.
+    #[arg(long, conflicts_with = "cases")]
+    pub per_case: bool,
+    /// The organisation's public site; the QR code links to its page for the case.
+    #[arg(long, value_name = "URL", env = "PORCHLIGHT_PUBLIC_BASE_URL", default_value = "https://porchlight.example.org")]
+    pub base_url: String,
 }
 
 #[derive(Debug, Args)]
@@ -167,6 +464,28 @@ fn parse_status(raw: &str) -> Result<CaseStatus, String> {
     })
 }
 
+/// Reads a snake_case code of a domain list (`lead_tip`, `foster_parent`), accepting dashes and
+/// capitals, and names every choice when the code is not one of them.
+fn parse_code<T: Copy + Serialize + DeserializeOwned>(raw: &str, what: &str, all: &[T]) -> Result<T, String> {
+    let wanted = raw.trim().to_ascii_lowercase().replace(['-', ' '], "_");
+    serde_json::from_value(serde_json::Value::String(wanted)).map_err(|_| {
+        let codes: Vec<String> = all.iter().filter_map(|c| serde_json::to_value(c).ok()).filter_map(|v| v.as_str().map(str::to_owned)).collect();
+        format!("\"{raw}\" is not {what}; use one of {}", codes.join(", "))
+    })
+}
+
+fn parse_note_category(raw: &str) -> Result<NoteCategory, String> {
+    parse_code(raw, "a note category", NoteCategory::ALL)
+}
+
+fn parse_outcome(raw: &str) -> Result<Outcome, String> {
+    parse_code(raw, "an outcome", Outcome::ALL)
+}
+
+fn parse_relationship(raw: &str) -> Result<Relationship, String> {
+    parse_code(raw, "a relationship", Relationship::ALL)
+}
+
 fn parse_case_type(raw: &str) -> Result<CaseType, String> {
     CaseType::from_code(&raw.trim().to_ascii_uppercase()).ok_or_else(|| {
         let codes: Vec<String> = CaseType::ALL.iter().map(|t| format!("{} ({})", t.code(), t.label())).collect();
@@ -190,5 +509,27 @@ mod tests {
         assert_eq!(parse_status("Located-Alive"), Ok(CaseStatus::LocatedAlive));
         assert!(parse_case_type("runaway").unwrap_err().contains("ERU"));
         assert!(parse_status("lost").unwrap_err().contains("intake"));
+    }
+
+    #[test]
+    fn list_codes_are_read_with_dashes_or_underscores_and_refusals_list_the_choices() {
+        assert_eq!(parse_note_category("lead-tip"), Ok(NoteCategory::LeadTip));
+        assert_eq!(parse_note_category("Law_Enforcement"), Ok(NoteCategory::LawEnforcement));
+        assert_eq!(parse_outcome("returned_home"), Ok(Outcome::ReturnedHome));
+        assert_eq!(parse_relationship("foster parent"), Ok(Relationship::FosterParent));
+        let refused = parse_note_category("gossip").unwrap_err();
+        assert!(refused.contains("call, lead_tip, family_contact, law_enforcement, media, internal"), "{refused}");
+    }
+
+    #[test]
+    fn a_poster_needs_cases_or_bulk_and_bulk_filters_need_bulk() {
+        let parse = |args: &[&str]| Cli::try_parse_from([&["porchlight", "poster"], args].concat());
+        assert!(parse(&["--out", "x.pdf"]).is_err(), "no case and no --bulk");
+        assert!(parse(&["PL-1", "--out", "x.pdf", "--state", "TX"]).is_err(), "--state with cases named");
+        assert!(parse(&["PL-1", "--bulk", "--out", "x"]).is_err(), "cases and --bulk together");
+        assert!(parse(&["--bulk", "--out", "x.pdf", "--paper", "legal"]).is_err(), "unknown paper");
+        let ok = parse(&["PL-1", "PL-2", "--out", "x.pdf", "--lang", "es", "--paper", "a4", "--together"]).unwrap();
+        let Command::Poster(p) = ok.command else { panic!("not a poster command") };
+        assert_eq!((p.cases.len(), p.language, p.paper, p.together), (2, Language::Spanish, Paper::A4, true));
     }
 }

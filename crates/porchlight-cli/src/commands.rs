@@ -1,12 +1,12 @@
 //! What each command does: open the workspace, call one use case, and turn the answer into
 //! text. The clock is read here, once per write, and passed down as a `Moment`.
 
-use crate::args::{CasesCommand, Cli, Command, ListArgs, SeedArgs};
+use crate::args::{CasesCommand, Cli, Command, ContactsCommand, ListArgs, NotesCommand, PhotosCommand, SeedArgs, StatusCommand};
 use crate::passphrase::{self, Purpose};
-use crate::render;
-use porchlight_domain::{AppError, CaseFields, CaseId, CaseNumber, ErrorCode, FieldError, ListQuery, Moment, SortDir};
+use crate::{casework, photos, posters, render, search};
+use porchlight_domain::{AppError, CaseFields, CaseId, CaseNumber, ErrorCode, FieldError, ListQuery, Moment, PhotoKind, PhotoMeta, RecordId, SortDir};
 use porchlight_seed::SeedPhotoKind;
-use porchlight_store::{NewCase, NewPhoto, PhotoKind, StoreError, Workspace};
+use porchlight_store::{NewCase, NewPhoto, StoreError, Workspace};
 use std::io::{IsTerminal, Read, Write};
 use std::path::PathBuf;
 use std::time::Instant;
@@ -16,6 +16,13 @@ pub fn wants_json(command: &Command) -> bool {
         Command::Seed(a) => a.json,
         Command::Cases(CasesCommand::List(a)) => a.json,
         Command::Cases(CasesCommand::Show { json, .. }) => *json,
+        Command::Search(a) => a.json,
+        Command::Notes(NotesCommand::Add { json, .. } | NotesCommand::List { json, .. } | NotesCommand::Edit { json, .. } | NotesCommand::History { json, .. }) => *json,
+        Command::Status(StatusCommand::Set { json, .. } | StatusCommand::History { json, .. }) => *json,
+        Command::Photos(PhotosCommand::Add(a)) => a.json,
+        Command::Photos(PhotosCommand::List { json, .. }) => *json,
+        Command::Contacts(ContactsCommand::Add(a)) => a.json,
+        Command::Contacts(ContactsCommand::List { json, .. }) => *json,
         _ => false,
     }
 }
@@ -28,6 +35,12 @@ pub fn execute(cli: &Cli) -> Result<String, AppError> {
         Command::Cases(CasesCommand::Show { case, json }) => show(cli, case, *json),
         Command::Cases(CasesCommand::Create { file }) => create(cli, file),
         Command::Cases(CasesCommand::Archive { case, restore }) => archive(cli, case, *restore),
+        Command::Search(args) => search::run(cli, args),
+        Command::Notes(command) => casework::notes(cli, command),
+        Command::Status(command) => casework::status(cli, command),
+        Command::Contacts(command) => casework::contacts(cli, command),
+        Command::Photos(command) => photos::run(cli, command),
+        Command::Poster(args) => posters::run(cli, args),
     }
 }
 
@@ -36,7 +49,7 @@ fn workspace_path(cli: &Cli) -> PathBuf {
 }
 
 /// Opens the workspace, asking for the passphrase only when there is a workspace to open.
-fn open(cli: &Cli) -> Result<Workspace, AppError> {
+pub(crate) fn open(cli: &Cli) -> Result<Workspace, AppError> {
     let path = workspace_path(cli);
     if !path.exists() {
         return Err(StoreError::WorkspaceNotFound(path).into());
@@ -62,12 +75,21 @@ fn new_case(seeded: porchlight_seed::SeedCase) -> NewCase {
     let photos = seeded
         .photos
         .into_iter()
-        .map(|p| {
-            let (kind, source) = match p.kind {
-                SeedPhotoKind::Photo => (PhotoKind::Photo, "family (generated)"),
-                SeedPhotoKind::AgeProgressed { age } => (PhotoKind::AgeProgressed { age }, "forensic artist (generated)"),
+        .enumerate()
+        .map(|(i, p)| {
+            let (kind, age_progressed_to, source) = match p.kind {
+                SeedPhotoKind::Photo => (PhotoKind::Photo, None, "family (generated)"),
+                SeedPhotoKind::AgeProgressed { age } => (PhotoKind::AgeProgressed, Some(age), "forensic artist (generated)"),
             };
-            NewPhoto { bytes: p.png, mime: "image/png".into(), taken_on: Some(p.taken_on), source: source.into(), consent_to_publish: true, kind }
+            let meta = PhotoMeta {
+                kind: Some(kind),
+                age_progressed_to,
+                taken_on: p.taken_on.format("%Y-%m-%d").to_string(),
+                child_age: None,
+                source: source.into(),
+                consent_to_publish: true,
+            };
+            NewPhoto { bytes: p.png, file_name: format!("generated-{}.png", i + 1), meta }
         })
         .collect();
     NewCase { fields: seeded.fields, photos }
@@ -82,7 +104,7 @@ fn seed(cli: &Cli, args: &SeedArgs) -> Result<String, AppError> {
     } else {
         Box::new(porchlight_seed::cases(args.seed, args.cases, today))
     };
-    let mut progress = Progress::new(args.cases);
+    let mut progress = Progress::new(args.cases, "Seeding", "cases");
     let (mut done, mut photos) = (0usize, 0usize);
     let mut batch = Vec::with_capacity(args.batch as usize);
     let mut generated = generated.peekable();
@@ -112,29 +134,33 @@ fn seed(cli: &Cli, args: &SeedArgs) -> Result<String, AppError> {
 
 /// A progress line on standard error: redrawn in place on a terminal, a few plain lines
 /// otherwise so that logs stay short.
-struct Progress {
+pub(crate) struct Progress {
     total: usize,
     terminal: bool,
     next_report: usize,
+    doing: &'static str,
+    things: &'static str,
 }
 
 impl Progress {
-    fn new(total: usize) -> Self {
-        Progress { total, terminal: std::io::stderr().is_terminal(), next_report: 0 }
+    /// `doing` starts the line ("Seeding"), `things` ends it ("cases").
+    pub(crate) fn new(total: usize, doing: &'static str, things: &'static str) -> Self {
+        Progress { total, terminal: std::io::stderr().is_terminal(), next_report: 0, doing, things }
     }
 
-    fn show(&mut self, done: usize) {
+    pub(crate) fn show(&mut self, done: usize) {
         let mut err = std::io::stderr().lock();
+        let (doing, things) = (self.doing, self.things);
         if self.terminal {
-            let _ = write!(err, "\rSeeding: {} of {} cases", render::count(done as u64), render::count(self.total as u64));
+            let _ = write!(err, "\r{doing}: {} of {} {things}", render::count(done as u64), render::count(self.total as u64));
             let _ = err.flush();
         } else if done >= self.next_report || done == self.total {
-            let _ = writeln!(err, "Seeding: {} of {} cases", render::count(done as u64), render::count(self.total as u64));
+            let _ = writeln!(err, "{doing}: {} of {} {things}", render::count(done as u64), render::count(self.total as u64));
             self.next_report = done + self.total.div_ceil(10).max(1);
         }
     }
 
-    fn finish(&self) {
+    pub(crate) fn finish(&self) {
         if self.terminal && self.total > 0 {
             let _ = writeln!(std::io::stderr());
         }
@@ -175,14 +201,14 @@ fn list(cli: &Cli, args: &ListArgs) -> Result<String, AppError> {
     Ok(render::table(&page, &format!("sorted by {what}, {order}")))
 }
 
-fn to_json<T: serde::Serialize>(value: &T) -> Result<String, AppError> {
+pub(crate) fn to_json<T: serde::Serialize>(value: &T) -> Result<String, AppError> {
     serde_json::to_string_pretty(value)
         .map(|s| s + "\n")
         .map_err(|e| AppError::new(ErrorCode::Internal, format!("Could not write JSON: {e}.")))
 }
 
 /// Finds a case by its id or by its case number.
-fn resolve(workspace: &Workspace, reference: &str) -> Result<CaseId, AppError> {
+pub(crate) fn resolve(workspace: &Workspace, reference: &str) -> Result<CaseId, AppError> {
     if let Ok(id) = reference.parse::<CaseId>() {
         return Ok(id);
     }
@@ -201,6 +227,41 @@ fn resolve(workspace: &Workspace, reference: &str) -> Result<CaseId, AppError> {
         .ok_or_else(|| AppError::new(ErrorCode::NotFound, format!("There is no case {number} in this workspace.")))
 }
 
+/// Reads the id of a note, contact or photo; `field` names the argument in the refusal.
+pub(crate) fn record_id(raw: &str, field: &str, what: &str) -> Result<RecordId, AppError> {
+    raw.parse::<RecordId>().map_err(|_| {
+        AppError::validation(vec![FieldError::new(
+            field,
+            format!("\"{}\" is not the id of a {what}; ids look like 0194f3a2-7c1e-7d40-9b1a-2f6e8d0c4b11 and are shown by the list commands.", raw.trim()),
+        )])
+    })
+}
+
+/// Writes to standard output now, for commands that report what they did before failing on
+/// part of their input.
+pub(crate) fn emit(text: &str) {
+    if !text.is_empty() {
+        let mut out = std::io::stdout().lock();
+        let _ = out.write_all(text.as_bytes());
+        let _ = out.flush();
+    }
+}
+
+/// Reads a text file, or standard input for `-`; `field` names the argument in a refusal.
+pub(crate) fn read_text(source: &std::path::Path, field: &str) -> Result<String, AppError> {
+    if source.as_os_str() == "-" {
+        let mut text = String::new();
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .map_err(|e| AppError::validation(vec![FieldError::new(field, format!("Standard input is not readable text: {e}."))]))?;
+        return Ok(text);
+    }
+    std::fs::read_to_string(source).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => AppError::new(ErrorCode::NotFound, format!("There is no file {}.", source.display())),
+        _ => AppError::validation(vec![FieldError::new(field, format!("{} cannot be read as text: {e}.", source.display()))]),
+    })
+}
+
 fn show(cli: &Cli, reference: &str, json: bool) -> Result<String, AppError> {
     let workspace = open(cli)?;
     let id = resolve(&workspace, reference)?;
@@ -208,25 +269,15 @@ fn show(cli: &Cli, reference: &str, json: bool) -> Result<String, AppError> {
     if json {
         return to_json(&record);
     }
-    let photos = workspace.photos(id)?;
-    Ok(render::case(&record, &photos))
+    let photos = workspace.case_photos(id)?;
+    let posters = workspace.posters_for_case(id)?;
+    Ok(render::case(&record, &photos, &posters))
 }
 
 /// Reads case fields as JSON. A value of the wrong type is named by its field path, and a
 /// field this version does not know is refused rather than silently dropped.
 fn read_fields(source: &std::path::Path) -> Result<CaseFields, AppError> {
-    let text = if source.as_os_str() == "-" {
-        let mut text = String::new();
-        std::io::stdin()
-            .read_to_string(&mut text)
-            .map_err(|e| AppError::validation(vec![FieldError::new("json", format!("Standard input is not readable text: {e}."))]))?;
-        text
-    } else {
-        std::fs::read_to_string(source).map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => AppError::new(ErrorCode::NotFound, format!("There is no file {}.", source.display())),
-            _ => AppError::validation(vec![FieldError::new("json", format!("{} cannot be read as text: {e}.", source.display()))]),
-        })?
-    };
+    let text = read_text(source, "json")?;
     let value: serde_json::Value = serde_json::from_str(&text)
         .map_err(|e| AppError::validation(vec![FieldError::new("json", format!("This is not JSON: {e}."))]))?;
     let fields: CaseFields = serde_path_to_error::deserialize(&value).map_err(|e| {

@@ -4,9 +4,13 @@
 //! storage are the domain's and the store's.
 
 mod args;
+mod casework;
 mod commands;
 mod passphrase;
+mod photos;
+mod posters;
 mod render;
+mod search;
 
 use clap::error::ErrorKind;
 use clap::Parser;

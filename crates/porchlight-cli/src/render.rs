@@ -3,8 +3,7 @@
 //! records themselves, serialised by the caller.
 
 use porchlight_domain::case::age_on;
-use porchlight_domain::{CasePage, CaseRecord, CaseType, Height, Units, Weight};
-use porchlight_store::{PhotoKind, PhotoRecord};
+use porchlight_domain::{CasePage, CaseRecord, CaseStatus, CaseType, Height, PaperSize, PhotoKind, PhotoRecord, PosterLanguage, PosterRecord, Units, Weight};
 use std::fmt::Write;
 
 /// A case type in a few words, to keep the table narrow.
@@ -18,7 +17,7 @@ fn short_type(t: CaseType) -> &'static str {
     }
 }
 
-fn clip(s: &str, max: usize) -> String {
+pub fn clip(s: &str, max: usize) -> String {
     if s.chars().count() <= max {
         s.to_owned()
     } else {
@@ -39,6 +38,64 @@ pub fn count(n: u64) -> String {
     for group in digits.as_bytes()[first..].chunks(3) {
         out.push(',');
         out.push_str(std::str::from_utf8(group).unwrap_or_default());
+    }
+    out
+}
+
+/// Rows under headers, each column as wide as its widest cell. The last column is not padded,
+/// so it may hold long text (or terminal escapes, which have no width).
+pub fn grid(headers: &[&str], rows: &[Vec<String>]) -> String {
+    let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let line = |cells: &mut dyn Iterator<Item = &str>| {
+        let mut out = String::new();
+        let cells: Vec<&str> = cells.collect();
+        for (i, cell) in cells.iter().enumerate() {
+            out.push_str(cell);
+            if i + 1 < cells.len() {
+                out.push_str(&" ".repeat(widths[i] - cell.chars().count() + 2));
+            }
+        }
+        out.trim_end().to_owned() + "\n"
+    };
+    let mut out = line(&mut headers.iter().copied());
+    for row in rows {
+        out.push_str(&line(&mut row.iter().map(String::as_str)));
+    }
+    out
+}
+
+/// "1 note", "3 notes": a count with its noun, thousands grouped.
+pub fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{} {}", count(n as u64), if n == 1 { one } else { many })
+}
+
+/// A stored time as people read it in a table.
+pub fn when(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.format("%Y-%m-%d %H:%M UTC").to_string()
+}
+
+/// Text on one line: line breaks and runs of spaces become one space.
+pub fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Wraps text under an indent, keeping the writer's paragraphs.
+pub fn indented(text: &str, indent: usize) -> String {
+    let pad = " ".repeat(indent);
+    let mut out = String::new();
+    for paragraph in text.split('\n') {
+        let lines = wrap(paragraph, TEXT_WIDTH);
+        if lines.is_empty() {
+            out.push('\n');
+        }
+        for line in lines {
+            let _ = writeln!(out, "{pad}{line}");
+        }
     }
     out
 }
@@ -189,7 +246,7 @@ fn weight_text(kg: f64, units: Units) -> String {
 }
 
 /// One case, every field that holds something, grouped as the case form is.
-pub fn case(record: &CaseRecord, photos: &[PhotoRecord]) -> String {
+pub fn case(record: &CaseRecord, photos: &[PhotoRecord], posters: &[PosterRecord]) -> String {
     let f = &record.fields;
     let c = &f.child;
     let d = &f.description;
@@ -292,15 +349,37 @@ pub fn case(record: &CaseRecord, photos: &[PhotoRecord]) -> String {
     if !photos.is_empty() {
         s.heading("Photos");
         for p in photos {
-            let kind = match p.kind {
-                PhotoKind::Photo => "photo".to_owned(),
-                PhotoKind::AgeProgressed { age } => format!("age progressed to {age}"),
-                PhotoKind::Companion => "companion".to_owned(),
-                PhotoKind::Vehicle => "vehicle".to_owned(),
+            let kind = match (p.meta.kind, p.meta.age_progressed_to) {
+                (Some(PhotoKind::AgeProgressed), Some(age)) => format!("age progressed to {age}"),
+                (Some(PhotoKind::AgeProgressed), None) => "age progressed".to_owned(),
+                (Some(PhotoKind::Companion), _) => "companion".to_owned(),
+                (Some(PhotoKind::Vehicle), _) => "vehicle".to_owned(),
+                (Some(PhotoKind::Photo) | None, _) => "photo".to_owned(),
             };
-            let taken = p.taken_on.map(|t| format!("taken {t}")).unwrap_or_default();
-            let flags = join_present(&[if p.is_primary { "primary" } else { "" }, if p.consent_to_publish { "may be published" } else { "not for publication" }], ", ");
-            s.field(&kind, join_present(&[&taken, &format!("{}×{} {}", p.width, p.height, p.mime), &p.source, &flags], "; "));
+            let taken = if p.meta.taken_on.is_empty() { String::new() } else { format!("taken {}", p.meta.taken_on) };
+            let flags = join_present(&[if p.is_primary { "primary" } else { "" }, if p.meta.consent_to_publish { "may be published" } else { "not for publication" }], ", ");
+            s.field(&kind, join_present(&[&taken, &format!("{}×{} {}", p.width, p.height, p.mime), &p.meta.source, &flags], "; "));
+        }
+    }
+
+    if !posters.is_empty() {
+        // Once the child is found, every poster still up is a poster to take down.
+        let found = matches!(record.status, CaseStatus::LocatedAlive | CaseStatus::LocatedDeceased | CaseStatus::Recovered | CaseStatus::Resolved);
+        s.heading(if found { "Take these posters down" } else { "Posters produced" });
+        for p in posters {
+            let paper = match p.paper {
+                PaperSize::Letter => "Letter",
+                PaperSize::A4 => "A4",
+            };
+            let language = match p.language {
+                PosterLanguage::En => "English",
+                PosterLanguage::Es => "Spanish",
+            };
+            let siblings = if p.case_ids.len() > 1 { format!(", with {}", plural(p.case_ids.len() - 1, "other child", "other children")) } else { String::new() };
+            s.field(
+                &p.produced_at.format("%Y-%m-%d %H:%M UTC").to_string(),
+                join_present(&[&format!("{} {paper} {language}{siblings}", p.channel), &p.destination, &format!("by {}", p.produced_by)], "; "),
+            );
         }
     }
     s.out
@@ -317,6 +396,8 @@ mod tests {
         assert_eq!(count(1000), "1,000");
         assert_eq!(count(28886), "28,886");
         assert_eq!(count(1234567), "1,234,567");
+        assert_eq!(plural(1, "note", "notes"), "1 note");
+        assert_eq!(plural(1200, "note", "notes"), "1,200 notes");
     }
 
     #[test]
@@ -325,5 +406,12 @@ mod tests {
         assert_eq!(lines, vec!["one two", "three", "four five", "six"]);
         assert_eq!(clip("Nguyễn Thị Minh Khai", 8), "Nguyễn …");
         assert_eq!(clip("Ana", 8), "Ana");
+    }
+
+    #[test]
+    fn a_grid_aligns_every_column_but_the_last() {
+        let rows = vec![vec!["PL-1".to_string(), "Ana".to_string(), "a long last cell".to_string()], vec!["PL-22".into(), "Bo".into(), "x".into()]];
+        assert_eq!(grid(&["ID", "NAME", "NOTE"], &rows), "ID     NAME  NOTE\nPL-1   Ana   a long last cell\nPL-22  Bo    x\n");
+        assert_eq!(indented("one two\n\nthree", 4), "    one two\n\n    three\n");
     }
 }

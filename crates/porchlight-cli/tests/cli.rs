@@ -1,6 +1,7 @@
 //! Runs the real `porchlight` binary against temporary workspaces: creating one, seeding it,
-//! listing with filters and sorts, showing, creating and archiving cases, and every way a
-//! passphrase can be wrong or missing. Each test has its own workspace.
+//! listing with filters and sorts, showing, creating and archiving cases, every way a
+//! passphrase can be wrong or missing, searching, notes, status changes, photos and posters.
+//! Each test has its own workspace, seeded once (every run of the binary pays for one unlock).
 
 use serde_json::Value;
 use std::io::Write;
@@ -29,6 +30,15 @@ impl Workspace {
         if n > 0 {
             ws.ok(&["seed", "--cases", &n.to_string(), "--seed", "7"]);
         }
+        ws
+    }
+
+    /// A created workspace with `n` seeded cases, each with generated photos the family has
+    /// agreed to publish.
+    fn seeded_with_photos(n: usize) -> Self {
+        let ws = Workspace::empty();
+        ws.ok(&["init"]);
+        ws.ok(&["seed", "--cases", &n.to_string(), "--seed", "11", "--photos"]);
         ws
     }
 
@@ -376,4 +386,319 @@ fn a_missing_workspace_and_a_malformed_command_line_have_their_own_codes() {
     let json_error = porchlight(&nowhere.path, Some(PASSPHRASE), &["cases", "list", "--json"], None);
     let err: Value = serde_json::from_slice(&json_error.stderr).expect("with --json, the error is JSON too");
     assert_eq!(err["code"], "workspace_not_found");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Search, notes, status, photos and posters.
+
+/// A case of the list whose family name is one plain word, so the test is about the command
+/// and not about how the search splits names such as "García-López".
+fn plain_case(page: &Value) -> Value {
+    rows(page)
+        .iter()
+        .find(|r| {
+            let f = text(r, "family_name");
+            f.len() >= 4 && f.chars().all(|c| c.is_ascii_alphabetic())
+        })
+        .cloned()
+        .expect("a seeded case with a plain family name")
+}
+
+fn hits(results: &Value) -> &Vec<Value> {
+    results["hits"].as_array().expect("hits")
+}
+
+#[test]
+fn search_finds_a_child_by_family_name_and_by_a_word_of_a_note() {
+    let ws = Workspace::seeded(40);
+    let row = plain_case(&ws.json(&["cases", "list", "--limit", "500"]));
+    let (number, family) = (text(&row, "case_number"), text(&row, "family_name"));
+
+    let by_name = ws.json(&["search", &family]);
+    let hit = hits(&by_name).iter().find(|h| h["case"]["case_number"] == number.as_str()).expect("the child is found by family name");
+    assert!(hit["snippet"].as_array().unwrap().iter().any(|s| s["hit"] == true), "{hit}");
+
+    // Piped output marks matches with brackets and carries no terminal escapes.
+    let table = ws.ok(&["search", &family]);
+    assert!(table.starts_with("CASE NUMBER") && table.lines().next().unwrap().ends_with("MATCH"), "{table}");
+    let line = table.lines().find(|l| l.starts_with(&number)).unwrap_or_else(|| panic!("{number} not in\n{table}"));
+    assert!(line.contains('[') && line.contains(']'), "{line}");
+    assert!(line.to_lowercase().contains(&format!("[{}", &family.to_lowercase()[..3])), "{line}");
+    assert!(!table.contains('\x1b'), "no escapes when stdout is not a terminal");
+
+    ws.ok(&["notes", "add", &number, "--category", "lead_tip", "--text", "Caller saw a child with a quokka backpack at the bus station."]);
+    for query in ["quokka", "backpack quok"] {
+        let found = ws.json(&["search", query]);
+        let numbers: Vec<&str> = hits(&found).iter().map(|h| h["case"]["case_number"].as_str().unwrap()).collect();
+        assert_eq!(numbers, vec![number.as_str()], "{query:?} finds the note's case and no other");
+        assert!(hits(&found)[0]["matched_in"].as_str().unwrap().to_lowercase().contains("note"), "{found}");
+    }
+    let table = ws.ok(&["search", "quokka"]);
+    assert!(table.contains("[quokka]"), "{table}");
+    assert!(table.contains("1 case matches."), "{table}");
+
+    assert_eq!(ws.ok(&["search", &family, "--status", "active"]).trim(), "No cases match.", "every seeded case is in intake");
+    assert!(hits(&ws.json(&["search", &family, "--status", "intake"])).iter().any(|h| h["case"]["case_number"] == number.as_str()));
+    let bad = ws.run(&["search", "x", "--status", "missing"]);
+    assert_eq!(code(&bad), 64);
+}
+
+#[test]
+fn notes_are_added_from_flags_files_and_stdin_and_an_edit_keeps_the_old_version() {
+    let ws = Workspace::seeded(2);
+    let number = text(&rows(&ws.json(&["cases", "list"]))[0], "case_number");
+
+    let added = ws.json(&["notes", "add", &number, "--category", "call", "--text", "Mother called: no news since Tuesday."]);
+    let note = text(&added["current"], "note_id");
+    assert_eq!(added["current"]["version"], 1);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("note.txt");
+    std::fs::write(&file, "Detective Ruiz confirmed the NCIC entry.\n").unwrap();
+    let from_file = ws.ok(&["notes", "add", &number, "--category", "law-enforcement", "--text-file", file.to_str().unwrap()]);
+    assert!(from_file.starts_with("Added note ") && from_file.contains("(Law enforcement)"), "{from_file}");
+    let piped = porchlight(&ws.path, Some(PASSPHRASE), &["notes", "add", &number, "--category", "media", "--text-file", "-"], Some("Local TV ran the story at 6 pm."));
+    assert_eq!(code(&piped), 0, "{}", stderr(&piped));
+
+    let list = ws.ok(&["notes", "list", &number]);
+    for words in ["Mother called: no news since Tuesday.", "Detective Ruiz confirmed the NCIC entry.", "Local TV ran the story at 6 pm.", "3 notes on case"] {
+        assert!(list.contains(words), "{words:?} missing from\n{list}");
+    }
+
+    let edited = ws.ok(&["notes", "edit", &note, "--text", "Mother called twice: no news since Tuesday."]);
+    assert!(edited.starts_with("Saved version 2 of note"), "{edited}");
+    let history = ws.ok(&["notes", "history", &note]);
+    let v1 = history.find("Version 1").expect("version 1 shown");
+    let v2 = history.find("Version 2").expect("version 2 shown");
+    assert!(v1 < v2, "oldest first:\n{history}");
+    assert!(history.contains("Mother called: no news since Tuesday.") && history.contains("Mother called twice"), "{history}");
+    assert!(history[v2..].lines().next().unwrap().ends_with("(current)"), "{history}");
+    let versions = ws.json(&["notes", "history", &note]);
+    assert_eq!(versions.as_array().unwrap().iter().map(|v| v["version"].as_u64().unwrap()).collect::<Vec<_>>(), vec![1, 2]);
+    assert!(ws.ok(&["notes", "list", &number]).contains("version 2 (edited "), "the list shows the current version");
+
+    let stale = ws.run(&["notes", "edit", &note, "--text", "A late edit", "--expect-version", "1"]);
+    assert_eq!(code(&stale), 1, "an edit of an old version is a conflict: {}", stderr(&stale));
+    assert!(stderr(&stale).contains("nothing was overwritten"), "{}", stderr(&stale));
+    let empty = ws.run(&["notes", "add", &number, "--category", "call", "--text", "   "]);
+    assert_eq!(code(&empty), 2);
+    assert!(stderr(&empty).contains("--text: Write the note"), "{}", stderr(&empty));
+    assert_eq!(code(&ws.run(&["notes", "add", &number, "--category", "gossip", "--text", "x"])), 64);
+    assert_eq!(code(&ws.run(&["notes", "add", &number, "--category", "call"])), 64, "a note needs --text or --text-file");
+    let not_an_id = ws.run(&["notes", "history", "seven"]);
+    assert_eq!(code(&not_an_id), 2);
+    assert!(stderr(&not_an_id).contains("note: "), "{}", stderr(&not_an_id));
+    assert_eq!(code(&ws.run(&["notes", "history", "01900000-0000-7000-8000-000000000000"])), 4);
+}
+
+#[test]
+fn a_refused_status_change_names_the_reason_and_allowed_ones_make_the_history() {
+    let ws = Workspace::seeded(2);
+    let number = text(&rows(&ws.json(&["cases", "list"]))[0], "case_number");
+
+    let refused = ws.run(&["status", "set", &number, "resolved", "--reason", "Found", "--outcome", "returned_home"]);
+    assert_eq!(code(&refused), 2, "{}", stderr(&refused));
+    assert!(stderr(&refused).contains("to: A case cannot go from Intake to Resolved"), "{}", stderr(&refused));
+
+    let moved = ws.ok(&["status", "set", &number, "active", "--reason", "Police report confirmed"]);
+    assert_eq!(moved.trim(), format!("Case {number} is now Active (was Intake)."));
+    let no_outcome = ws.run(&["status", "set", &number, "resolved", "--reason", "Home safe"]);
+    assert_eq!(code(&no_outcome), 2);
+    assert!(stderr(&no_outcome).contains("outcome: "), "{}", stderr(&no_outcome));
+    let blank = ws.run(&["status", "set", &number, "recovered", "--reason", " "]);
+    assert_eq!(code(&blank), 2);
+    assert!(stderr(&blank).contains("reason: "), "{}", stderr(&blank));
+    let resolved = ws.ok(&["status", "set", &number, "resolved", "--reason", "Home safe", "--outcome", "returned-home"]);
+    assert!(resolved.contains("is now Resolved: Returned home"), "{resolved}");
+
+    let history = ws.ok(&["status", "history", &number]);
+    let lines: Vec<&str> = history.lines().collect();
+    assert!(lines[0].starts_with("WHEN") && lines[0].contains("REASON"), "{history}");
+    assert!(lines[2].contains("Intake") && lines[2].contains("Active") && lines[2].contains("Police report confirmed"), "{history}");
+    assert!(lines[3].contains("Resolved (Returned home)") && lines[3].contains("Home safe"), "{history}");
+    assert!(history.contains(&format!("Case {number} is Resolved.")), "{history}");
+    let events = ws.json(&["status", "history", &number]);
+    let to: Vec<&str> = events.as_array().unwrap().iter().map(|e| e["to"].as_str().unwrap()).collect();
+    assert_eq!(to, vec!["intake", "active", "resolved"]);
+    assert_eq!(ws.json(&["cases", "list", "--status", "resolved"])["total"], 1, "the list shows the status derived from the events");
+}
+
+/// A small PNG drawn here, so the test needs no image file of a child, real or generated.
+fn write_png(path: &Path) {
+    let image = image::RgbImage::from_fn(120, 150, |x, y| image::Rgb([(x * 2) as u8, (y + 60) as u8, 140]));
+    image.save(path).unwrap();
+}
+
+#[test]
+fn photos_are_added_file_by_file_and_a_file_that_is_not_an_image_is_named_and_refused() {
+    let ws = Workspace::seeded(1);
+    let number = text(&rows(&ws.json(&["cases", "list"]))[0], "case_number");
+    let dir = tempfile::tempdir().unwrap();
+    let png = dir.path().join("school-2025.png");
+    write_png(&png);
+    let bogus = dir.path().join("bogus.jpg");
+    std::fs::write(&bogus, "This is a text file wearing a .jpg name.\n").unwrap();
+
+    let out = ws.run(&[
+        "photos", "add", &number, png.to_str().unwrap(), bogus.to_str().unwrap(), "--source", "school portrait", "--consent", "--taken-on", "2025-09-01", "--child-age", "12",
+    ]);
+    assert_eq!(code(&out), 2, "one file was refused: {}", stderr(&out));
+    let said = stdout(&out);
+    assert!(said.contains("school-2025.png") && said.contains("120×150 image/png") && said.contains("taken 2025-09-01"), "{said}");
+    let err = stderr(&out);
+    assert!(err.starts_with("error: 1 of 2 files were refused; the others were added."), "{err}");
+    assert!(err.lines().any(|l| l.trim_start().starts_with(&format!("{}: ", bogus.display()))), "the refused file is named:\n{err}");
+
+    let listed = ws.ok(&["photos", "list", &number]);
+    assert!(listed.contains("school portrait") && listed.contains("may be published") && listed.contains("2025-09-01"), "{listed}");
+    assert!(listed.contains("1 photo on case"), "only the image was added:\n{listed}");
+    let photos = ws.json(&["photos", "list", &number]);
+    assert_eq!(photos.as_array().unwrap().len(), 1);
+    assert_eq!(photos[0]["meta"]["child_age"], 12);
+
+    let missing = ws.run(&["photos", "add", &number, "/no/such/photo.png"]);
+    assert_eq!(code(&missing), 2);
+    assert!(stderr(&missing).contains("/no/such/photo.png: There is no such file"), "{}", stderr(&missing));
+    let future = ws.run(&["photos", "add", &number, png.to_str().unwrap(), "--taken-on", "2999-01-01"]);
+    assert_eq!(code(&future), 2);
+    assert!(stderr(&future).contains("--taken-on: "), "{}", stderr(&future));
+    let no_age = ws.run(&["photos", "add", &number, png.to_str().unwrap(), "--kind", "age_progressed"]);
+    assert_eq!(code(&no_age), 2);
+    assert!(stderr(&no_age).contains("--age-progressed-to: "), "{}", stderr(&no_age));
+    assert_eq!(ws.json(&["photos", "list", &number]).as_array().unwrap().len(), 1, "refused runs added nothing");
+}
+
+/// Whether pdftotext is here. Under CI its absence fails the test; elsewhere the test says
+/// loudly that it was skipped.
+fn have_pdftotext(test: &str) -> bool {
+    if Command::new("pdftotext").arg("-v").output().is_ok() {
+        return true;
+    }
+    let message = format!("{test}: pdftotext is not installed (apt-get install poppler-utils)");
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!("{message}");
+    }
+    eprintln!("SKIPPED {message}");
+    false
+}
+
+/// The text of a PDF in drawing order, runs of whitespace collapsed.
+fn pdf_text(path: &Path) -> String {
+    let out = Command::new("pdftotext").args(["-raw", "-enc", "UTF-8"]).arg(path).arg("-").output().unwrap();
+    assert!(out.status.success(), "pdftotext failed: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap().split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// A case full of confidential details (medical, missing from care, a family contact, an
+/// internal note), with a consented photo: none of it but the public fields may be printed.
+fn confidential_case(ws: &Workspace, dir: &Path) -> String {
+    let case = serde_json::json!({
+        "case_type": "ERU",
+        "missing_from_care": true,
+        "care_agency": "Osage County Children's Services Bureau",
+        "child": { "given_name": "Lena", "family_name": "Marsh", "date_of_birth": "2012-05-14", "sex": "F", "race": "W" },
+        "description": { "hair": "BRO", "eyes": "BLU", "height_cm": 150, "weight_kg": 41, "medical_cautions": "Type 1 diabetes; needs insulin daily and has no supply." },
+        "event": { "last_seen_date": "2026-10-02", "city": "Tulsa", "state": "OK", "circumstances": "Lena was last seen leaving school on foot." },
+        "law_enforcement": { "agency_name": "Tulsa Police Department", "investigator_phone": "918 555 0143" }
+    });
+    let made = porchlight(&ws.path, Some(PASSPHRASE), &["cases", "create", "--json", "-"], Some(&case.to_string()));
+    assert_eq!(code(&made), 0, "{}", stderr(&made));
+    let number = stdout(&made).split_whitespace().nth(2).unwrap().to_owned();
+    let png = dir.join("lena.png");
+    write_png(&png);
+    ws.ok(&["photos", "add", &number, png.to_str().unwrap(), "--consent", "--source", "mother", "--taken-on", "2026-06-01"]);
+    ws.ok(&["contacts", "add", &number, "--name", "Dana Whitfield", "--relationship", "mother", "--phone", "918 555 0199", "--primary"]);
+    ws.ok(&["notes", "add", &number, "--category", "internal", "--text", "Father may be hiding her in Wichita."]);
+    number
+}
+
+#[test]
+fn a_poster_prints_the_child_and_the_hotline_and_nothing_confidential() {
+    if !have_pdftotext("a_poster_prints_the_child_and_the_hotline_and_nothing_confidential") {
+        return;
+    }
+    let ws = Workspace::seeded_with_photos(3);
+    let dir = tempfile::tempdir().unwrap();
+    let number = confidential_case(&ws, dir.path());
+    let out = dir.path().join("poster.pdf");
+
+    let said = ws.ok(&["poster", &number, "--out", out.to_str().unwrap()]);
+    assert!(said.starts_with(&format!("Wrote {}: a Letter poster of Lena Marsh ({number}) in English, with 1 photo.", out.display())), "{said}");
+    let printed = pdf_text(&out);
+    for public in ["Lena Marsh", "1-800-THE-LOST", number.as_str(), "Tulsa Police Department", "(918) 555-0143", "Lena was last seen leaving school on foot."] {
+        assert!(printed.contains(public), "{public:?} missing from the poster:\n{printed}");
+    }
+    for secret in ["diabetes", "insulin", "Osage County", "Children's Services", "Dana Whitfield", "555-0199", "Wichita", "Father"] {
+        assert!(!printed.contains(secret), "the poster prints the confidential {secret:?}:\n{printed}");
+    }
+    assert!(ws.ok(&["cases", "show", &number]).contains("\nPosters produced\n"), "the poster is recorded in the case");
+
+    // Spanish, A4, into an existing folder: named by the case number.
+    let es = ws.ok(&["poster", &number, "--out", dir.path().to_str().unwrap(), "--lang", "es", "--paper", "a4"]);
+    assert!(es.contains("an A4 poster") && es.contains("in Spanish"), "{es}");
+    assert!(pdf_text(&dir.path().join(format!("{number}.pdf"))).contains("SI TIENE INFORMACIÓN"));
+
+    // Two cases: one file each into a folder, or both children on one poster.
+    let seeded = rows(&ws.json(&["cases", "list", "--limit", "500"])).iter().find(|r| text(r, "case_number") != number).unwrap().clone();
+    let other = text(&seeded, "case_number");
+    let each = dir.path().join("each");
+    ws.ok(&["poster", &number, &other, "--out", each.to_str().unwrap()]);
+    assert_eq!(std::fs::read_dir(&each).unwrap().count(), 2);
+    let together = dir.path().join("siblings.pdf");
+    let said = ws.ok(&["poster", &number, &other, "--together", "--out", together.to_str().unwrap()]);
+    assert!(said.contains("one Letter poster of 2 children"), "{said}");
+    let both = pdf_text(&together);
+    assert!(both.contains("Lena Marsh") && both.contains(&text(&seeded, "given_name")), "{both}");
+
+    // A found child gets no poster, and the case lists the posters to take down.
+    ws.ok(&["status", "set", &number, "recovered", "--reason", "Found safe at a friend's house"]);
+    let refused = ws.run(&["poster", &number, "--out", out.to_str().unwrap()]);
+    assert_eq!(code(&refused), 2, "{}", stderr(&refused));
+    assert!(stderr(&refused).contains(&format!("{number}: Case {number} is recovered: posters are printed only for open cases.")), "{}", stderr(&refused));
+    let shown = ws.ok(&["cases", "show", &number]);
+    assert!(shown.contains("\nTake these posters down\n") && shown.contains(&out.display().to_string()), "{shown}");
+    assert!(!shown.contains("\nPosters produced\n"));
+}
+
+#[test]
+fn bulk_posters_over_a_state_write_a_file_per_case_and_list_the_refused() {
+    let ws = Workspace::seeded_with_photos(40);
+    let page = ws.json(&["cases", "list", "--limit", "500"]);
+    let mut by_state: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for r in rows(&page) {
+        by_state.entry(text(r, "state")).or_default().push(text(r, "case_number"));
+    }
+    let (state, numbers) = by_state.into_iter().max_by_key(|(_, n)| n.len()).unwrap();
+    assert!(numbers.len() >= 2, "some state has two cases");
+    let closed = &numbers[0];
+    ws.ok(&["status", "set", closed, "closed", "--reason", "Duplicate of another case"]);
+
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join(format!("posters-{state}"));
+    let out = ws.run(&["poster", "--bulk", "--state", &state, "--out", folder.to_str().unwrap()]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let mut files: Vec<String> = std::fs::read_dir(&folder).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    files.sort();
+    let mut expected: Vec<String> = numbers[1..].iter().map(|n| format!("{n}.pdf")).collect();
+    expected.sort();
+    assert_eq!(files, expected, "one file per open case in {state}, none for the closed one");
+    assert!(std::fs::read(folder.join(&expected[0])).unwrap().starts_with(b"%PDF-"));
+    let said = stdout(&out);
+    assert!(said.contains(&format!("Wrote {} posters to ", numbers.len() - 1)) && said.contains("1 refused"), "{said}");
+    let err = stderr(&out);
+    assert!(err.contains(&format!("warning: 1 of {} cases got no poster:", numbers.len())), "{err}");
+    assert!(err.contains(&format!("{closed}: Case {closed} is closed")), "{err}");
+
+    let one = dir.path().join("all.pdf");
+    let said = ws.ok(&["poster", "--bulk", "--state", &state, "--status", "intake", "--out", one.to_str().unwrap()]);
+    assert!(said.contains(&format!("{} posters, one a page", numbers.len() - 1)), "{said}");
+    assert!(std::fs::read(&one).unwrap().starts_with(b"%PDF-"));
+
+    let none = ws.run(&["poster", "--bulk", "--status", "closed", "--out", dir.path().join("closed").to_str().unwrap()]);
+    assert_eq!(code(&none), 2, "every case refused: {}", stderr(&none));
+    assert!(stderr(&none).starts_with("error: No poster was made."), "{}", stderr(&none));
+    let nothing = ws.run(&["poster", "--bulk", "--status", "resolved", "--out", one.to_str().unwrap()]);
+    assert_eq!(code(&nothing), 4, "no case matches: {}", stderr(&nothing));
+    let bad_url = ws.run(&["poster", &numbers[1], "--out", one.to_str().unwrap(), "--base-url", "porchlight.example.org"]);
+    assert_eq!(code(&bad_url), 2);
+    assert!(stderr(&bad_url).contains("--base-url: "), "{}", stderr(&bad_url));
 }
