@@ -57,6 +57,7 @@ describe("tauriBackend", () => {
     ["findDuplicates", "find_duplicates", { fields, exclude: null }, () => tauriBackend.findDuplicates(fields, null)],
     ["renderPoster", "render_poster", { caseIds: ["c1"], options: poster }, () => tauriBackend.renderPoster(["c1"], poster)],
     ["savePoster", "save_poster", { caseIds: ["c1", "c2"], options: poster }, () => tauriBackend.savePoster(["c1", "c2"], poster)],
+    ["savePosterTo", "save_poster_to", { caseIds: ["c1"], options: poster, path: "/tmp/p.pdf" }, () => tauriBackend.savePosterTo(["c1"], poster, "/tmp/p.pdf")],
     ["printPoster", "print_poster", { caseIds: ["c1"], options: poster }, () => tauriBackend.printPoster(["c1"], poster)],
     ["startBulkPosters", "start_bulk_posters", { caseIds: ["c1"], options: poster, perCase: true, directory: null }, () => tauriBackend.startBulkPosters(["c1"], poster, true, null)],
     ["bulkProgress", "bulk_progress", { job: "j1" }, () => tauriBackend.bulkProgress("j1")],

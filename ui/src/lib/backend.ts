@@ -90,6 +90,8 @@ export interface Backend {
   renderPoster(caseIds: CaseId[], options: PosterOptions): Promise<string>;
   /** The native save dialog, then the file; records the poster. The path written, null when cancelled. */
   savePoster(caseIds: CaseId[], options: PosterOptions): Promise<string | null>;
+  /** `savePoster` without the dialog, to an absolute path: for the end-to-end test, which cannot drive it. */
+  savePosterTo(caseIds: CaseId[], options: PosterOptions, path: string): Promise<PosterRecord>;
   /** Prints through the system, or opens the PDF in the viewer; records the poster and says which it did. */
   printPoster(caseIds: CaseId[], options: PosterOptions): Promise<string>;
   /**
@@ -136,6 +138,7 @@ export const tauriBackend: Backend = {
   findDuplicates: (fields, exclude) => call("find_duplicates", { fields, exclude }),
   renderPoster: (caseIds, options) => call("render_poster", { caseIds, options }),
   savePoster: (caseIds, options) => call("save_poster", { caseIds, options }),
+  savePosterTo: (caseIds, options, path) => call("save_poster_to", { caseIds, options, path }),
   printPoster: (caseIds, options) => call("print_poster", { caseIds, options }),
   startBulkPosters: (caseIds, options, perCase, directory) => call("start_bulk_posters", { caseIds, options, perCase, directory }),
   bulkProgress: (job) => call("bulk_progress", { job }),

@@ -718,6 +718,13 @@ export class FakeBackend implements Backend {
     });
   }
 
+  savePosterTo(caseIds: string[], options: PosterOptions, path: string): Promise<PosterRecord> {
+    return this.settle(() => {
+      this.requireUnlocked();
+      return this.posterDesk.saveTo(caseIds, options, path);
+    });
+  }
+
   printPoster(caseIds: string[], options: PosterOptions): Promise<string> {
     return this.settle(() => {
       this.requireUnlocked();

@@ -121,6 +121,16 @@ describe("PosterStudio: one case", () => {
     expect(await fake.casePosters(ids[0])).toEqual([]);
   });
 
+  it("saves to a typed path through the end-to-end test's hook, as Save does", async () => {
+    const { fake, ids } = posterWorkspace({ given: "Maya", family: "Okafor" });
+    const { user } = renderStudio(fake, ids);
+    await waitFor(() => expect(screen.getByTestId("save-poster")).toBeEnabled());
+    await user.type(screen.getByTestId("poster-path"), "/tmp/e2e/maya");
+    await user.click(screen.getByTestId("save-poster-path"));
+    expect(await screen.findByTestId("poster-result")).toHaveTextContent("Saved to /tmp/e2e/maya.pdf");
+    expect((await fake.casePosters(ids[0]))[0]).toMatchObject({ channel: "saved", destination: "/tmp/e2e/maya.pdf" });
+  });
+
   it("prints and shows what the system did", async () => {
     const { fake, ids } = posterWorkspace({ given: "Maya", family: "Okafor" });
     fake.posterDesk.printAnswer = "No printer is set up: opened the poster in the PDF viewer";

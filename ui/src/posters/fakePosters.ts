@@ -67,6 +67,13 @@ export class FakePosterDesk {
     return path;
   }
 
+  saveTo(caseIds: string[], options: PosterOptions, path: string): PosterRecord {
+    if (!path.startsWith("/")) throw appError("validation", `${path} is not a full path; give the folder from the root, e.g. /home/me/Posters/PL-1.pdf.`);
+    const full = path.endsWith(".pdf") ? path : `${path}.pdf`;
+    this.produce(caseIds, "saved", full, options, this.make(caseIds, options));
+    return structuredClone(this.records[this.records.length - 1]);
+  }
+
   print(caseIds: string[], options: PosterOptions): string {
     const poster = this.make(caseIds, options);
     this.produce(caseIds, "printed", "", options, poster);
