@@ -108,8 +108,9 @@ UPDATE cases SET
         (SELECT json_extract(e.new, '$.child.estimated_age') FROM case_events e
          WHERE e.case_seq = cases.seq AND e.kind IN ('create', 'edit') ORDER BY e.seq DESC LIMIT 1),
         missing_date);
-CREATE INDEX cases_by_family_sound ON cases (family_sound, birth_on);
-CREATE INDEX cases_by_given_sound ON cases (given_sound, birth_on);
+-- The name key rides along, so that names not alike are passed over in the index itself.
+CREATE INDEX cases_by_family_sound ON cases (family_sound, birth_on, name_key);
+CREATE INDEX cases_by_given_sound ON cases (given_sound, birth_on, name_key);
 
 -- History is appended, never rewritten.
 CREATE TRIGGER audit_log_is_append_only_update BEFORE UPDATE ON audit_log

@@ -3,12 +3,14 @@
 //! row, its history and its status event together. Validation is the domain's; this module only
 //! refuses what fails it and never decides validity itself.
 
+use crate::audit;
+use crate::duplicates;
 use crate::error::StoreError;
 use crate::photos::{self, NewPhoto};
 use crate::workspace::Workspace;
 use porchlight_domain::{
-    CaseFields, CaseId, CaseNumber, CasePage, CaseRecord, CaseStatus, CaseSummary, CaseType, FieldError, ListQuery, Moment,
-    SortDir, SortKey, UsState, ValidCase,
+    AuditAction, CaseFields, CaseId, CaseNumber, CasePage, CaseRecord, CaseStatus, CaseSummary, CaseType, FieldError, ListQuery,
+    Moment, SortDir, SortKey, UsState, ValidCase,
 };
 use rusqlite::types::Value;
 use rusqlite::{OptionalExtension, Row, Transaction, TransactionBehavior};
@@ -44,6 +46,7 @@ impl Workspace {
         let change = self.change(now);
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let (id, _) = insert_case(&tx, &valid, &change, &uuid::ContextV7::new())?;
+        audit::append(&tx, Some(id), AuditAction::CaseCreated, &change, "version 1")?;
         let record = read_case(&tx, id)?;
         tx.commit()?;
         self.forget_totals();
@@ -73,7 +76,8 @@ impl Workspace {
         let next = version + 1;
         tx.prepare_cached(
             "UPDATE cases SET given_name = ?2, family_name = ?3, name_key = ?4, family_key = ?5, case_type = ?6, state = ?7,
-                 city = ?8, missing_date = ?9, date_of_birth = ?10, missing_from_care = ?11, updated_at = ?12, version = ?13
+                 city = ?8, missing_date = ?9, date_of_birth = ?10, missing_from_care = ?11, updated_at = ?12, version = ?13,
+                 given_sound = ?14, family_sound = ?15, birth_on = ?16
              WHERE id = ?1",
         )?
         .execute(rusqlite::params![
@@ -90,8 +94,12 @@ impl Workspace {
             columns.missing_from_care,
             change.at,
             next,
+            columns.given_sound,
+            columns.family_sound,
+            columns.birth_on,
         ])?;
         record_event(&tx, &change, seq, "edit", next, Some(&old_json), Some(&new_json))?;
+        audit::append(&tx, Some(id), AuditAction::CaseEdited, &change, &format!("version {next}"))?;
         let record = read_case(&tx, id)?;
         tx.commit()?;
         self.forget_totals();
@@ -187,6 +195,8 @@ impl Workspace {
         let new = serde_json::json!({ "archived_at": new_archived_at }).to_string();
         let kind = if archived { "archive" } else { "unarchive" };
         record_event(&tx, &change, seq, kind, next, Some(&previous), Some(&new))?;
+        let action = if archived { AuditAction::CaseArchived } else { AuditAction::CaseUnarchived };
+        audit::append(&tx, Some(id), action, &change, &format!("version {next}"))?;
         let record = read_case(&tx, id)?;
         tx.commit()?;
         self.forget_totals();
@@ -234,7 +244,8 @@ impl Workspace {
             for (photo, check) in case.photos.iter().zip(checks) {
                 photos::insert(&tx, &change, seq, 1, photo, check)?;
             }
-            ids.push(id);
+            audit::append(&tx, Some(id), AuditAction::CaseCreated, &change, &format!("version 1; imported with {} photo(s)", case.photos.len()))?;
+                ids.push(id);
         }
         tx.commit()?;
         self.forget_totals();
@@ -374,11 +385,17 @@ struct ListColumns<'a> {
     missing_date: String,
     date_of_birth: Option<String>,
     missing_from_care: bool,
+    /// Sound keys and the real or estimated birth date, for the duplicate check.
+    given_sound: String,
+    family_sound: String,
+    birth_on: Option<String>,
 }
 
 impl<'a> ListColumns<'a> {
     fn of(valid: &'a ValidCase) -> Self {
         let f = valid.fields();
+        let missing_date = valid.missing_date().format("%Y-%m-%d").to_string();
+        let date_of_birth = valid.date_of_birth().map(|d| d.format("%Y-%m-%d").to_string());
         ListColumns {
             given_name: &f.child.given_name,
             family_name: &f.child.family_name,
@@ -387,18 +404,21 @@ impl<'a> ListColumns<'a> {
             case_type: valid.case_type().code(),
             state: valid.state().map(|s| s.code()),
             city: &f.event.city,
-            missing_date: valid.missing_date().format("%Y-%m-%d").to_string(),
-            date_of_birth: valid.date_of_birth().map(|d| d.format("%Y-%m-%d").to_string()),
+            given_sound: duplicates::name_sound(&f.child.given_name),
+            family_sound: duplicates::name_sound(&f.child.family_name),
+            birth_on: duplicates::birth_estimate(date_of_birth.as_deref(), f.child.estimated_age.map(i64::from), Some(&missing_date)),
+            missing_date,
+            date_of_birth,
             missing_from_care: f.missing_from_care,
         }
     }
 }
 
-fn blob(id: CaseId) -> [u8; 16] {
+pub(crate) fn blob(id: CaseId) -> [u8; 16] {
     *id.as_uuid().as_bytes()
 }
 
-fn id_from_row(row: &Row, index: usize) -> rusqlite::Result<CaseId> {
+pub(crate) fn id_from_row(row: &Row, index: usize) -> rusqlite::Result<CaseId> {
     let bytes: [u8; 16] = row.get(index)?;
     Ok(CaseId::from_uuid(uuid::Uuid::from_bytes(bytes)))
 }
@@ -426,8 +446,9 @@ fn insert_case(tx: &Transaction, valid: &ValidCase, change: &Change, ids: &uuid:
     };
     tx.prepare_cached(
         "INSERT INTO cases (id, case_number, given_name, family_name, name_key, family_key, status, case_type, state, city,
-             missing_date, date_of_birth, missing_from_care, created_at, updated_at, archived_at, version)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14, NULL, 1)",
+             missing_date, date_of_birth, missing_from_care, created_at, updated_at, archived_at, version,
+             given_sound, family_sound, birth_on)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14, NULL, 1, ?15, ?16, ?17)",
     )?
     .execute(rusqlite::params![
         blob(id),
@@ -444,6 +465,9 @@ fn insert_case(tx: &Transaction, valid: &ValidCase, change: &Change, ids: &uuid:
         columns.date_of_birth,
         columns.missing_from_care,
         change.at,
+        columns.given_sound,
+        columns.family_sound,
+        columns.birth_on,
     ])?;
     let seq = tx.last_insert_rowid();
     record_event(tx, change, seq, "create", 1, None, Some(&json))?;
@@ -466,7 +490,7 @@ pub(crate) fn record_event(
     Ok(())
 }
 
-fn read_case(conn: &rusqlite::Connection, id: CaseId) -> Result<CaseRecord, StoreError> {
+pub(crate) fn read_case(conn: &rusqlite::Connection, id: CaseId) -> Result<CaseRecord, StoreError> {
     let row = conn
         .prepare_cached("SELECT case_number, status, version, created_at, updated_at, archived_at, seq FROM cases WHERE id = ?1")?
         .query_row([blob(id)], |row| {
@@ -506,11 +530,11 @@ fn current_fields(conn: &rusqlite::Connection, case_seq: i64) -> Result<String, 
     .ok_or_else(|| StoreError::Corrupt(format!("case row {case_seq} has no recorded form")))
 }
 
-fn parse_status(code: &str) -> Result<CaseStatus, StoreError> {
+pub(crate) fn parse_status(code: &str) -> Result<CaseStatus, StoreError> {
     CaseStatus::from_code(code).ok_or_else(|| StoreError::Corrupt(format!("unknown case status {code:?}")))
 }
 
-fn summary_from_row(row: &Row) -> rusqlite::Result<CaseSummary> {
+pub(crate) fn summary_from_row(row: &Row) -> rusqlite::Result<CaseSummary> {
     Ok(CaseSummary {
         id: id_from_row(row, 0)?,
         case_number: row.get(1)?,
@@ -529,7 +553,7 @@ fn summary_from_row(row: &Row) -> rusqlite::Result<CaseSummary> {
 }
 
 /// Reads a code column, refusing a code that is not on its list as a conversion failure.
-fn code_column<T>(row: &Row, index: usize, from_code: fn(&str) -> Option<T>) -> rusqlite::Result<T> {
+pub(crate) fn code_column<T>(row: &Row, index: usize, from_code: fn(&str) -> Option<T>) -> rusqlite::Result<T> {
     let code: String = row.get(index)?;
     from_code(&code).ok_or_else(|| {
         rusqlite::Error::FromSqlConversionFailure(index, rusqlite::types::Type::Text, format!("unknown code {code:?}").into())

@@ -4,10 +4,195 @@
 //! rather than by reading every case. It never blocks a save: the front end warns, the person
 //! decides.
 
+use crate::cases::summary_from_row;
+use crate::error::StoreError;
+use crate::workspace::Workspace;
 use chrono::{Datelike, Months, NaiveDate};
+use porchlight_domain::values::collapse_spaces;
+use porchlight_domain::{CaseFields, CaseId, CaseSummary, DuplicateCandidate, UsState};
 use rusqlite::functions::FunctionFlags;
 use rusqlite::Connection;
 use unicode_normalization::UnicodeNormalization;
+
+/// The most candidates shown: a person reads them all before saving.
+const MAX_CANDIDATES: usize = 5;
+/// How alike two full names must be (Jaro-Winkler on folded, lower-case names, 1 = the same).
+const NAME_THRESHOLD: f64 = 0.85;
+/// Real birth dates at most this many days apart count as "born within a year".
+const BIRTH_DAYS: i64 = 366;
+/// With an estimated birth date on either side, the estimate's half year of doubt is added.
+const ESTIMATED_BIRTH_DAYS: i64 = 366 + 183;
+/// Index entries read for one sound key when a birth date is unknown, so a very common name
+/// cannot turn the check into a long walk.
+const UNDATED_LIMIT: i64 = 5_000;
+
+/// The columns read for a candidate: the list summary, then the birth estimate.
+const CANDIDATE_COLUMNS: &str = "id, case_number, given_name, family_name, status, case_type, state, city, missing_date, date_of_birth,
+     missing_from_care, archived_at, updated_at, birth_on, given_sound, family_sound";
+
+impl Workspace {
+    /// Cases whose child may be the one in `fields` (a form being saved, not yet valid): a name
+    /// that sounds or is spelt alike, born within about a year, and missing from the same
+    /// state. A name alike is required, and one of the birth date or the state besides; a
+    /// birth date more than a year apart rules a case out. At most five, the likeliest first;
+    /// `exclude` is the case being edited. The check reads a few index ranges, never every
+    /// case.
+    pub fn find_duplicates(&self, fields: &CaseFields, exclude: Option<CaseId>) -> Result<Vec<DuplicateCandidate>, StoreError> {
+        let child = Probe::of(fields);
+        if child.given_sound.is_empty() && child.family_sound.is_empty() {
+            return Ok(Vec::new());
+        }
+        // First the index alone: each sound index carries the birth date and the lower-cased
+        // name, so cases whose name is not alike are passed over without reading their rows
+        // (each row read is a page to decrypt).
+        let mut alike: Vec<i64> = Vec::new();
+        let mut walk = |sql: &str, params: &[&dyn rusqlite::ToSql]| -> Result<(), StoreError> {
+            let mut stmt = self.conn.prepare_cached(sql)?;
+            let mut rows = stmt.query(params)?;
+            while let Some(row) = rows.next()? {
+                let seq: i64 = row.get(0)?;
+                let name_key: String = row.get(1)?;
+                if strsim::jaro_winkler(&child.name, &fold(&name_key)) >= NAME_THRESHOLD && !alike.contains(&seq) {
+                    alike.push(seq);
+                }
+            }
+            Ok(())
+        };
+        match child.born {
+            Some((born, _)) => {
+                let lo = born.checked_sub_months(Months::new(18)).unwrap_or(born).format("%Y-%m-%d").to_string();
+                let hi = born.checked_add_months(Months::new(18)).unwrap_or(born).format("%Y-%m-%d").to_string();
+                for (column, sound) in [("family_sound", &child.family_sound), ("given_sound", &child.given_sound)] {
+                    if sound.is_empty() {
+                        continue;
+                    }
+                    walk(&born_between_sql(column), &[sound, &lo, &hi])?;
+                    walk(&undated_sql(column), &[sound, &UNDATED_LIMIT])?;
+                }
+            }
+            None => {
+                let sound = if child.family_sound.is_empty() { &child.given_sound } else { &child.family_sound };
+                let column = if child.family_sound.is_empty() { "given_sound" } else { "family_sound" };
+                walk(&any_birth_sql(column), &[sound, &UNDATED_LIMIT])?;
+            }
+        }
+        let mut rows: Vec<(CaseSummary, Option<String>, String, String)> = Vec::with_capacity(alike.len());
+        let mut stmt = self.conn.prepare_cached(&format!("SELECT {CANDIDATE_COLUMNS} FROM cases WHERE seq = ?1"))?;
+        for seq in alike {
+            let row = stmt.query_row([seq], |row| Ok((summary_from_row(row)?, row.get(13)?, row.get(14)?, row.get(15)?)))?;
+            if Some(row.0.id) != exclude {
+                rows.push(row);
+            }
+        }
+        let mut scored: Vec<(f64, DuplicateCandidate)> = rows.into_iter().filter_map(|row| child.compare(row)).collect();
+        scored.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.case.case_number.cmp(&b.1.case.case_number)));
+        scored.truncate(MAX_CANDIDATES);
+        Ok(scored.into_iter().map(|(_, c)| c).collect())
+    }
+}
+
+/// Row numbers and name keys of cases with a sound key (`?1`) born between two dates (`?2`,
+/// `?3`): one range of the column's covering `(sound, birth_on, name_key)` index.
+fn born_between_sql(column: &str) -> String {
+    format!("SELECT seq, name_key FROM cases WHERE {column} = ?1 AND birth_on BETWEEN ?2 AND ?3")
+}
+
+/// The same for cases with a sound key and no birth date at all, at most `?2` of them.
+fn undated_sql(column: &str) -> String {
+    format!("SELECT seq, name_key FROM cases WHERE {column} = ?1 AND birth_on IS NULL LIMIT ?2")
+}
+
+/// The same whatever the birth date, at most `?2` of them.
+fn any_birth_sql(column: &str) -> String {
+    format!("SELECT seq, name_key FROM cases WHERE {column} = ?1 LIMIT ?2")
+}
+
+/// The child being saved, reduced to what the comparison needs.
+struct Probe {
+    /// Folded "given family".
+    name: String,
+    given_sound: String,
+    family_sound: String,
+    /// The birth date and whether it is the real one (not estimated from an age).
+    born: Option<(NaiveDate, bool)>,
+    state: Option<&'static str>,
+}
+
+impl Probe {
+    fn of(fields: &CaseFields) -> Probe {
+        let given = collapse_spaces(&fields.child.given_name);
+        let family = collapse_spaces(&fields.child.family_name);
+        let dob = parse_date(&fields.child.date_of_birth);
+        let born = match dob {
+            Some(d) => Some((d, true)),
+            None => birth_estimate(None, fields.child.estimated_age.map(i64::from), Some(&fields.event.last_seen_date))
+                .and_then(|d| parse_date(&d))
+                .map(|d| (d, false)),
+        };
+        Probe {
+            name: fold(&format!("{given} {family}")),
+            given_sound: name_sound(&given),
+            family_sound: name_sound(&family),
+            born,
+            state: UsState::parse(&fields.event.state).ok().map(|s| s.code()),
+        }
+    }
+
+    /// The candidate with its score and reasons, or None when it is not alike enough.
+    fn compare(&self, (case, birth_on, given_sound, family_sound): (CaseSummary, Option<String>, String, String)) -> Option<(f64, DuplicateCandidate)> {
+        let their_name = format!("{} {}", case.given_name, case.family_name);
+        let folded = fold(&their_name);
+        let similarity = strsim::jaro_winkler(&self.name, &folded);
+        if similarity < NAME_THRESHOLD {
+            return None;
+        }
+        let mut reasons = Vec::new();
+        let mut score = similarity * 2.0;
+        if folded == self.name {
+            reasons.push(format!("Same name: {their_name}"));
+        } else if given_sound == self.given_sound && family_sound == self.family_sound {
+            reasons.push(format!("Name sounds like {their_name}"));
+        } else {
+            reasons.push(format!("Name spelt like {their_name}"));
+        }
+        let theirs = birth_on.as_deref().and_then(parse_date).map(|d| (d, case.date_of_birth.is_some()));
+        let mut birth_matches = false;
+        if let (Some((mine, mine_real)), Some((their, their_real))) = (self.born, theirs) {
+            let apart = (mine - their).num_days().abs();
+            let both_real = mine_real && their_real;
+            if apart > if both_real { BIRTH_DAYS } else { ESTIMATED_BIRTH_DAYS } {
+                return None;
+            }
+            birth_matches = true;
+            // Closer birth dates rank higher; an estimate counts for less than a real date.
+            let closeness = 1.0 - apart as f64 / (2.0 * ESTIMATED_BIRTH_DAYS as f64);
+            if both_real && apart == 0 {
+                reasons.push(format!("Same date of birth ({their})"));
+            } else if both_real {
+                reasons.push(format!("Born within a year ({their})"));
+            } else {
+                reasons.push(format!("Close in age (born about {})", their.year()));
+            }
+            score += if both_real { closeness } else { closeness / 2.0 };
+        }
+        let same_state = self.state.is_some() && case.state.as_deref() == self.state;
+        if same_state {
+            reasons.push(format!("Same state ({})", self.state.unwrap_or_default()));
+            score += 0.5;
+        }
+        if !birth_matches && !same_state {
+            return None;
+        }
+        if case.archived {
+            reasons.push("Archived case".to_owned());
+        }
+        Some((score, DuplicateCandidate { case, reasons }))
+    }
+}
+
+fn parse_date(text: &str) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").ok()
+}
 
 /// The longest sound key kept: long enough to tell "Okafor" from "Okonkwo-Fairbanks", short
 /// enough that a misspelt ending still lands on the same key.
@@ -175,6 +360,65 @@ mod tests {
         assert_eq!(birth_estimate(Some(""), Some(13), Some("2026-09-15")).as_deref(), Some("2013-03-15"));
         assert_eq!(birth_estimate(None, None, Some("2026-09-15")), None);
         assert_eq!(birth_estimate(None, Some(13), Some("soon")), None);
+    }
+
+    /// The check must stay an index lookup on 100,000 cases: every query it runs walks one
+    /// range of a sound index and never scans the table.
+    #[test]
+    fn every_candidate_query_is_an_index_range() {
+        let dir = tempfile::tempdir().unwrap();
+        let now = porchlight_domain::Moment::at_utc(chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 11, 21, 9, 0, 0).unwrap());
+        let ws = Workspace::create(&dir.path().join("w.porchlight"), "Sound keys find twins 4", now).unwrap();
+        for column in ["family_sound", "given_sound"] {
+            for sql in [born_between_sql(column), undated_sql(column), any_birth_sql(column)] {
+                let mut stmt = ws.conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+                let unbound = rusqlite::params_from_iter(std::iter::repeat_n(rusqlite::types::Value::Null, stmt.parameter_count()));
+                let plan: Vec<String> = stmt.query_map(unbound, |row| row.get::<_, String>(3)).unwrap().collect::<Result<_, _>>().unwrap();
+                let plan = plan.join("; ");
+                assert!(plan.contains(&format!("USING COVERING INDEX cases_by_{column}")), "{sql}: {plan}");
+                assert!(!plan.contains("SCAN"), "{sql}: {plan}");
+            }
+        }
+    }
+
+    /// Cases saved before the sound keys existed get them when the workspace is migrated.
+    #[test]
+    fn migrating_fills_the_keys_of_existing_cases() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        let (_, _, first) = crate::migrate::MIGRATIONS[0];
+        conn.execute_batch(first).unwrap();
+        conn.pragma_update(None, "user_version", 1).unwrap();
+        for (seq, given, family, dob, age) in [(1, "Maya", "Okafor", Some("2011-04-02"), None), (2, "Lena", "Núñez", None, Some(9))] {
+            conn.execute(
+                "INSERT INTO cases (seq, id, case_number, given_name, family_name, name_key, family_key, status, case_type, state, city,
+                     missing_date, date_of_birth, missing_from_care, created_at, updated_at, version)
+                 VALUES (?1, randomblob(16), 'PL-' || ?1, ?2, ?3, lower(?2 || ' ' || ?3), lower(?3 || ' ' || ?2), 'intake', 'ERU', 'OK', 'Tulsa',
+                     '2026-10-01', ?4, 0, '2026-10-02T00:00:00.000000Z', '2026-10-02T00:00:00.000000Z', 1)",
+                rusqlite::params![seq, given, family, dob],
+            )
+            .unwrap();
+            let form = serde_json::json!({ "child": { "given_name": given, "family_name": family, "estimated_age": age } }).to_string();
+            conn.execute(
+                "INSERT INTO case_events (case_seq, kind, version, actor, at, new) VALUES (?1, 'create', 1, 'tester', '2026-10-02T00:00:00.000000Z', ?2)",
+                rusqlite::params![seq, form],
+            )
+            .unwrap();
+        }
+        crate::migrate::migrate(&mut conn).unwrap();
+        let keys: Vec<(String, String, Option<String>)> = conn
+            .prepare("SELECT given_sound, family_sound, birth_on FROM cases ORDER BY seq")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(
+            keys,
+            vec![
+                (name_sound("Maya"), name_sound("Okafor"), Some("2011-04-02".to_owned())),
+                (name_sound("Lena"), name_sound("Nunez"), Some("2017-04-01".to_owned())),
+            ]
+        );
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! through `porchlight_domain::AppError`. It does not log: the front end decides where the
 //! whole error chain goes.
 
-use porchlight_domain::{AppError, CaseId, ErrorCode, FieldError};
+use porchlight_domain::{AppError, CaseId, ErrorCode, FieldError, RecordId};
 use std::path::PathBuf;
 
 #[derive(Debug, thiserror::Error)]
@@ -26,6 +26,12 @@ pub enum StoreError {
     NotFound(CaseId),
     #[error("no image {0} in this workspace")]
     PhotoNotFound(String),
+    /// No record of that kind (`"contact"`, `"note"`, `"photo"`, `"poster"`) has the id.
+    #[error("no {kind} with id {id}")]
+    RecordNotFound { kind: &'static str, id: RecordId },
+    /// A contact or note was saved by someone else after the caller read `expected`.
+    #[error("{kind} {id} is at version {actual}, not {expected}")]
+    RecordEditConflict { kind: &'static str, id: RecordId, expected: i64, actual: i64 },
     /// The case was saved by someone else after the caller read `expected`.
     #[error("case {id} is at version {actual}, not {expected}")]
     EditConflict { id: CaseId, expected: i64, actual: i64 },
@@ -69,6 +75,13 @@ impl From<StoreError> for AppError {
             WorkspaceUnreadable(reason) => AppError::new(ErrorCode::WorkspaceUnreadable, reason),
             NotFound(id) => AppError::new(ErrorCode::NotFound, format!("There is no case with id {id} in this workspace.")),
             PhotoNotFound(sha256) => AppError::new(ErrorCode::NotFound, format!("The image {sha256} is not stored in this workspace.")),
+            RecordNotFound { kind, id } => AppError::new(ErrorCode::NotFound, format!("There is no {kind} with id {id} in this workspace.")),
+            RecordEditConflict { kind, expected, actual, .. } => AppError::new(
+                ErrorCode::EditConflict,
+                format!(
+                    "This {kind} was saved again (version {actual}) after you opened it (version {expected}). Reload it, then make your changes again; nothing was overwritten."
+                ),
+            ),
             EditConflict { expected, actual, .. } => AppError::new(
                 ErrorCode::EditConflict,
                 format!(
@@ -100,6 +113,8 @@ mod tests {
             (StoreError::NotFound(id), ErrorCode::NotFound),
             (StoreError::PhotoNotFound("ab".repeat(32)), ErrorCode::NotFound),
             (StoreError::EditConflict { id, expected: 1, actual: 2 }, ErrorCode::EditConflict),
+            (StoreError::RecordNotFound { kind: "note", id: RecordId::from_uuid(uuid::Uuid::nil()) }, ErrorCode::NotFound),
+            (StoreError::RecordEditConflict { kind: "contact", id: RecordId::from_uuid(uuid::Uuid::nil()), expected: 1, actual: 2 }, ErrorCode::EditConflict),
             (StoreError::Io(std::io::Error::other("disk full")), ErrorCode::Storage),
             (StoreError::Corrupt("case fields".into()), ErrorCode::Storage),
         ];

@@ -1,19 +1,29 @@
 //! The local case workspace: one SQLCipher-encrypted SQLite file per user, its key derived
 //! with Argon2id, its embedded migrations, and the use cases over it (create, edit, list,
-//! open, archive and import cases; attach photos). It knows no windows, no Tauri and no
-//! network; front ends call these functions and turn `StoreError` into `AppError`.
+//! open, archive and import cases; attach photos; family contacts, note versions, status
+//! changes, the timeline, the local audit log, the duplicate check and poster records). It
+//! knows no windows, no Tauri and no network; front ends call these functions and turn
+//! `StoreError` into `AppError`.
 //!
 //! Tests run on real encrypted files in temporary folders: `cargo test -p porchlight-store`.
 //! The benchmark over 100,000 generated cases:
-//! `cargo run --release -p porchlight-store --features seed --example bench`.
+//! `cargo run --release -p porchlight-store --features seed --example bench`; opening a case
+//! with 50 notes, the timeline and the duplicate check on them:
+//! `cargo run --release -p porchlight-store --features seed --example casework`.
 
 mod audit;
 mod cases;
+mod contacts;
 mod duplicates;
 mod error;
 mod key;
 mod migrate;
+mod notes;
 mod photos;
+mod posters;
+mod status;
+mod timeline;
+mod view;
 mod workspace;
 
 pub use cases::{CaseEvent, NewCase, StatusEvent};

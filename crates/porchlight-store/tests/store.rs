@@ -791,3 +791,10 @@ fn kill_9_in_the_middle_of_writes_loses_nothing_committed() {
         unprinted_before = unprinted;
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Contacts, notes, status, timeline, audit, duplicates and posters: in their own file, one
+// test binary.
+
+#[path = "store/casework.rs"]
+mod casework;
