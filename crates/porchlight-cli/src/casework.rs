@@ -241,7 +241,7 @@ fn contact_list(case_number: &str, contacts: &[ContactRecord]) -> String {
         .map(|c| {
             let f = &c.fields;
             let mut flags = Vec::new();
-            if f.primary {
+            if f.primary && c.removed_at.is_none() {
                 flags.push("primary".to_owned());
             }
             if f.do_not_disclose {

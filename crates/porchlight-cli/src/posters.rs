@@ -26,8 +26,10 @@ const SAVED: &str = "saved";
 const BULK: &str = "bulk";
 
 /// Cases read, prepared and rendered at a time when writing one file per case, so that a bulk
-/// run over a whole region holds a few hundred posters in memory, not all of them.
-const CHUNK: usize = 256;
+/// run over a whole region holds a few hundred posters in memory, not all of them. Debug
+/// builds (the tests') use small chunks, so a test over a few dozen cases runs the overlap of
+/// one chunk's reading with another's rendering.
+const CHUNK: usize = if cfg!(debug_assertions) { 8 } else { 256 };
 
 /// The most posters put into one PDF; beyond it the file is unwieldy to print or send.
 const MAX_PAGES: usize = 2_000;
@@ -188,8 +190,8 @@ impl Run {
         Ok(Ok(Source { id, record, photos }))
     }
 
-    /// Reads cases and prepares their posters, the image work on every core. Refusals are kept.
-    fn prepare(&mut self, ids: &[CaseId]) -> Result<Vec<Made>, AppError> {
+    /// Reads cases from the workspace; refusals found without images are kept.
+    fn read_all(&mut self, ids: &[CaseId]) -> Result<Vec<Source>, AppError> {
         let mut sources = Vec::with_capacity(ids.len());
         for &id in ids {
             match self.read(id)? {
@@ -197,13 +199,17 @@ impl Run {
                 Err(refusal) => self.refused.push(refusal),
             }
         }
-        let settings = &self.settings;
-        let prepared = parallel_map(&sources, |s| s.child().and_then(|child| Poster::new(vec![child], settings.clone())));
+        Ok(sources)
+    }
+
+    /// Reads cases and prepares their posters, the image work on every core. Refusals are kept.
+    fn prepare(&mut self, ids: &[CaseId]) -> Result<Vec<Made>, AppError> {
+        let sources = self.read_all(ids)?;
         let mut made = Vec::with_capacity(sources.len());
-        for (source, result) in sources.iter().zip(prepared) {
+        for (case_number, result) in prepare_all(sources, &self.settings) {
             match result {
-                Ok(poster) => made.push(Made { poster, cases: vec![source.id], photo_ids: source.photo_ids().collect() }),
-                Err(e) => self.refuse(&source.record.case_number, e)?,
+                Ok(m) => made.push(m),
+                Err(e) => self.refuse(&case_number, e)?,
             }
         }
         Ok(made)
@@ -375,28 +381,45 @@ impl Run {
         let started = Instant::now();
         let mut written: Vec<PathBuf> = Vec::new();
         let mut progress = (ids.len() > PROGRESS_FROM).then(|| Progress::new(ids.len(), "Posters", "cases"));
-        let render_options = RenderOptions::default();
-        for chunk in ids.chunks(CHUNK) {
-            let made = self.prepare(chunk)?;
-            let posters: Vec<Poster> = made.iter().map(|m| m.poster.clone()).collect();
-            let rendered = porchlight_poster::render_each(&posters, &render_options);
-            for (m, pdf) in made.iter().zip(rendered) {
-                let pdf = match pdf {
-                    Ok(pdf) => pdf,
-                    Err(e) => {
-                        self.refuse(m.poster.case_number(), e)?;
-                        continue;
-                    }
+        let settings = self.settings.clone();
+        // The workspace is read and written on this thread while the other threads prepare and
+        // render the chunk before: reading a chunk's photos and recording the posters of the
+        // last one overlap the image work instead of waiting for it.
+        std::thread::scope(|scope| -> Result<(), AppError> {
+            let mut rendering: Option<std::thread::ScopedJoinHandle<'_, Vec<Rendered>>> = None;
+            let mut chunks = ids.chunks(CHUNK);
+            loop {
+                let sources = match chunks.next() {
+                    Some(chunk) => Some(self.read_all(chunk)?),
+                    None => None,
                 };
-                let path = dir.join(format!("{}.pdf", m.poster.case_number()));
-                write_whole(&path, &pdf)?;
-                self.record(m, &path, &pdf)?;
-                written.push(path);
+                let finished = rendering.take().map(|job| job.join().expect("a poster thread panicked"));
+                if let Some(sources) = sources {
+                    let settings = &settings;
+                    rendering = Some(scope.spawn(move || render_all(sources, settings)));
+                }
+                let Some(finished) = finished else {
+                    if rendering.is_none() {
+                        return Ok(());
+                    }
+                    continue;
+                };
+                for (case_number, result) in finished {
+                    match result {
+                        Ok((made, pdf)) => {
+                            let path = dir.join(format!("{}.pdf", made.poster.case_number()));
+                            write_whole(&path, &pdf)?;
+                            self.record(&made, &path, &pdf)?;
+                            written.push(path);
+                        }
+                        Err(e) => self.refuse(&case_number, e)?,
+                    }
+                }
+                if let Some(p) = progress.as_mut() {
+                    p.show(written.len() + self.refused.len());
+                }
             }
-            if let Some(p) = progress.as_mut() {
-                p.show(written.len() + self.refused.len());
-            }
-        }
+        })?;
         if let Some(p) = progress {
             p.finish();
         }
@@ -421,6 +444,38 @@ impl Run {
         );
         Ok(out)
     }
+}
+
+/// A case's poster, or why it has none, with the case number to name it by.
+type Prepared = (String, Result<Made, PosterError>);
+/// A case's poster with its PDF, or why it has none.
+type Rendered = (String, Result<(Made, Vec<u8>), PosterError>);
+
+/// Builds the posters of cases already read: the photos are decoded and scaled on every core.
+fn prepare_all(sources: Vec<Source>, settings: &PosterSettings) -> Vec<Prepared> {
+    let posters = parallel_map(&sources, |s| s.child().and_then(|child| Poster::new(vec![child], settings.clone())));
+    sources
+        .into_iter()
+        .zip(posters)
+        .map(|(source, poster)| {
+            let made = poster.map(|poster| Made { photo_ids: source.photo_ids().collect(), cases: vec![source.id], poster });
+            (source.record.case_number, made)
+        })
+        .collect()
+}
+
+/// Builds and renders the posters of cases already read, on every core (`render_each`).
+fn render_all(sources: Vec<Source>, settings: &PosterSettings) -> Vec<Rendered> {
+    let prepared = prepare_all(sources, settings);
+    let posters: Vec<Poster> = prepared.iter().filter_map(|(_, made)| made.as_ref().ok().map(|m| m.poster.clone())).collect();
+    let mut pdfs = porchlight_poster::render_each(&posters, &RenderOptions::default()).into_iter();
+    prepared
+        .into_iter()
+        .map(|(case_number, made)| {
+            let rendered = made.and_then(|m| pdfs.next().unwrap_or(Err(PosterError::Cancelled)).map(|pdf| (m, pdf)));
+            (case_number, rendered)
+        })
+        .collect()
 }
 
 /// The photos a poster prints, in order: consented photos of the child, the primary one first,

@@ -522,6 +522,29 @@ fn a_refused_status_change_names_the_reason_and_allowed_ones_make_the_history() 
     assert_eq!(ws.json(&["cases", "list", "--status", "resolved"])["total"], 1, "the list shows the status derived from the events");
 }
 
+#[test]
+fn contacts_are_listed_with_their_flags_and_a_removed_one_stays_with_its_reason() {
+    let ws = Workspace::seeded(1);
+    let number = text(&rows(&ws.json(&["cases", "list"]))[0], "case_number");
+    let grandmother = ws.json(&["contacts", "add", &number, "--name", "Rosa Delgado", "--relationship", "grandparent", "--phone", "806 555 0100", "--primary"]);
+    assert_eq!(grandmother["fields"]["phones"][0], "(806) 555-0100");
+    let father = ws.ok(&["contacts", "add", &number, "--name", "Derek Vance", "--relationship", "father", "--email", "derek@example.org", "--do-not-disclose"]);
+    assert!(father.starts_with("Added contact Derek Vance (father) to case"), "{father}");
+    let refused = ws.run(&["contacts", "add", &number, "--name", "Ann Lee", "--relationship", "other", "--phone", "12"]);
+    assert_eq!(code(&refused), 2);
+    let err = stderr(&refused);
+    assert!(err.contains("--phone: ") && err.contains("--relationship-detail: "), "each fault named by its flag:\n{err}");
+
+    ws.ok(&["contacts", "remove", &text(&grandmother, "id"), "--reason", "Moved abroad; no longer reachable"]);
+    let list = ws.ok(&["contacts", "list", &number]);
+    let derek = list.lines().find(|l| l.starts_with("Derek Vance")).unwrap_or_else(|| panic!("{list}"));
+    assert!(derek.contains("derek@example.org") && derek.ends_with("DO NOT DISCLOSE case updates"), "{list}");
+    let rosa = list.lines().find(|l| l.starts_with("Rosa Delgado")).unwrap_or_else(|| panic!("{list}"));
+    assert!(rosa.contains("removed ") && rosa.contains("Moved abroad; no longer reachable"), "{list}");
+    assert!(!rosa.contains("primary"), "a removed contact is nobody's first call:\n{list}");
+    assert_eq!(ws.json(&["contacts", "list", &number]).as_array().unwrap().len(), 2, "a removed contact is kept");
+}
+
 /// A small PNG drawn here, so the test needs no image file of a child, real or generated.
 fn write_png(path: &Path) {
     let image = image::RgbImage::from_fn(120, 150, |x, y| image::Rgb([(x * 2) as u8, (y + 60) as u8, 140]));
@@ -687,6 +710,14 @@ fn bulk_posters_over_a_state_write_a_file_per_case_and_list_the_refused() {
     let err = stderr(&out);
     assert!(err.contains(&format!("warning: 1 of {} cases got no poster:", numbers.len())), "{err}");
     assert!(err.contains(&format!("{closed}: Case {closed} is closed")), "{err}");
+
+    // Every case: many chunks, each read while the one before is rendered.
+    let everything = dir.path().join("everything");
+    let said = ws.ok(&["poster", "--bulk", "--out", everything.to_str().unwrap()]);
+    assert_eq!(std::fs::read_dir(&everything).unwrap().count(), rows(&page).len() - 1, "{said}");
+    assert!(said.contains(&format!("Wrote {} posters to ", rows(&page).len() - 1)) && said.contains("1 refused"), "{said}");
+    let shown = ws.ok(&["cases", "show", &numbers[1]]).split_whitespace().collect::<Vec<_>>().join(" ");
+    assert_eq!(shown.matches(&format!("bulk Letter English; {}", everything.display())).count(), 1, "recorded once in its case:\n{shown}");
 
     let one = dir.path().join("all.pdf");
     let said = ws.ok(&["poster", "--bulk", "--state", &state, "--status", "intake", "--out", one.to_str().unwrap()]);
