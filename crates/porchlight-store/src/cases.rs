@@ -245,7 +245,7 @@ impl Workspace {
                 photos::insert(&tx, &change, seq, 1, photo, check)?;
             }
             audit::append(&tx, Some(id), AuditAction::CaseCreated, &change, &format!("version 1; imported with {} photo(s)", case.photos.len()))?;
-                ids.push(id);
+            ids.push(id);
         }
         tx.commit()?;
         self.forget_totals();
