@@ -51,6 +51,12 @@ pub fn run(cli: &Cli, args: &PosterArgs) -> Result<String, AppError> {
         },
         photo_ids: Vec::new(),
     };
+    if args.per_case && is_pdf(&args.out) {
+        return Err(AppError::validation(vec![FieldError::new(
+            "--out",
+            "With --per-case, --out is a folder for one file per case; give a folder, or drop --per-case for one PDF.",
+        )]));
+    }
     let channel = if args.bulk { BULK } else { SAVED };
     let mut run = Run { workspace: open(cli)?, settings, options, moment, channel, refused: Vec::new() };
     if args.bulk {
@@ -59,12 +65,6 @@ pub fn run(cli: &Cli, args: &PosterArgs) -> Result<String, AppError> {
             return Err(AppError::new(ErrorCode::NotFound, "No case matches that filter; no poster was made."));
         }
         let per_case = args.per_case || !is_pdf(&args.out);
-        if args.per_case && is_pdf(&args.out) {
-            return Err(AppError::validation(vec![FieldError::new(
-                "--out",
-                "With --per-case, --out is a folder for one file per case; give a folder, or drop --per-case for one PDF.",
-            )]));
-        }
         return if per_case { run.one_file_each(&ids, &args.out) } else { run.one_document(&ids, &args.out) };
     }
     let mut ids = Vec::with_capacity(args.cases.len());
@@ -98,6 +98,8 @@ struct SourcePhoto {
     bytes: Vec<u8>,
     kind: porchlight_poster::PhotoKind,
     taken_on: Option<NaiveDate>,
+    /// Only consented photos are read, and the poster crate checks the flag again itself.
+    consent_to_publish: bool,
 }
 
 impl Source {
@@ -106,7 +108,7 @@ impl Source {
         let inputs: Vec<PhotoInput<'_>> = self
             .photos
             .iter()
-            .map(|p| PhotoInput { bytes: &p.bytes, kind: p.kind, taken_on: p.taken_on, consent_to_publish: true })
+            .map(|p| PhotoInput { bytes: &p.bytes, kind: p.kind, taken_on: p.taken_on, consent_to_publish: p.consent_to_publish })
             .collect();
         PosterChild::from_case(&self.record, &inputs)
     }
@@ -185,7 +187,7 @@ impl Run {
                 _ => porchlight_poster::PhotoKind::Child,
             };
             let taken_on = NaiveDate::parse_from_str(&p.meta.taken_on, "%Y-%m-%d").ok();
-            photos.push(SourcePhoto { id: p.id, bytes, kind, taken_on });
+            photos.push(SourcePhoto { id: p.id, bytes, kind, taken_on, consent_to_publish: p.meta.consent_to_publish });
         }
         Ok(Ok(Source { id, record, photos }))
     }

@@ -437,6 +437,23 @@ fn search_finds_a_child_by_family_name_and_by_a_word_of_a_note() {
     assert!(table.contains("[quokka]"), "{table}");
     assert!(table.contains("1 case matches."), "{table}");
 
+    // On a terminal (util-linux `script` gives the binary one) matches are bold instead.
+    let on_terminal = Command::new("script")
+        .args(["-qec", &format!("{} search quokka", env!("CARGO_BIN_EXE_porchlight")), "/dev/null"])
+        .env("PORCHLIGHT_WORKSPACE", &ws.path)
+        .env("PORCHLIGHT_PASSPHRASE", PASSPHRASE)
+        .env_remove("NO_COLOR")
+        .stdin(Stdio::null())
+        .output();
+    match on_terminal {
+        Ok(out) => {
+            let shown = String::from_utf8_lossy(&out.stdout);
+            assert!(shown.contains("\x1b[1mquokka\x1b[0m") && !shown.contains("[quokka]"), "{shown:?}");
+        }
+        Err(e) if std::env::var("CI").is_ok_and(|v| v == "true") => panic!("util-linux `script` is needed for the terminal check: {e}"),
+        Err(e) => eprintln!("SKIPPED the terminal check of search: util-linux `script` cannot run ({e})"),
+    }
+
     assert_eq!(ws.ok(&["search", &family, "--status", "active"]).trim(), "No cases match.", "every seeded case is in intake");
     assert!(hits(&ws.json(&["search", &family, "--status", "intake"])).iter().any(|h| h["case"]["case_number"] == number.as_str()));
     let bad = ws.run(&["search", "x", "--status", "missing"]);
@@ -553,8 +570,9 @@ fn write_png(path: &Path) {
 
 #[test]
 fn photos_are_added_file_by_file_and_a_file_that_is_not_an_image_is_named_and_refused() {
-    let ws = Workspace::seeded(1);
-    let number = text(&rows(&ws.json(&["cases", "list"]))[0], "case_number");
+    let ws = Workspace::seeded(2);
+    let page = ws.json(&["cases", "list"]);
+    let (number, other) = (text(&rows(&page)[0], "case_number"), text(&rows(&page)[1], "case_number"));
     let dir = tempfile::tempdir().unwrap();
     let png = dir.path().join("school-2025.png");
     write_png(&png);
@@ -588,6 +606,14 @@ fn photos_are_added_file_by_file_and_a_file_that_is_not_an_image_is_named_and_re
     assert_eq!(code(&no_age), 2);
     assert!(stderr(&no_age).contains("--age-progressed-to: "), "{}", stderr(&no_age));
     assert_eq!(ws.json(&["photos", "list", &number]).as_array().unwrap().len(), 1, "refused runs added nothing");
+
+    // Without the family's consent a photo is kept but never printed.
+    let private = ws.ok(&["photos", "add", &other, png.to_str().unwrap(), "--source", "father"]);
+    assert!(private.contains("not for publication"), "{private}");
+    let poster = ws.run(&["poster", &other, "--out", dir.path().join("p.pdf").to_str().unwrap()]);
+    assert_eq!(code(&poster), 2, "{}", stderr(&poster));
+    assert!(stderr(&poster).contains("has no photo with consent to publish"), "{}", stderr(&poster));
+    assert!(!dir.path().join("p.pdf").exists(), "a refused poster writes no file");
 }
 
 /// Whether pdftotext is here. Under CI its absence fails the test; elsewhere the test says
