@@ -11,6 +11,7 @@
 mod error;
 mod fonts;
 mod layout;
+mod narrative;
 mod photo;
 mod poster;
 mod qr;

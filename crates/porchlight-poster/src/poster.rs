@@ -200,7 +200,7 @@ impl PosterChild {
             city: one_line(&f.event.city),
             state: one_line(&f.event.state),
             country: one_line(&f.event.country).to_ascii_uppercase(),
-            circumstances: f.event.circumstances.trim().to_string(),
+            circumstances: crate::narrative::public_circumstances(&f.event.circumstances, &f.care_agency),
             companions: f
                 .companions
                 .iter()

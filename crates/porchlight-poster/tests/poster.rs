@@ -472,7 +472,17 @@ fn each_refusal_says_why_and_what_to_do() {
 }
 
 /// Unique markers in every confidential field of the case form; none may reach a poster.
-const SECRETS: [&str; 4] = ["XQZMEDICAL7731", "XQZCAREAGENCY4410", "XQZSTREETADDR5520", "XQZDESTINATION8832"];
+const SECRETS: [&str; 6] = [
+    "XQZMEDICAL7731",
+    "XQZCAREAGENCY4410",
+    "XQZSTREETADDR5520",
+    "XQZDESTINATION8832",
+    "XQZNARRATIVECARE6621",
+    "XQZNARRATIVEHEALTH9904",
+];
+
+/// A sentence of the circumstances that is fit for the public and must still be printed.
+const PUBLIC_SENTENCE: &str = "She was last seen walking toward the river trail.";
 
 fn confidential_case(mut case: CaseRecord) -> CaseRecord {
     let f = &mut case.fields;
@@ -481,6 +491,12 @@ fn confidential_case(mut case: CaseRecord) -> CaseRecord {
     f.care_agency = format!("Tulsa County Child Welfare Services {}", SECRETS[1]);
     f.event.address = format!("1402 North Elm Street {}", SECRETS[2]);
     f.event.possible_destinations = format!("Her foster placement in Broken Arrow {}", SECRETS[3]);
+    // Case managers write the narrative for themselves too: sentences about care or health in it
+    // must stay off the poster while the rest is printed.
+    f.event.circumstances = format!(
+        "She left her foster home {} after school. {PUBLIC_SENTENCE} She needs her insulin every morning {}.",
+        SECRETS[4], SECRETS[5]
+    );
     case
 }
 
@@ -512,6 +528,8 @@ fn nothing_confidential_reaches_a_poster() {
                     assert!(!bytes.windows(secret.len()).any(|w| w == secret.as_bytes()), "{secret} in the PDF bytes");
                 }
                 assert_lacks(&everything, &["insulin", "diabetes", "Child Welfare", "foster", "Elm Street", "Det. Rowan Hale"]);
+                let squashed = text.split_whitespace().collect::<Vec<_>>().join(" ");
+                assert!(squashed.contains("walking toward the river trail"), "the public sentence was dropped: {squashed}");
             }
         }
     }
