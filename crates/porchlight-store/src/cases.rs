@@ -45,8 +45,9 @@ impl Workspace {
         let valid = fields.validate(now.local).map_err(StoreError::Validation)?;
         let change = self.change(now);
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let (id, _) = insert_case(&tx, &valid, &change, &uuid::ContextV7::new())?;
+        let (id, seq) = insert_case(&tx, &valid, &change, &uuid::ContextV7::new())?;
         audit::append(&tx, Some(id), AuditAction::CaseCreated, &change, "version 1")?;
+        crate::search::reindex_seq(&tx, seq)?;
         let record = read_case(&tx, id)?;
         tx.commit()?;
         self.forget_totals();
@@ -100,6 +101,7 @@ impl Workspace {
         ])?;
         record_event(&tx, &change, seq, "edit", next, Some(&old_json), Some(&new_json))?;
         audit::append(&tx, Some(id), AuditAction::CaseEdited, &change, &format!("version {next}"))?;
+        crate::search::reindex_seq(&tx, seq)?;
         let record = read_case(&tx, id)?;
         tx.commit()?;
         self.forget_totals();
@@ -197,6 +199,7 @@ impl Workspace {
         record_event(&tx, &change, seq, kind, next, Some(&previous), Some(&new))?;
         let action = if archived { AuditAction::CaseArchived } else { AuditAction::CaseUnarchived };
         audit::append(&tx, Some(id), action, &change, &format!("version {next}"))?;
+        crate::search::reindex_seq(&tx, seq)?;
         let record = read_case(&tx, id)?;
         tx.commit()?;
         self.forget_totals();
@@ -242,9 +245,10 @@ impl Workspace {
         for ((valid, checks), case) in checked.iter().zip(cases) {
             let (id, seq) = insert_case(&tx, valid, &change, &context)?;
             for (photo, check) in case.photos.iter().zip(checks) {
-                photos::insert(&tx, &change, seq, 1, photo, check)?;
+                photos::insert(&tx, &change, seq, 1, check, &photo.bytes, &context)?;
             }
             audit::append(&tx, Some(id), AuditAction::CaseCreated, &change, &format!("version 1; imported with {} photo(s)", case.photos.len()))?;
+            crate::search::reindex_seq(&tx, seq)?;
             ids.push(id);
         }
         tx.commit()?;
@@ -521,7 +525,7 @@ pub(crate) fn read_case(conn: &rusqlite::Connection, id: CaseId) -> Result<CaseR
 }
 
 /// The current form of a case: the `new` of its latest create or edit.
-fn current_fields(conn: &rusqlite::Connection, case_seq: i64) -> Result<String, StoreError> {
+pub(crate) fn current_fields(conn: &rusqlite::Connection, case_seq: i64) -> Result<String, StoreError> {
     conn.prepare_cached(
         "SELECT new FROM case_events WHERE case_seq = ?1 AND kind IN ('create', 'edit') ORDER BY seq DESC LIMIT 1",
     )?

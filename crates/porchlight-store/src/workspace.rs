@@ -156,6 +156,9 @@ impl Workspace {
             return Err(not_a_workspace(path));
         }
         migrate::migrate(&mut conn)?;
+        // Workspaces from before search and thumbnails get them once, on their first open.
+        crate::search::ensure_index(&mut conn)?;
+        crate::photos::complete_renditions(&mut conn)?;
         Ok(Workspace { conn, path: path.to_path_buf(), actor: default_actor(), totals: RefCell::default() })
     }
 

@@ -7,7 +7,7 @@ use porchlight_domain::{
     AppError, CaseFields, CaseId, CaseStatus, CaseSummary, CaseType, ChildFields, ErrorCode, EventFields, ListQuery, Moment, Sex,
     SortDir, SortKey,
 };
-use porchlight_store::{NewCase, NewPhoto, PhotoKind, StoreError, Workspace};
+use porchlight_store::{NewCase, NewPhoto, StoreError, Workspace};
 use std::collections::HashSet;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -547,21 +547,22 @@ fn an_import_is_all_or_nothing() {
     let good = NewCase { fields: maya(), photos: vec![] };
     let mut bad_fields = maya();
     bad_fields.child.given_name = "M4ya".into();
-    let bad = NewCase { fields: bad_fields, photos: vec![photo(1, "image/jpeg")] };
+    let not_an_image = NewPhoto { bytes: b"GIF89a not really a photo".to_vec(), ..photo(1) };
+    let bad = NewCase { fields: bad_fields, photos: vec![not_an_image] };
     let err = ws.import_cases(&[good.clone(), bad, good.clone()], now()).unwrap_err();
     let StoreError::Validation(faults) = err else { panic!() };
     let names: Vec<&str> = faults.iter().map(|f| f.field.as_str()).collect();
-    assert_eq!(names, ["cases.1.child.given_name", "cases.1.photos.0.mime"]);
+    assert_eq!(names, ["cases.1.child.given_name", "cases.1.photos.0.file"]);
     assert_eq!(ws.list_cases(&ListQuery { include_archived: true, ..Default::default() }).unwrap().total, 0);
 
-    let ids = ws.import_cases(&[good.clone(), NewCase { photos: vec![photo(2, "image/png")], ..good }], now()).unwrap();
+    let ids = ws.import_cases(&[good.clone(), NewCase { photos: vec![photo(2)], ..good }], now()).unwrap();
     assert_eq!(ids.len(), 2);
     assert!(ids[0] < ids[1], "ids of one import rise in the order of the cases");
     for id in &ids {
         assert_eq!(ws.case_history(*id).unwrap()[0].kind, "create");
         assert_eq!(ws.status_history(*id).unwrap().len(), 1);
     }
-    assert_eq!(ws.photos(ids[1]).unwrap().len(), 1);
+    assert_eq!(ws.case_photos(ids[1]).unwrap().len(), 1);
     assert_ne!(ws.get_case(ids[0]).unwrap().case_number, ws.get_case(ids[1]).unwrap().case_number);
 }
 
@@ -619,68 +620,24 @@ fn png(seed: u8, width: u32, height: u32) -> Vec<u8> {
     out
 }
 
-fn photo(seed: u8, mime: &str) -> NewPhoto {
+/// A photo of the child to import: a generated PNG and what the family said about it.
+fn photo(seed: u8) -> NewPhoto {
     NewPhoto {
         bytes: png(seed, 30, 40),
-        mime: mime.into(),
-        taken_on: NaiveDate::from_ymd_opt(2026, 6, 1),
-        source: "family".into(),
-        consent_to_publish: true,
-        kind: PhotoKind::Photo,
+        file_name: format!("child-{seed}.png"),
+        meta: porchlight_domain::PhotoMeta {
+            kind: Some(porchlight_domain::PhotoKind::Photo),
+            taken_on: "2026-06-01".into(),
+            source: "family".into(),
+            consent_to_publish: true,
+            ..Default::default()
+        },
     }
 }
 
-#[test]
-fn the_same_image_is_stored_once_however_often_it_is_attached() {
-    let s = scratch();
-    let mut ws = new_workspace(&s);
-    let a = ws.create_case(&maya(), now()).unwrap().id;
-    let b = ws.create_case(&maya(), now()).unwrap().id;
-    let first = ws.add_photo(a, &photo(9, "image/png"), now()).unwrap();
-    assert_eq!(first.len(), 64);
-    assert_eq!(ws.add_photo(a, &photo(9, "image/png"), later(1)).unwrap(), first, "same bytes, same address");
-    assert_eq!(ws.add_photo(b, &photo(9, "image/png"), later(1)).unwrap(), first);
-    let aged = NewPhoto { kind: PhotoKind::AgeProgressed { age: 17 }, ..photo(10, "image/png") };
-    let second = ws.add_photo(a, &aged, later(2)).unwrap();
-    assert_ne!(second, first);
-
-    assert_eq!(ws.stored_image_count().unwrap(), 2, "one stored copy per distinct image");
-    let photos = ws.photos(a).unwrap();
-    assert_eq!(photos.len(), 2, "attaching the same image to the same case twice adds nothing");
-    assert!(photos[0].is_primary && photos[0].sha256 == first);
-    assert_eq!((photos[0].width, photos[0].height, photos[0].mime.as_str()), (30, 40, "image/png"));
-    assert_eq!(photos[1].kind, PhotoKind::AgeProgressed { age: 17 });
-    assert!(!photos[1].is_primary);
-    assert_eq!(ws.photos(b).unwrap().len(), 1);
-    let (bytes, mime) = ws.photo_bytes(&first).unwrap();
-    assert_eq!((bytes, mime.as_str()), (png(9, 30, 40), "image/png"));
-    assert!(matches!(ws.photo_bytes(&"0".repeat(64)), Err(StoreError::PhotoNotFound(_))));
-    assert!(ws.case_history(a).unwrap().iter().filter(|e| e.kind == "photo").count() == 2);
-}
-
-#[test]
-fn photos_that_are_not_what_they_claim_are_refused() {
-    let s = scratch();
-    let mut ws = new_workspace(&s);
-    let id = ws.create_case(&maya(), now()).unwrap().id;
-    let refusals: Vec<(NewPhoto, &str)> = vec![
-        (photo(1, "image/jpeg"), "photo.mime"),
-        (NewPhoto { bytes: b"GIF89a not really".to_vec(), ..photo(1, "image/png") }, "photo.bytes"),
-        (NewPhoto { bytes: vec![], ..photo(1, "image/png") }, "photo.bytes"),
-        (NewPhoto { taken_on: NaiveDate::from_ymd_opt(2027, 1, 1), ..photo(1, "image/png") }, "photo.taken_on"),
-        (NewPhoto { source: "  ".into(), ..photo(1, "image/png") }, "photo.source"),
-        (NewPhoto { kind: PhotoKind::AgeProgressed { age: 0 }, ..photo(1, "image/png") }, "photo.kind"),
-    ];
-    for (bad, field) in refusals {
-        let err = ws.add_photo(id, &bad, now()).unwrap_err();
-        assert!(matches!(&err, StoreError::Validation(f) if f.len() == 1 && f[0].field == field), "{field}: {err:?}");
-    }
-    assert!(ws.photos(id).unwrap().is_empty());
-    assert_eq!(ws.stored_image_count().unwrap(), 0);
-    let ghost = CaseId::new(now().utc);
-    assert!(matches!(ws.add_photo(ghost, &photo(1, "image/png"), now()), Err(StoreError::NotFound(_))));
-    assert_eq!(ws.stored_image_count().unwrap(), 0, "a photo for a missing case leaves no stored image");
-}
+// Adding, checking, editing and viewing photos, and instant search: in their own file.
+#[path = "store/photos_and_search.rs"]
+mod photos_and_search;
 
 // ---------------------------------------------------------------------------------------------
 // A writer killed with SIGKILL

@@ -1,0 +1,385 @@
+//! The instant-search benchmark of issue 3: builds a workspace of generated cases, each with five
+//! notes and two family contacts written through the store's own use cases (so the search index
+//! is kept the way the app keeps it), gives 20 of them 50 notes, then measures in a fresh
+//! process, as the app would be: search p50/p95 over a fixed set of 200 queries (names, places,
+//! common words, two-word phrases, prefixes being typed) and 20 filtered ones, opening a case
+//! with 50 notes, and the peak memory of that process. It measures only; it asserts nothing.
+//! Every child, note and contact is generated; none is real.
+//!
+//! cargo run --release -p porchlight-store --features seed --example bench_search [-- CASES [FOLDER]]
+//!
+//! The workspace is built where writes are cheap (`/dev/shm` when it exists: 700,000 flushed
+//! transactions on a disk would take an hour), then copied to FOLDER (default: the temporary
+//! folder) and measured there. With FOLDER given, the copy is kept and reused by the next run.
+
+use chrono::{NaiveDate, TimeZone, Utc};
+use porchlight_domain::{
+    CaseFields, CaseId, CaseStatus, CaseType, ContactFields, Moment, NoteCategory, NoteInput, Relationship, SearchQuery,
+};
+use porchlight_store::{NewCase, Workspace};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+const PASSPHRASE: &str = "Benchmark lanterns search 2026!";
+const SEED: u64 = 2026;
+/// Cases per import call: each call is one transaction.
+const CHUNK: usize = 10_000;
+const NOTES_PER_CASE: usize = 5;
+const BUSY_CASES: usize = 20;
+const BUSY_NOTES: usize = 50;
+const ROUNDS: usize = 5;
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("--measure") {
+        measure(Path::new(&args[1]), args[2].parse().expect("a case count"));
+        return;
+    }
+    let count: usize = args.first().map(|n| n.parse().expect("CASES is a number")).unwrap_or(100_000);
+    let (keep, folder) = match args.get(1) {
+        Some(dir) => (None, PathBuf::from(dir)),
+        None => {
+            let temp = tempfile::tempdir().expect("a scratch folder");
+            let path = temp.path().to_path_buf();
+            (Some(temp), path)
+        }
+    };
+    std::fs::create_dir_all(&folder).expect("the folder");
+    let path = folder.join(format!("search-{count}.porchlight"));
+    println!("Porchlight search benchmark: {count} generated cases, {NOTES_PER_CASE} notes and 2 contacts each");
+    if path.exists() {
+        println!("  reusing {}", path.display());
+    } else {
+        build(&path, count);
+    }
+
+    // The measuring process opens the workspace itself, so its memory is what the app would use.
+    let status = Command::new(std::env::current_exe().expect("this program"))
+        .args(["--measure", &path.display().to_string(), &count.to_string()])
+        .status()
+        .expect("the measuring process");
+    assert!(status.success(), "the measuring process failed");
+    drop(keep);
+}
+
+/// Fills a workspace in `/dev/shm` (or beside `target` when there is none) and moves it to
+/// `target`.
+fn build(target: &Path, count: usize) {
+    let shm = Path::new("/dev/shm");
+    let scratch = if shm.is_dir() { tempfile::tempdir_in(shm) } else { tempfile::tempdir_in(target.parent().expect("a folder")) }.expect("scratch");
+    let path = scratch.path().join("build.porchlight");
+    let now = Moment::at_utc(Utc.with_ymd_and_hms(2026, 11, 21, 12, 0, 0).unwrap());
+    let today = now.local.date();
+    println!("  building in {}", scratch.path().display());
+
+    let started = Instant::now();
+    let cases: Vec<CaseFields> = porchlight_seed::cases(SEED, count, today).map(|c| c.fields).collect();
+    println!("  generated the cases in {}", ms(started.elapsed()));
+
+    let mut ws = Workspace::create(&path, PASSPHRASE, now).expect("create");
+    let started = Instant::now();
+    let mut ids: Vec<CaseId> = Vec::with_capacity(count);
+    for chunk in cases.chunks(CHUNK) {
+        let batch: Vec<NewCase> = chunk.iter().map(|f| NewCase { fields: f.clone(), photos: Vec::new() }).collect();
+        ids.extend(ws.import_cases(&batch, now).expect("import"));
+    }
+    let import = started.elapsed();
+    println!("import: {count} cases in {} = {:.0} cases/s (validated, indexed for search, one transaction per {CHUNK})", ms(import), count as f64 / import.as_secs_f64());
+
+    let started = Instant::now();
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    let mut writes = 0usize;
+    for (i, (id, fields)) in ids.iter().zip(&cases).enumerate() {
+        let busy = i % (count / BUSY_CASES).max(1) == 0 && i / (count / BUSY_CASES).max(1) < BUSY_CASES;
+        let notes = if busy { BUSY_NOTES } else { NOTES_PER_CASE };
+        for _ in 0..notes {
+            ws.add_note(*id, &note(&mut rng, fields, &cases[(i * 7 + 3) % count]), now).expect("note");
+        }
+        for contact in contacts(&mut rng, i, fields, &cases) {
+            ws.add_contact(*id, &contact, now).expect("contact");
+        }
+        writes += notes + 2;
+        if (i + 1) % 20_000 == 0 {
+            println!("  … {} cases have their notes and contacts ({:.0} writes/s)", i + 1, writes as f64 / started.elapsed().as_secs_f64());
+        }
+    }
+    let casework = started.elapsed();
+    println!(
+        "notes and contacts: {writes} single writes in {} = {:.0} writes/s (each its own transaction with audit line and re-index)",
+        ms(casework),
+        writes as f64 / casework.as_secs_f64()
+    );
+    let busy: Vec<String> = ids.iter().step_by((count / BUSY_CASES).max(1)).take(BUSY_CASES).map(|id| id.to_string()).collect();
+    drop(ws);
+
+    // Workspace, salt and the list of busy cases move to the measuring folder together.
+    let started = Instant::now();
+    let target_dir = target.parent().expect("a folder");
+    let target_name = target.file_name().expect("a file name").to_string_lossy().into_owned();
+    for entry in std::fs::read_dir(scratch.path()).expect("the scratch folder") {
+        let entry = entry.expect("an entry");
+        let name = entry.file_name().to_string_lossy().replacen("build.porchlight", &target_name, 1);
+        std::fs::copy(entry.path(), target_dir.join(name)).expect("copy");
+    }
+    std::fs::write(busy_list(target), busy.join("\n")).expect("the busy list");
+    println!("  copied to {} in {}", target.display(), ms(started.elapsed()));
+}
+
+fn busy_list(workspace: &Path) -> PathBuf {
+    let mut name = workspace.as_os_str().to_owned();
+    name.push(".busy");
+    PathBuf::from(name)
+}
+
+/// Runs in its own process: opens the workspace, searches, opens cases, reports its memory.
+fn measure(path: &Path, count: usize) {
+    let now = Moment::at_utc(Utc.with_ymd_and_hms(2026, 11, 21, 12, 0, 0).unwrap());
+    let today = now.local.date();
+    let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    println!("workspace file: {:.0} MiB", size as f64 / (1024.0 * 1024.0));
+    let started = Instant::now();
+    let mut ws = Workspace::open(path, PASSPHRASE).expect("open");
+    println!("open (Argon2id + key check + schema check): {}", ms(started.elapsed()));
+    let queries = queries(count, today);
+    assert_eq!(queries.len(), 200, "the fixed set has 200 queries");
+    let mut cold = Vec::new();
+    let mut first_hits = 0usize;
+    for (_, text) in &queries {
+        let started = Instant::now();
+        let results = ws.search(&SearchQuery { text: text.clone(), ..Default::default() }, today).expect("search");
+        cold.push(started.elapsed());
+        first_hits += usize::from(!results.hits.is_empty());
+    }
+    let mut all = Vec::new();
+    let mut by_kind: Vec<(&str, Vec<Duration>)> = Vec::new();
+    let mut slowest: Vec<(Duration, String)> = Vec::new();
+    for _ in 0..ROUNDS {
+        for (kind, text) in &queries {
+            let started = Instant::now();
+            std::hint::black_box(ws.search(&SearchQuery { text: text.clone(), ..Default::default() }, today).expect("search"));
+            let took = started.elapsed();
+            all.push(took);
+            slowest.push((took, text.clone()));
+            match by_kind.iter_mut().find(|(k, _)| k == kind) {
+                Some((_, times)) => times.push(took),
+                None => by_kind.push((kind, vec![took])),
+            }
+        }
+    }
+    all.sort();
+    cold.sort();
+    println!("\nsearch, 200 fixed queries ({first_hits} with hits), 50 results each, {ROUNDS} rounds after one warm-up round:");
+    println!("  all:        p50 {}  p95 {}  p99 {}  max {}", ms(pct(&all, 50)), ms(pct(&all, 95)), ms(pct(&all, 99)), ms(*all.last().unwrap()));
+    println!("  first round: p50 {}  p95 {}  max {}", ms(pct(&cold, 50)), ms(pct(&cold, 95)), ms(*cold.last().unwrap()));
+    for (kind, times) in &mut by_kind {
+        times.sort();
+        println!("  {kind:<14} ({:>3} queries) p50 {:>8}  p95 {:>8}", times.len() / ROUNDS, ms(pct(times, 50)), ms(pct(times, 95)));
+    }
+    slowest.sort_by_key(|s| std::cmp::Reverse(s.0));
+    slowest.dedup_by(|a, b| a.1 == b.1);
+    let worst: Vec<String> = slowest.iter().take(5).map(|(d, q)| format!("{q:?} {}", ms(*d))).collect();
+    println!("  slowest: {}", worst.join(", "));
+
+    let filtered = filtered_queries(count, today);
+    let mut times = Vec::new();
+    for _ in 0..=ROUNDS {
+        for query in &filtered {
+            let started = Instant::now();
+            std::hint::black_box(ws.search(query, today).expect("filtered search"));
+            times.push(started.elapsed());
+        }
+    }
+    times.sort();
+    println!("search with filters ({} queries): p50 {}  p95 {}  max {}", filtered.len(), ms(pct(&times, 50)), ms(pct(&times, 95)), ms(*times.last().unwrap()));
+
+    let busy: Vec<CaseId> = std::fs::read_to_string(busy_list(path))
+        .expect("the busy list")
+        .lines()
+        .map(|l| l.parse().expect("a case id"))
+        .collect();
+    let mut times = Vec::new();
+    let mut notes = 0;
+    for _ in 0..3 {
+        for id in &busy {
+            let started = Instant::now();
+            let view = ws.open_case(*id, now).expect("open case");
+            times.push(started.elapsed());
+            notes = view.notes.len();
+        }
+    }
+    times.sort();
+    println!(
+        "\nopen a case with {notes} notes and 2 contacts ({} cases × 3, each an audited, flushed write): p50 {}  p95 {}  max {}",
+        busy.len(),
+        ms(pct(&times, 50)),
+        ms(pct(&times, 95)),
+        ms(*times.last().unwrap())
+    );
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |name: &str| status.lines().find(|l| l.starts_with(name)).map(|l| l[name.len()..].trim().to_owned()).unwrap_or_else(|| "?".into());
+    println!("memory of this process: peak RSS (VmHWM) {}, now (VmRSS) {}", field("VmHWM:"), field("VmRSS:"));
+    println!("\ntargets: search p95 ≤ 10 ms");
+}
+
+/// The fixed 200 queries: names, places, common words, two-word phrases and the first letters
+/// of a name as it is being typed, drawn from the generated cases by a fixed stride.
+fn queries(count: usize, today: NaiveDate) -> Vec<(&'static str, String)> {
+    let case = |k: usize| porchlight_seed::case_fields(SEED, ((k * 7919) % count) as u64, today);
+    let mut out: Vec<(&'static str, String)> = Vec::new();
+    for k in 0..25 {
+        let f = case(k);
+        out.push(("full name", format!("{} {}", f.child.given_name, f.child.family_name)));
+    }
+    for k in 25..45 {
+        out.push(("family name", case(k).child.family_name));
+    }
+    for k in 45..60 {
+        out.push(("given name", case(k).child.given_name));
+    }
+    for k in 60..90 {
+        let f = case(k);
+        let place = match k % 3 {
+            0 => f.event.city,
+            1 => format!("{} {}", f.event.city, f.event.state),
+            _ => f.event.county,
+        };
+        out.push(("place", place));
+    }
+    for word in [
+        "the", "school", "mother", "father", "police", "home", "friend", "bus", "called", "seen", "left", "said", "night", "car", "phone",
+        "family", "station", "park", "tip", "caller", "was", "and", "with", "near", "store", "street", "shelter", "visit", "grandmother",
+        "aunt", "brother", "detective", "flyer", "footage", "morning", "media", "counselor", "missing", "last", "social",
+    ] {
+        out.push(("common word", word.to_owned()));
+    }
+    for phrase in [
+        "school bus", "mother called", "left home", "the park", "last seen", "group home", "bus station", "no answer", "police report",
+        "social media", "foster home", "gas station", "camera footage", "the mother", "called back", "family argument", "truck stop",
+        "caller said", "friend from", "the school", "left school", "seen near", "detective called", "flyers posted", "the shelter",
+        "her father", "his mother", "the bus", "late night", "no sighting", "voicemail asking", "welfare check", "local news",
+        "store manager", "attendance records", "the library", "high school", "skate park", "follow-up interview", "the aunt",
+    ] {
+        out.push(("two words", phrase.to_owned()));
+    }
+    for k in 90..120 {
+        let f = case(k);
+        let name = if k % 2 == 0 { f.child.family_name } else { f.child.given_name };
+        let letters = 1 + k % 4;
+        out.push(("prefix", name.chars().take(letters).collect()));
+    }
+    out
+}
+
+/// 20 searches with filters: a name or a common word within a state, a status, a type, an age
+/// range, children missing from care, with photos, archived included.
+fn filtered_queries(count: usize, today: NaiveDate) -> Vec<SearchQuery> {
+    let mut out = Vec::new();
+    for k in 0..10 {
+        let f = porchlight_seed::case_fields(SEED, ((k * 104_729) % count) as u64, today);
+        let text = if k % 2 == 0 { f.child.family_name.clone() } else { ["the", "school", "mother", "bus", "friend"][k / 2].to_owned() };
+        out.push(SearchQuery { text: text.clone(), state: Some(f.event.state.clone()), ..Default::default() });
+        let more = match k % 5 {
+            0 => SearchQuery { status: Some(CaseStatus::Intake), ..Default::default() },
+            1 => SearchQuery { case_type: Some(CaseType::FamilyAbduction), ..Default::default() },
+            2 => SearchQuery { age_min: Some(13), age_max: Some(15), ..Default::default() },
+            3 => SearchQuery { missing_from_care: Some(true), ..Default::default() },
+            _ => SearchQuery { has_photo: Some(false), include_archived: true, ..Default::default() },
+        };
+        out.push(SearchQuery { text, ..more });
+    }
+    out
+}
+
+/// A deterministic, fast generator of the notes' wording.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+        items[(self.next() % items.len() as u64) as usize]
+    }
+}
+
+const OPENINGS: &[&str] = &[
+    "Called the mother at {time}; no answer, left a voicemail asking her to call back.",
+    "Spoke with the father by phone. He says {child} was seen near the {place} in {city} with a friend from school.",
+    "Tip from a caller: a child matching the description was seen getting on a bus to {other} late at night.",
+    "Detective {adult} of the {city} police called; the lead about the {place} could not be confirmed.",
+    "Posted flyers at the {place} and the bus station; the store manager will check the camera footage.",
+    "School counselor confirms {child} has not attended since last week; attendance records requested.",
+    "Grandmother believes {child} may be staying with a cousin in {other}; asked the local police for a welfare check.",
+    "Media: the local news ran the story this morning. Three calls came in, none of them credible.",
+    "Internal: case reviewed with the supervisor. Next step is a follow-up interview with the mother and the aunt.",
+    "Social media: an account that may belong to {child} posted a photo near the {place} in {other}.",
+    "Shelter staff in {other} saw a teenager who might be {child}; sent them the poster and asked them to call.",
+    "Family contact: the aunt drove around {city} all night and checked the park, the mall and the library.",
+];
+
+const FILLER: &[&str] = &[
+    "the", "the", "the", "a", "and", "to", "of", "was", "she", "he", "said", "that", "with", "for", "on", "at", "mother", "father", "school",
+    "called", "home", "friend", "bus", "left", "seen", "police", "officer", "store", "park", "phone", "car", "night", "morning", "family",
+    "aunt", "uncle", "grandmother", "shelter", "visit", "reported", "believes", "near", "street", "station", "message", "account", "again",
+    "tomorrow", "interview", "teacher", "records", "detective", "agency", "update", "meeting", "flyer", "community", "church", "mall",
+    "library", "sighting", "lead", "court", "custody", "hearing", "border", "bank", "motel", "driver", "ride", "truck", "highway", "camera",
+    "footage", "neighbour", "dog", "bike", "backpack", "jacket", "hoodie", "shoes", "boyfriend", "girlfriend", "cousin", "brother", "sister",
+];
+
+const ADULTS: &[&str] = &["Grace", "Tom", "Rosa", "Ahmed", "Linh", "Marcus", "Fatima", "Pedro", "Helen", "Kwame", "Ingrid", "Jorge", "Aisha", "Dmitri"];
+
+fn note(rng: &mut Rng, fields: &CaseFields, other: &CaseFields) -> NoteInput {
+    let categories = [NoteCategory::Call, NoteCategory::LeadTip, NoteCategory::FamilyContact, NoteCategory::LawEnforcement, NoteCategory::Media, NoteCategory::Internal];
+    let mut text = rng
+        .pick(OPENINGS)
+        .replace("{time}", &format!("{}:{:02}", 8 + rng.next() % 12, rng.next() % 60))
+        .replace("{child}", &fields.child.given_name)
+        .replace("{place}", rng.pick(&["bus station", "skate park", "mall", "library", "gas station", "church", "high school"]))
+        .replace("{city}", &fields.event.city)
+        .replace("{other}", &other.event.city)
+        .replace("{adult}", &format!("{} {}", rng.pick(ADULTS), other.child.family_name));
+    for _ in 0..rng.next() % 3 {
+        let words: Vec<&str> = (0..8 + rng.next() % 12).map(|_| rng.pick(FILLER)).collect();
+        text.push(' ');
+        text.push_str(&words.join(" "));
+        text.push('.');
+    }
+    NoteInput { category: categories[(rng.next() % categories.len() as u64) as usize], text }
+}
+
+fn contacts(rng: &mut Rng, i: usize, fields: &CaseFields, cases: &[CaseFields]) -> [ContactFields; 2] {
+    let relative = &cases[(i * 13 + 5) % cases.len()];
+    let phone = |rng: &mut Rng| format!("918 555 {:04}", rng.next() % 10_000);
+    [
+        ContactFields {
+            name: format!("{} {}", rng.pick(ADULTS), fields.child.family_name),
+            relationship: Some(Relationship::Mother),
+            primary: true,
+            phones: vec![phone(rng)],
+            ..Default::default()
+        },
+        ContactFields {
+            name: format!("{} {}", rng.pick(ADULTS), relative.child.family_name),
+            relationship: Some([Relationship::Grandparent, Relationship::Guardian, Relationship::Sibling][i % 3]),
+            phones: vec![phone(rng)],
+            ..Default::default()
+        },
+    ]
+}
+
+fn pct(sorted: &[Duration], p: usize) -> Duration {
+    sorted[((sorted.len() - 1) * p) / 100]
+}
+
+fn ms(d: Duration) -> String {
+    if d < Duration::from_millis(10) {
+        format!("{:.2} ms", d.as_secs_f64() * 1000.0)
+    } else {
+        format!("{:.0} ms", d.as_secs_f64() * 1000.0)
+    }
+}
