@@ -488,17 +488,20 @@ fn store_renditions(tx: &Transaction, sha256: &str, thumbnail: &Thumbnail, uprig
     Ok(())
 }
 
-/// Makes the thumbnails (and upright images) of originals stored before they existed, once, when
-/// the workspace is opened. An original that no longer decodes is left without one: it is
-/// reported when someone asks for its thumbnail.
+/// Makes the thumbnails (and upright images) of originals stored before they existed, once:
+/// on the first open after migration 0003 (`workspace_meta.photo_renditions` records it). An
+/// original that no longer decodes is left without one: asking for its thumbnail reports it.
 pub(crate) fn complete_renditions(conn: &mut Connection) -> Result<usize, StoreError> {
+    let done_before: Option<String> = conn
+        .query_row("SELECT value FROM workspace_meta WHERE key = 'photo_renditions'", [], |row| row.get(0))
+        .optional()?;
+    if done_before.is_some() {
+        return Ok(0);
+    }
     let missing: Vec<String> = conn
         .prepare("SELECT sha256 FROM blobs b WHERE NOT EXISTS (SELECT 1 FROM thumbnails t WHERE t.sha256 = b.sha256)")?
         .query_map([], |row| row.get(0))?
         .collect::<Result<_, _>>()?;
-    if missing.is_empty() {
-        return Ok(0);
-    }
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let mut done = 0;
     for sha256 in &missing {
@@ -516,6 +519,7 @@ pub(crate) fn complete_renditions(conn: &mut Connection) -> Result<usize, StoreE
         store_renditions(&tx, sha256, &thumbnail, upright.as_ref())?;
         done += 1;
     }
+    tx.execute("INSERT INTO workspace_meta (key, value) VALUES ('photo_renditions', '1')", [])?;
     tx.commit()?;
     Ok(done)
 }
@@ -841,7 +845,8 @@ mod tests {
     fn images_stored_before_thumbnails_existed_get_them_when_the_workspace_is_opened() {
         let (dir, mut ws, id) = workspace();
         let photo = ws.add_photo_file(id, &png(800, 600), "ida.png", &meta(), now()).unwrap();
-        ws.conn.execute_batch("DELETE FROM thumbnails").unwrap();
+        // As in a workspace from before migration 0003: images, no thumbnails.
+        ws.conn.execute_batch("DELETE FROM thumbnails; DELETE FROM workspace_meta WHERE key = 'photo_renditions';").unwrap();
         assert!(matches!(ws.photo_thumbnail(photo.id), Err(StoreError::Corrupt(_))));
         drop(ws);
         let ws = Workspace::open(&dir.path().join("w.porchlight"), PASSPHRASE).unwrap();
