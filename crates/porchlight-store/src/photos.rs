@@ -492,17 +492,21 @@ fn store_renditions(tx: &Transaction, sha256: &str, thumbnail: &Thumbnail, uprig
 /// on the first open after migration 0003 (`workspace_meta.photo_renditions` records it). An
 /// original that no longer decodes is left without one: asking for its thumbnail reports it.
 pub(crate) fn complete_renditions(conn: &mut Connection) -> Result<usize, StoreError> {
-    let done_before: Option<String> = conn
-        .query_row("SELECT value FROM workspace_meta WHERE key = 'photo_renditions'", [], |row| row.get(0))
-        .optional()?;
-    if done_before.is_some() {
+    let done_before = |conn: &Connection| -> rusqlite::Result<bool> {
+        conn.prepare("SELECT 1 FROM workspace_meta WHERE key = 'photo_renditions'")?.exists([])
+    };
+    if done_before(conn)? {
         return Ok(0);
     }
-    let missing: Vec<String> = conn
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    // Another process (the CLI beside the app) may have done it while this one waited.
+    if done_before(&tx)? {
+        return Ok(0);
+    }
+    let missing: Vec<String> = tx
         .prepare("SELECT sha256 FROM blobs b WHERE NOT EXISTS (SELECT 1 FROM thumbnails t WHERE t.sha256 = b.sha256)")?
         .query_map([], |row| row.get(0))?
         .collect::<Result<_, _>>()?;
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let mut done = 0;
     for sha256 in &missing {
         let bytes: Vec<u8> = tx.query_row("SELECT bytes FROM blobs WHERE sha256 = ?1", [sha256], |row| row.get(0))?;

@@ -112,13 +112,19 @@ fn is_private_use(c: char) -> bool {
 /// Builds the index of a workspace whose cases were stored before search existed (or under an
 /// older make-up of the document), once, when it is opened.
 pub(crate) fn ensure_index(conn: &mut Connection) -> Result<usize, StoreError> {
-    let version: Option<String> = conn
-        .query_row("SELECT value FROM workspace_meta WHERE key = 'search_index'", [], |row| row.get(0))
-        .optional()?;
-    if version.as_deref() == Some(INDEX_VERSION) {
+    let current = |conn: &Connection| -> rusqlite::Result<bool> {
+        let version: Option<String> =
+            conn.query_row("SELECT value FROM workspace_meta WHERE key = 'search_index'", [], |row| row.get(0)).optional()?;
+        Ok(version.as_deref() == Some(INDEX_VERSION))
+    };
+    if current(conn)? {
         return Ok(0);
     }
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    // Another process (the CLI beside the app) may have built it while this one waited.
+    if current(&tx)? {
+        return Ok(0);
+    }
     tx.execute("DELETE FROM case_search", [])?;
     let seqs: Vec<i64> = tx.prepare("SELECT seq FROM cases ORDER BY seq")?.query_map([], |row| row.get(0))?.collect::<Result<_, _>>()?;
     for seq in &seqs {
