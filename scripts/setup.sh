@@ -44,8 +44,10 @@ install_system_packages() {
     # Fetching toolchains when they are missing, and the checks on generated files.
     ca-certificates curl git xz-utils
     # Tests: a display without a screen, the WebDriver of WebKitGTK, image and PDF tools,
-    # QR-code reading, the central service's database, and a font for stable screenshots.
+    # QR-code reading, the central service's database, a font for stable screenshots, and
+    # xwininfo (x11-utils), which finds the native file dialogs the WebDriver cannot see.
     xvfb webkit2gtk-driver imagemagick poppler-utils zbar-tools postgresql fonts-dejavu-core
+    x11-utils
   )
   local missing=()
   local pkg

@@ -1,105 +1,17 @@
-//! The commands the webview calls: each reads the clock once, makes one call into
-//! `porchlight_store::Workspace` and hands back the result or an `AppError`. They decide nothing
-//! themselves, and they keep slow work (key derivation, SQLite) off the window's thread.
+//! The workspace and case-form commands: create, unlock and lock the workspace; list, read,
+//! create, edit and archive cases. Each reads the clock once, makes one call into
+//! `porchlight_store::Workspace` and hands back the result or an `AppError`; they decide nothing
+//! themselves, and they keep slow work (key derivation, SQLite) off the window's thread. What a
+//! case holds beyond its form (contacts, notes, photos, posters) has modules of its own.
 
+use crate::session::{blocking, lock, report, Session};
 use porchlight_domain::{
-    AppError, CaseFields, CaseId, CasePage, CaseRecord, ErrorCode, FieldError, ListQuery, Moment,
+    AppError, CaseFields, CaseId, CasePage, CaseRecord, FieldError, ListQuery, Moment,
     WorkspaceStatus,
 };
-use porchlight_store::{StoreError, Workspace};
-use std::error::Error;
-use std::path::PathBuf;
-use std::sync::{Arc, Mutex, MutexGuard};
+use porchlight_store::Workspace;
+use std::sync::Arc;
 use tauri::State;
-
-/// The workspace of this session: where its file lives, and the open workspace once unlocked.
-pub struct Session {
-    /// Found once at start, so that every command in a session talks about the same file.
-    path: PathBuf,
-    /// `None` while locked. Shared with the blocking tasks that do the work.
-    open: Arc<Mutex<Option<Workspace>>>,
-}
-
-impl Session {
-    /// The session on the user's workspace (or `PORCHLIGHT_WORKSPACE`, when set).
-    pub fn at_default_path() -> Self {
-        let path = Workspace::default_path();
-        log::info!("workspace file: {}", path.display());
-        Session {
-            path,
-            open: Arc::new(Mutex::new(None)),
-        }
-    }
-
-    fn status(&self) -> WorkspaceStatus {
-        let mut status = Workspace::status(&self.path);
-        status.unlocked = lock(&self.open).is_some();
-        status
-    }
-
-    /// Runs `work` on the open workspace on a blocking thread, or says it is locked.
-    async fn with_open<T, F>(&self, work: F) -> Result<T, AppError>
-    where
-        T: Send + 'static,
-        F: FnOnce(&mut Workspace) -> Result<T, StoreError> + Send + 'static,
-    {
-        let open = Arc::clone(&self.open);
-        blocking(move || {
-            let mut guard = lock(&open);
-            let workspace = guard.as_mut().ok_or_else(locked)?;
-            work(workspace).map_err(report)
-        })
-        .await
-    }
-}
-
-/// Takes the lock even after a panic in another command: the store writes in transactions, so a
-/// panic cannot have left the workspace half-written, and refusing every later call would only
-/// strand the user.
-fn lock(open: &Mutex<Option<Workspace>>) -> MutexGuard<'_, Option<Workspace>> {
-    open.lock().unwrap_or_else(|poisoned| {
-        log::warn!("a previous command panicked while holding the workspace; continuing");
-        poisoned.into_inner()
-    })
-}
-
-fn locked() -> AppError {
-    AppError::new(ErrorCode::WorkspaceLocked, "Unlock the workspace first.")
-}
-
-/// Runs slow work on Tauri's blocking pool so the window keeps painting.
-async fn blocking<T, F>(work: F) -> Result<T, AppError>
-where
-    T: Send + 'static,
-    F: FnOnce() -> Result<T, AppError> + Send + 'static,
-{
-    tauri::async_runtime::spawn_blocking(work)
-        .await
-        .unwrap_or_else(|join| {
-            log::error!("a workspace task failed: {join}");
-            Err(AppError::new(
-                ErrorCode::Internal,
-                "Porchlight hit an internal fault; the last action was not completed.",
-            ))
-        })
-}
-
-/// Converts a store error for the UI, logging faults that are not the user's with their whole
-/// chain. Only the error chain is logged, never the case being worked on.
-fn report(error: StoreError) -> AppError {
-    let mut chain = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        chain.push_str(": ");
-        chain.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    let app = AppError::from(error);
-    if matches!(app.code, ErrorCode::Storage | ErrorCode::Internal) {
-        log::error!("{chain}");
-    }
-    app
-}
 
 #[tauri::command]
 pub async fn workspace_status(session: State<'_, Session>) -> Result<WorkspaceStatus, AppError> {

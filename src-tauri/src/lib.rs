@@ -1,10 +1,22 @@
-//! The Porchlight desktop shell: opens the window, holds the open workspace for the session and
-//! registers the commands the webview may call. It owns no SQL and no business rule; those live
-//! in `porchlight-store` and `porchlight-domain`.
+//! The Porchlight desktop shell: opens the window, holds the open workspace and the bulk poster
+//! jobs for the session, and registers the commands the webview may call. It owns no SQL and no
+//! business rule; those live in `porchlight-store`, `porchlight-domain` and `porchlight-poster`.
+//!
+//! Modules: `session` (the shared workspace), `commands` (workspace and case form), `casework`
+//! (case view and search), `photos`, `posters`, `bulk`, and the edges they use: `dialogs`
+//! (native file dialogs), `files` (atomic writes), `printing` (lp / xdg-open).
 
+mod bulk;
+mod casework;
 mod commands;
+mod dialogs;
+mod files;
+mod photos;
+mod posters;
+mod printing;
+mod session;
 
-use commands::Session;
+use session::Session;
 
 /// Starts the app and blocks until its last window closes.
 pub fn run() {
@@ -13,6 +25,7 @@ pub fn run() {
 
     let result = tauri::Builder::default()
         .manage(Session::at_default_path())
+        .manage(bulk::BulkJobs::default())
         .invoke_handler(tauri::generate_handler![
             commands::workspace_status,
             commands::create_workspace,
@@ -24,6 +37,33 @@ pub fn run() {
             commands::update_case,
             commands::set_archived,
             commands::validate_case,
+            casework::open_case,
+            casework::add_contact,
+            casework::update_contact,
+            casework::remove_contact,
+            casework::add_note,
+            casework::edit_note,
+            casework::note_history,
+            casework::change_status,
+            casework::case_timeline,
+            casework::case_audit,
+            casework::search_cases,
+            casework::find_duplicates,
+            photos::pick_photo_files,
+            photos::add_photo_from_path,
+            photos::add_photo_bytes,
+            photos::update_photo,
+            photos::set_primary_photo,
+            photos::photo_thumbnail,
+            photos::photo_image,
+            posters::render_poster,
+            posters::save_poster,
+            posters::save_poster_to,
+            posters::print_poster,
+            posters::case_posters,
+            bulk::start_bulk_posters,
+            bulk::bulk_progress,
+            bulk::cancel_bulk,
         ])
         .run(tauri::generate_context!());
     if let Err(error) = result {
@@ -72,14 +112,22 @@ mod tests {
     }
 
     #[test]
-    fn every_granted_command_is_registered() {
+    fn every_granted_command_is_registered_and_nothing_else() {
         let source = include_str!("lib.rs");
-        for command in COMMANDS {
-            assert!(
-                source.contains(&format!("commands::{command},")),
-                "{command} is granted but not in generate_handler!"
-            );
-        }
+        let start = source
+            .find("generate_handler![")
+            .expect("a generate_handler! list");
+        let end = start + source[start..].find(']').expect("the end of the list");
+        let registered: Vec<&str> = source[start + "generate_handler![".len()..end]
+            .split(',')
+            .map(str::trim)
+            .filter(|entry| !entry.is_empty())
+            .map(|entry| entry.rsplit("::").next().unwrap_or(entry))
+            .collect();
+        assert_eq!(
+            registered, COMMANDS,
+            "generate_handler! in lib.rs and COMMANDS in command_names.rs list different commands"
+        );
     }
 
     #[test]
@@ -104,6 +152,18 @@ mod tests {
             "no network but IPC"
         );
         assert_eq!(csp.get("object-src"), Some(&"'none'"));
+        // The poster preview's pdf.js worker is one of the app's own files.
+        assert_eq!(
+            csp.get("worker-src"),
+            Some(&"'self'"),
+            "workers only from the app itself"
+        );
+        let images: Vec<&str> = csp["img-src"].split_whitespace().collect();
+        assert!(
+            images.contains(&"data:"),
+            "photos reach the webview as data: URLs"
+        );
+        assert!(!images.contains(&"*") && !images.iter().any(|s| s.starts_with("https:")));
         assert_eq!(
             csp.get("worker-src"),
             Some(&"'self'"),
@@ -117,6 +177,9 @@ mod tests {
             json!(["style-src"])
         );
         assert_eq!(conf["app"]["withGlobalTauri"], json!(false));
+        // Files dropped on the window reach the webview as HTML5 drop events (the photos tab
+        // reads them); Tauri's own file-drop handling would swallow them.
+        assert_eq!(conf["app"]["windows"][0]["dragDropEnabled"], json!(false));
         assert!(
             conf.get("plugins")
                 .is_none_or(|p| p.as_object().is_some_and(|o| o.is_empty())),

@@ -101,6 +101,104 @@ pub fn shots_dir() -> PathBuf {
     dir
 }
 
+/// The `porchlight` command-line binary: `PORCHLIGHT_CLI_BIN`, else the debug build in the
+/// target directory. Like the app, it is built by the scripts, never by the test.
+pub fn cli_binary() -> PathBuf {
+    let path = match std::env::var_os("PORCHLIGHT_CLI_BIN").filter(|p| !p.is_empty()) {
+        Some(p) => PathBuf::from(p),
+        None => target_dir().join("debug/porchlight"),
+    };
+    match path.canonicalize() {
+        Ok(abs) if abs.is_file() => abs,
+        _ => panic!(
+            "the CLI binary {} does not exist. Build it first: `cargo build -p porchlight-cli` \
+             (with the same CARGO_TARGET_DIR), or point PORCHLIGHT_CLI_BIN at it.",
+            path.display()
+        ),
+    }
+}
+
+/// Runs the real `porchlight` command on `workspace` with `passphrase` and returns what it
+/// printed; a failure is a step that did not happen, with everything the command said.
+pub fn porchlight(workspace: &Path, passphrase: &str, args: &[&str]) -> Step<String> {
+    let cli = cli_binary();
+    let mut command = Command::new(&cli);
+    if std::env::var_os("USER").is_none_or(|u| u.is_empty()) {
+        command.env("USER", "e2e-case-manager");
+    }
+    let output = command
+        .args(args)
+        .env("PORCHLIGHT_WORKSPACE", workspace)
+        .env("PORCHLIGHT_PASSPHRASE", passphrase)
+        .stdin(Stdio::null())
+        .output()
+        .map_err(fail(format!("starting {}", cli.display())))?;
+    if !output.status.success() {
+        return Err(Failure(format!(
+            "`porchlight {}` failed ({}):\n{}{}",
+            args.join(" "),
+            output.status,
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        )));
+    }
+    String::from_utf8(output.stdout)
+        .map_err(fail(format!("reading `porchlight {}`", args.join(" "))))
+}
+
+/// Scenarios share one display, and two apps at once on a small machine make each other's
+/// waits flaky: each scenario holds this for its whole run.
+pub async fn one_app_at_a_time() -> tokio::sync::MutexGuard<'static, ()> {
+    static SCREEN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    SCREEN.lock().await
+}
+
+/// The names of the top-level windows on the X display, from `xwininfo` (x11-utils); `None`
+/// when the tool is missing. Native dialogs are windows of their own, outside the webview that
+/// WebDriver sees, so this is how a test knows one opened.
+pub fn x_window_names() -> Option<Vec<String>> {
+    let output = Command::new("xwininfo")
+        .args(["-root", "-tree"])
+        .stdin(Stdio::null())
+        .output()
+        .ok()?;
+    if !output.status.success() {
+        return None;
+    }
+    let text = String::from_utf8_lossy(&output.stdout);
+    Some(
+        text.lines()
+            .filter_map(|line| {
+                let start = line.find('"')?;
+                let end = start + 1 + line[start + 1..].find('"')?;
+                Some(line[start + 1..end].to_string())
+            })
+            .collect(),
+    )
+}
+
+/// Saves a PNG of the whole X display (native dialogs included) as `<shots>/<name>.png`, with
+/// ImageMagick's `import`.
+pub fn screen_shot(name: &str) -> Step<PathBuf> {
+    let path = shots_dir().join(format!("{name}.png"));
+    let status = Command::new("import")
+        .args(["-window", "root"])
+        .arg(&path)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .map_err(fail(
+            "starting ImageMagick's import for a screenshot of the display",
+        ))?;
+    if !status.success() {
+        return Err(Failure(format!(
+            "import could not capture the display ({status})"
+        )));
+    }
+    Ok(path)
+}
+
 /// tauri-driver: `TAURI_DRIVER` when set, else the one on PATH, else `~/.cargo/bin/tauri-driver`.
 fn tauri_driver() -> PathBuf {
     if let Some(p) = std::env::var_os("TAURI_DRIVER").filter(|p| !p.is_empty()) {
@@ -147,7 +245,13 @@ impl Driver {
         let out = fs::File::create(&log).expect("the driver log can be created");
         let err = out.try_clone().expect("the driver log can be shared");
         let program = tauri_driver();
-        let child = Command::new(&program)
+        let mut command = Command::new(&program);
+        // The app names the person in the history after the system user; a bare CI container
+        // has none, and the screenshots would read "unknown".
+        if std::env::var_os("USER").is_none_or(|u| u.is_empty()) {
+            command.env("USER", "e2e-case-manager");
+        }
+        let child = command
             .arg("--port")
             .arg(port.to_string())
             .arg("--native-port")
@@ -369,6 +473,130 @@ impl App {
                 }
             }
             None
+        })
+        .await
+    }
+
+    /// How many elements with this test id are on the page now.
+    pub async fn count(&self, id: &str) -> usize {
+        self.client
+            .find_all(Locator::Css(&by_testid(id)))
+            .await
+            .map_or(0, |all| all.len())
+    }
+
+    /// Waits until there are exactly `n` elements with this test id.
+    pub async fn wait_for_count(&self, id: &str, n: usize) -> Step {
+        self.poll(&format!("{n} [data-testid={id}]"), || async move {
+            (self.count(id).await == n).then_some(())
+        })
+        .await
+    }
+
+    /// Waits for the first element with test id `id` that contains every one of `words`.
+    pub async fn row(&self, id: &str, words: &[&str]) -> Step<Element> {
+        let what = format!("a [data-testid={id}] containing {words:?}");
+        self.poll(&what, || async move {
+            let rows = self
+                .client
+                .find_all(Locator::Css(&by_testid(id)))
+                .await
+                .ok()?;
+            for row in rows {
+                let text = row.text().await.ok()?;
+                if words.iter().all(|w| text.contains(w)) {
+                    return Some(row);
+                }
+            }
+            None
+        })
+        .await
+    }
+
+    /// Waits for the element with test id `id` whose `data-id` is `record` (a case or record id).
+    pub async fn record_row(&self, id: &str, record: &str) -> Step<Element> {
+        let css = format!("{}[data-id=\"{record}\"]", by_testid(id));
+        self.poll(&format!("the [data-testid={id}] of {record}"), || {
+            let css = css.clone();
+            async move {
+                let el = self.client.find(Locator::Css(&css)).await.ok()?;
+                el.is_displayed().await.ok()?.then_some(el)
+            }
+        })
+        .await
+    }
+
+    /// Clicks the element with test id `inner` inside `row` (e.g. the edit button of a note).
+    pub async fn click_in(&self, row: &Element, inner: &str) -> Step {
+        let doing = format!("clicking [data-testid={inner}] in a row");
+        let el = row
+            .find(Locator::Css(&by_testid(inner)))
+            .await
+            .map_err(fail(&doing))?;
+        el.click().await.map_err(fail(&doing))
+    }
+
+    /// Presses Escape where the focus is, as a person closing a dialog would.
+    pub async fn escape(&self) -> Step {
+        let el = self
+            .client
+            .active_element()
+            .await
+            .map_err(fail("finding the focused element"))?;
+        el.send_keys("\u{E00C}")
+            .await
+            .map_err(fail("pressing Escape"))
+    }
+
+    /// Sets a checkbox to `on` by clicking it when it is not already so.
+    pub async fn check(&self, id: &str, on: bool) -> Step {
+        let el = self.wait_for(id).await?;
+        let doing = format!("setting [data-testid={id}] to {on}");
+        let now = el.is_selected().await.map_err(fail(&doing))?;
+        if now != on {
+            el.click().await.map_err(fail(&doing))?;
+        }
+        Ok(())
+    }
+
+    /// Runs a script in the page with `args` and returns its result. An asynchronous script
+    /// gets a callback as its last argument and answers by calling it.
+    pub async fn script(
+        &self,
+        script: &str,
+        args: Vec<serde_json::Value>,
+        asynchronous: bool,
+    ) -> Step<serde_json::Value> {
+        let ran = if asynchronous {
+            self.client.execute_async(script, args).await
+        } else {
+            self.client.execute(script, args).await
+        };
+        ran.map_err(fail("running a script in the page"))
+    }
+
+    /// Waits until no element with this test id is on screen.
+    pub async fn poll_until_gone(&self, id: &str) -> Step {
+        self.poll(&format!("[data-testid={id}] to go away"), || async move {
+            (!self.shows(id).await).then_some(())
+        })
+        .await
+    }
+
+    /// Waits until the canvas with this test id has been drawn on: some pixel is not blank.
+    pub async fn poll_for_drawn_canvas(&self, id: &str) -> Step {
+        let script = "const c = document.querySelector(arguments[0]);
+            if (!c || !c.width || !c.height) return false;
+            const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+            for (let i = 0; i < d.length; i += 4 * 97) { if (d[i + 3] !== 0 && (d[i] < 250 || d[i + 1] < 250 || d[i + 2] < 250)) return true; }
+            return false;";
+        self.poll(&format!("[data-testid={id}] to be drawn"), || async move {
+            let drawn = self
+                .client
+                .execute(script, vec![by_testid(id).into()])
+                .await
+                .ok()?;
+            (drawn == serde_json::Value::Bool(true)).then_some(())
         })
         .await
     }
