@@ -575,6 +575,37 @@ impl App {
         ran.map_err(fail("running a script in the page"))
     }
 
+    /// Drops a file onto the element with this test id as a person dragging it from the file
+    /// manager would: `dragenter`, `dragover` and `drop` events carrying a `File` with `bytes`.
+    /// (The window leaves drops to the page, so these are the events the page gets.)
+    pub async fn drop_file(&self, id: &str, name: &str, mime: &str, bytes: &[u8]) -> Step {
+        use base64::Engine;
+        self.wait_for(id).await?;
+        let data = base64::engine::general_purpose::STANDARD.encode(bytes);
+        let script = "const [css, name, mime, data] = arguments;
+            const zone = document.querySelector(css);
+            const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
+            const dt = new DataTransfer();
+            dt.items.add(new File([bytes], name, { type: mime }));
+            for (const type of ['dragenter', 'dragover', 'drop']) {
+              zone.dispatchEvent(new DragEvent(type, { bubbles: true, cancelable: true, dataTransfer: dt }));
+            }
+            return dt.files.length;";
+        let dropped = self
+            .script(
+                script,
+                vec![by_testid(id).into(), name.into(), mime.into(), data.into()],
+                false,
+            )
+            .await?;
+        if dropped != serde_json::json!(1) {
+            return Err(Failure(format!(
+                "dropping {name} onto [data-testid={id}] carried {dropped} files"
+            )));
+        }
+        Ok(())
+    }
+
     /// Waits until no element with this test id is on screen.
     pub async fn poll_until_gone(&self, id: &str) -> Step {
         self.poll(&format!("[data-testid={id}] to go away"), || async move {

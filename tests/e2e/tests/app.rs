@@ -3,9 +3,10 @@
 //! wrong passphrase refused, unlocks, and finds the case again. Second: on a workspace seeded
 //! with 200 generated cases by the real `porchlight` CLI, a case manager finds a child by
 //! family name, adds a contact, writes and edits a note, changes the status with a reason,
-//! imports a photo file through the real import path, sees the native file dialog open, quits,
-//! comes back to find all of it, previews and saves a poster of the child, runs posters in bulk
-//! for five cases, and sees the native save dialog open. The people in it are invented.
+//! imports a photo file through the real import path, drops another onto the photos, sees the
+//! native file dialog open, quits, comes back to find all of it, previews and saves a poster of
+//! the child, runs posters in bulk for five cases, and sees the native save dialog open. The
+//! people in it are invented.
 
 use porchlight_e2e::{app_binary, display_or_skip, App, Driver, Failure, Step};
 use std::time::Duration;
@@ -245,18 +246,22 @@ fn seed(workspace: &std::path::Path) -> Step<Child> {
         .ok_or_else(|| Failure("no seeded child has a family name of their own".into()))
 }
 
-/// A small synthetic portrait (a drawn face on a gradient), written as PNG: no real child.
-fn drawn_portrait(path: &std::path::Path) {
+/// A small synthetic portrait (a drawn face on a gradient of hue `tint`), as PNG bytes: no real
+/// child.
+fn drawn_portrait(tint: u8) -> Vec<u8> {
     let (w, h) = (240u32, 300u32);
     let img = image::RgbImage::from_fn(w, h, |x, y| {
         let (cx, cy) = (x as i64 - 120, y as i64 - 130);
         if cx * cx * 100 / (70 * 70) + cy * cy * 100 / (90 * 90) <= 100 {
             image::Rgb([214, 170, 140])
         } else {
-            image::Rgb([60 + (y * 100 / h) as u8, 90, 140 + (x * 80 / w) as u8])
+            image::Rgb([60 + (y * 100 / h) as u8, tint, 140 + (x * 80 / w) as u8])
         }
     });
-    img.save(path).expect("the drawn portrait can be written");
+    let mut png = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut png, image::ImageFormat::Png)
+        .expect("the drawn portrait can be encoded");
+    png.into_inner()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -271,13 +276,13 @@ async fn a_case_managers_work_survives_a_restart_and_the_case_gets_a_poster() {
     let workspace = dir.path().join("seeded.porchlight");
     let child = seed(&workspace).unwrap_or_else(|f| panic!("seeding the workspace: {f}"));
     let portrait = dir.path().join("recent-portrait.png");
-    drawn_portrait(&portrait);
+    std::fs::write(&portrait, drawn_portrait(90)).expect("the drawn portrait can be written");
     let poster = dir.path().join(format!("{}.pdf", child.case_number));
     let driver = Driver::start(&workspace, dir.path().join("tauri-driver.log"));
 
     let outcome = tokio::time::timeout(SCENARIO_LIMIT, async {
         let photos_before = workday(&driver, &app_bin, &child, &portrait).await?;
-        next_day(&driver, &app_bin, &child, photos_before + 1, &poster).await
+        next_day(&driver, &app_bin, &child, photos_before + 2, &poster).await
     })
     .await
     .unwrap_or_else(|_| {
@@ -390,6 +395,25 @@ async fn workday(
             )));
         }
         app.shot("15-photo-added").await?;
+
+        // A file dropped on the photos: its details are asked for, then it is added.
+        app.drop_file(
+            "photo-drop-zone",
+            "school-day.png",
+            "image/png",
+            &drawn_portrait(40),
+        )
+        .await?;
+        app.check("photo-field-consent_to_publish", true).await?;
+        app.fill("photo-field-source", "dropped by the e2e test")
+            .await?;
+        app.shot("15b-dropped-photo-details").await?;
+        app.click("save-photo").await?;
+        app.wait_for_count("photo-tile", before + 2).await?;
+        if app.shows("photo-error").await {
+            let said = app.wait_for_text("photo-error").await?;
+            return Err(Failure(format!("the dropped portrait was refused: {said}")));
+        }
 
         native_photo_dialog_opens(&app).await?;
         Ok(before)
