@@ -166,7 +166,13 @@ pub struct Run {
 impl Run {
     /// Runs to the end and leaves the outcome in the job.
     pub fn run(self) {
-        let outcome = self.execute();
+        let outcome = self.execute().map_err(|e| match e.code {
+            ErrorCode::WorkspaceLocked => AppError::new(
+                ErrorCode::WorkspaceLocked,
+                "Stopped: the workspace was locked during the run. The posters written so far are kept; unlock it and run the rest again.",
+            ),
+            _ => e,
+        });
         if let Err(e) = &outcome {
             log::warn!(
                 "bulk poster run {} stopped: {}",
@@ -728,7 +734,9 @@ mod on_a_real_workspace {
         let p = run(&f, true, out.path(), &BulkJobs::default());
         assert!(p.finished);
         assert!(
-            p.error.as_deref().is_some_and(|e| e.contains("Unlock")),
+            p.error
+                .as_deref()
+                .is_some_and(|e| e.contains("workspace was locked")),
             "{p:?}"
         );
     }
