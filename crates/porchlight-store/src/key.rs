@@ -111,8 +111,19 @@ impl Salt {
 }
 
 /// The statement that hands SQLCipher a raw key, so it skips its own (weaker) derivation.
-pub(crate) fn key_statement(key: &[u8; KEY_BYTES]) -> Zeroizing<String> {
+fn key_statement(key: &[u8; KEY_BYTES]) -> Zeroizing<String> {
     Zeroizing::new(format!("PRAGMA key = \"x'{}'\";", crate::hex(key)))
+}
+
+/// Keys a freshly opened connection. SQLCipher sets up its crypto provider lazily when the
+/// first key is applied, and two threads doing so at once can make `PRAGMA key` fail with "An
+/// error occurred with PRAGMA key or rekey"; keying is rare and quick, so it is done one
+/// connection at a time across the process.
+pub(crate) fn apply_key(conn: &rusqlite::Connection, key: &[u8; KEY_BYTES]) -> Result<(), StoreError> {
+    static KEYING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one_at_a_time = KEYING.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    conn.execute_batch(&key_statement(key))?;
+    Ok(())
 }
 
 /// Writes a new file readable by its owner only and flushes it to disk.

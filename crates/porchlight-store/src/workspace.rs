@@ -78,7 +78,7 @@ impl Workspace {
         key::write_private(&temp, &[])?;
         let built = (|| {
             let mut conn = Connection::open_with_flags(&temp, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
-            conn.execute_batch(&key::key_statement(&key))?;
+            key::apply_key(&conn, &key)?;
             configure(&conn)?;
             migrate::migrate(&mut conn)?;
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -137,7 +137,7 @@ impl Workspace {
         // SQLCipher writes its own report of a failed decryption to stderr; a wrong passphrase
         // is an ordinary event here, reported through `WrongPassphrase`, not console noise.
         conn.execute_batch("PRAGMA cipher_log_level = NONE;")?;
-        conn.execute_batch(&key::key_statement(key))?;
+        key::apply_key(&conn, key)?;
         // The first read decrypts page 1. SQLCipher cannot tell a wrong key from a file that is
         // not a database at all; the file was checked above to be neither empty nor plain
         // SQLite, so here it means a wrong passphrase.
