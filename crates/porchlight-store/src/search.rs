@@ -3,13 +3,16 @@
 //! into a safe query, ranking with cut-off, filters, and highlighted snippets as plain segments.
 //! It does not decide what a case means or who may see it; it only finds cases.
 //!
-//! Ranking is bm25 with column weights (names far above numbers, numbers above places, places
-//! above circumstances, notes and contacts). bm25 has to score every match before it can sort,
-//! which for a word found in most of 100,000 cases ("the", "mother") costs about a microsecond a
-//! match. So when a query matches more than `WINDOW` cases, only the newest `WINDOW` of them
-//! are scored: a word that common says little about which case is meant, and the newest cases
-//! are the likeliest to be looked for. The cut-off is found by walking the match list from its
-//! newest end, which FTS5 does without scoring anything.
+//! Ranking (`case_rank`, registered on every connection) weighs where the words matched: names
+//! far above numbers, numbers above places, places above circumstances, notes and contacts,
+//! each repeat of a word in a column counting less than the one before. It is bm25 without the
+//! inverse document frequency, which FTS5 computes by reading every match of every word on
+//! every query (10 ms for a word found in all of 100,000 cases); the table's default rank, bm25
+//! from migration 0003, is not used here. Every match must still be scored before the best can
+//! be chosen, so when a query matches more than `WINDOW` cases (fewer per extra word), only the
+//! newest of them are scored: a query that common says little about which case is meant, and
+//! the newest cases are the likeliest to be looked for. The cut-off is found by walking the
+//! match list from its newest end, which FTS5 does without scoring anything.
 
 use crate::cases::{current_fields, summary_from_row};
 use crate::error::StoreError;
@@ -17,7 +20,8 @@ use crate::workspace::Workspace;
 use chrono::{Datelike, Months, NaiveDate};
 use porchlight_domain::{CaseFields, CaseId, SearchHit, SearchQuery, SearchResults, Segment, UsState};
 use rusqlite::types::Value;
-use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior};
+use rusqlite::{ffi, Connection, OptionalExtension, Transaction, TransactionBehavior};
+use std::ffi::c_int;
 
 /// Marks the start and end of a matched word in FTS5's highlights: private-use characters that
 /// are stripped from indexed text, so only FTS5 can put them there.
@@ -26,10 +30,12 @@ const HIT_END: char = '\u{E001}';
 /// The first character of every filter token (see `case_facets` in migration 0003).
 const FACET: char = '\u{F8F0}';
 /// How many of the newest matches are scored when a query matches more (see the module text).
-pub const WINDOW: i64 = 1_000;
+pub const WINDOW: i64 = 5_000;
 /// The version of the search document's make-up; a workspace indexed under another is
 /// re-indexed when opened.
 const INDEX_VERSION: &str = "1";
+/// Up to how many cases passing the filters alone are sorted by missing date directly.
+const FEW: i64 = 2_000;
 /// Results per query when the caller does not say, and at most.
 const DEFAULT_LIMIT: u32 = 50;
 const MAX_LIMIT: u32 = 200;
@@ -37,6 +43,11 @@ const MAX_TEXT_CHARS: usize = 200;
 /// The longest prefix index (migration 0003); a longer word being typed is matched on this
 /// many of its first characters.
 const LONGEST_PREFIX: usize = 8;
+/// A word being typed this short matches names, numbers and places only.
+const SHORT_PREFIX: usize = 2;
+/// The fewest matches scored however many words a query has, and the number scored for a
+/// letter or two being typed or for words found everywhere (see `words_expression`).
+const MIN_WINDOW: i64 = 1_000;
 /// Words shown around a match in a long text.
 const SNIPPET_WORDS: i64 = 14;
 
@@ -109,9 +120,11 @@ fn is_private_use(c: char) -> bool {
     matches!(c, '\u{E000}'..='\u{F8FF}' | '\u{F0000}'..='\u{FFFFD}' | '\u{100000}'..='\u{10FFFD}')
 }
 
-/// Builds the index of a workspace whose cases were stored before search existed (or under an
-/// older make-up of the document), once, when it is opened.
+/// Makes the connection ready to search: registers `case_rank`, and builds the index of a
+/// workspace whose cases were stored before search existed (or under an older make-up of the
+/// document), once, when it is opened.
 pub(crate) fn ensure_index(conn: &mut Connection) -> Result<usize, StoreError> {
+    register_rank(conn)?;
     let current = |conn: &Connection| -> rusqlite::Result<bool> {
         let version: Option<String> =
             conn.query_row("SELECT value FROM workspace_meta WHERE key = 'search_index'", [], |row| row.get(0)).optional()?;
@@ -260,6 +273,18 @@ impl Filters {
         }
     }
 
+    /// The filters alone as an FTS5 expression, when at least one names something a case has
+    /// (FTS5 cannot answer "every case without …" on its own).
+    fn facets_expression(&self) -> Option<String> {
+        let mut positive: Vec<String> = self.required.clone();
+        positive.extend(self.any_of.iter().map(|group| format!("({})", group.join(" OR "))));
+        if positive.is_empty() {
+            return None;
+        }
+        let positive = positive.join(" AND ");
+        Some(if self.excluded.is_empty() { positive } else { format!("({positive}) NOT ({})", self.excluded.join(" OR ")) })
+    }
+
     /// Whether a birth date passes the age range exactly (the year tokens only narrow it).
     fn admits(&self, birth_on: Option<&str>) -> bool {
         match (&self.born, birth_on) {
@@ -272,8 +297,11 @@ impl Filters {
 
 /// What a person typed, as an FTS5 query: every word quoted (so quotes, `-`, `*`, `:`,
 /// parentheses, `NEAR`, `AND` and the like are only words), the last one a prefix unless a
-/// space follows it, as while typing. None when nothing searchable is left.
-fn words_expression(text: &str) -> Result<Option<String>, StoreError> {
+/// space follows it, as while typing; with how many of the newest matches to score (see
+/// `WINDOW`). None when nothing searchable is left. One or two letters being typed match the start of names (and numbers and places)
+/// only: they are the beginning of a name far more often than of a word in a note, and in the
+/// notes they would match nearly every word.
+fn words_expression(text: &str) -> Result<Option<(String, i64)>, StoreError> {
     if text.chars().count() > MAX_TEXT_CHARS {
         return Err(StoreError::field("text", format!("Search for at most {MAX_TEXT_CHARS} characters.")));
     }
@@ -283,15 +311,64 @@ fn words_expression(text: &str) -> Result<Option<String>, StoreError> {
         .map(|w| w.chars().filter(|c| !is_private_use(*c)).collect::<String>())
         .filter(|w| w.chars().any(char::is_alphanumeric))
         .collect();
+    // Words found in nearly every case ("the", "with") narrow nothing and make the scoring
+    // slow; beside other words they are left out. A query of only such words keeps them.
+    let only_common = words.iter().all(|w| is_stop_word(w));
+    if !only_common {
+        let last = words.len() - 1;
+        let mut index = 0;
+        words.retain(|w| {
+            index += 1;
+            (typing && index - 1 == last) || !is_stop_word(w)
+        });
+    }
     let Some(last) = words.last_mut() else { return Ok(None) };
     if typing {
         *last = indexed_prefix(last);
     }
-    let mut expression = words.iter().map(|w| format!("\"{}\"", w.replace('"', "\"\""))).collect::<Vec<_>>().join(" ");
+    let quote = |w: &String| format!("\"{}\"", w.replace('"', "\"\""));
+    let mut phrases: Vec<String> = words.iter().map(quote).collect();
+    let mut short = false;
     if typing {
-        expression.push('*');
+        // A word of several tokens ("PL-2611-7") is a phrase, narrow enough already.
+        let letters = words.last().map_or(0, |w| {
+            let token = last_token(w);
+            if token == w.trim_matches(|c: char| !c.is_alphanumeric()) { token.chars().count() } else { usize::MAX }
+        });
+        let last = phrases.last_mut().expect("one word at least");
+        last.push('*');
+        // One letter is most often the start of a name; two may be a state or a case number.
+        if letters == 1 {
+            *last = format!("{{names}} : {last}");
+        } else if letters <= SHORT_PREFIX {
+            *last = format!("{{names numbers places}} : {last}");
+        }
+        short = letters <= SHORT_PREFIX;
     }
-    Ok(Some(expression))
+    // Each word costs the scoring about as much again, so more words score fewer matches; a
+    // letter or two being typed, or words found everywhere, match so widely (and so often in
+    // each case) that only a few are scored.
+    let window = if short || only_common { MIN_WINDOW } else { (WINDOW / phrases.len() as i64).max(MIN_WINDOW) };
+    Ok(Some((phrases.join(" AND "), window)))
+}
+
+/// English words so common in notes and circumstances that they tell no case from another.
+/// Name particles ("de", "la", "van") are not among them.
+const STOP_WORDS: &[&str] = &[
+    "a", "an", "and", "are", "as", "at", "be", "but", "by", "for", "from", "had", "has", "have", "he", "her", "him", "his", "i", "in",
+    "is", "it", "its", "not", "of", "on", "or", "she", "so", "that", "the", "their", "them", "then", "there", "they", "this", "to",
+    "was", "were", "with",
+];
+
+fn is_stop_word(word: &str) -> bool {
+    let word = word.trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase();
+    STOP_WORDS.binary_search(&word.as_str()).is_ok()
+}
+
+/// The letters and digits at the end of a word: the token FTS5 makes last.
+fn last_token(word: &str) -> &str {
+    let start = word.char_indices().rev().take_while(|(_, c)| c.is_alphanumeric()).last().map_or(word.len(), |(i, _)| i);
+    &word[start..]
 }
 
 /// A word being typed, cut so that its last token is at most `LONGEST_PREFIX` characters long
@@ -299,8 +376,8 @@ fn words_expression(text: &str) -> Result<Option<String>, StoreError> {
 fn indexed_prefix(word: &str) -> String {
     // Trailing punctuation makes no token; the prefix is the last word's letters.
     let word = word.trim_end_matches(|c: char| !c.is_alphanumeric());
-    let token_start = word.char_indices().rev().take_while(|(_, c)| c.is_alphanumeric()).last().map_or(word.len(), |(i, _)| i);
-    let token = &word[token_start..];
+    let token = last_token(word);
+    let token_start = word.len() - token.len();
     match token.char_indices().nth(LONGEST_PREFIX) {
         Some((cut, _)) => word[..token_start + cut].to_owned(),
         None => word.to_owned(),
@@ -324,8 +401,8 @@ impl Workspace {
         } as usize;
         let filters = Filters::of(query, today)?;
         match words_expression(&query.text)? {
-            Some(words) => self.search_words(&filters.match_expression(&words), &filters, limit, WINDOW),
-            None => self.search_filters(&filters, limit),
+            Some((words, window)) => self.search_words(&filters.match_expression(&words), &filters, limit, window),
+            None => self.search_filters(&filters, limit, FEW),
         }
     }
 
@@ -339,7 +416,7 @@ impl Workspace {
         let mut ranked = self.conn.prepare_cached(
             "SELECT rowid, highlight(case_search, 0, ?3, ?4), highlight(case_search, 1, ?3, ?4), highlight(case_search, 2, ?3, ?4),
                     snippet(case_search, 3, ?3, ?4, '…', ?5), snippet(case_search, 4, ?3, ?4, '…', ?5), highlight(case_search, 5, ?3, ?4)
-             FROM case_search WHERE case_search MATCH ?1 AND rowid > ?2 ORDER BY rank LIMIT ?6",
+             FROM case_search WHERE case_search MATCH ?1 AND rank MATCH 'case_rank()' AND rowid > ?2 ORDER BY rank LIMIT ?6",
         )?;
         // With an age range the year tokens let through a few cases just outside it, checked
         // below, so the rows are read until enough pass rather than cut at the limit.
@@ -372,22 +449,132 @@ impl Workspace {
         Ok(SearchResults { hits, more })
     }
 
-    fn search_filters(&self, filters: &Filters, limit: usize) -> Result<SearchResults, StoreError> {
-        let clause = if filters.sql.is_empty() { String::new() } else { format!("WHERE {}", filters.sql.join(" AND ")) };
-        let sql = format!(
-            "SELECT {SUMMARY} FROM cases c {clause} ORDER BY c.missing_date DESC, c.id DESC LIMIT ?{}",
-            filters.params.len() + 1
-        );
-        let params = filters.params.iter().cloned().chain([Value::Integer(limit as i64 + 1)]);
-        let mut stmt = self.conn.prepare_cached(&sql)?;
-        let mut hits = stmt
-            .query_map(rusqlite::params_from_iter(params), |row| {
-                Ok(SearchHit { case: summary_from_row(row)?, matched_in: String::new(), snippet: Vec::new() })
-            })?
-            .collect::<Result<Vec<_>, _>>()?;
+    /// Without words. When the filters name something a case has (a state, a status, …), the
+    /// index finds the cases that pass; if they are few, they are sorted by missing date
+    /// directly. Otherwise the cases are walked most recently missing first until enough pass,
+    /// which is quick precisely because many do.
+    fn search_filters(&self, filters: &Filters, limit: usize, few: i64) -> Result<SearchResults, StoreError> {
+        let n = filters.params.len();
+        let sql_terms = filters.sql.join(" AND ");
+        let mut hits = None;
+        if let Some(expression) = filters.facets_expression() {
+            let beyond_few = self
+                .conn
+                .prepare_cached("SELECT rowid FROM case_search WHERE case_search MATCH ?1 ORDER BY rowid DESC LIMIT 1 OFFSET ?2")?
+                .exists(rusqlite::params![expression, few])?;
+            if !beyond_few {
+                let sql = format!(
+                    "SELECT {SUMMARY} FROM case_search CROSS JOIN cases c ON c.seq = case_search.rowid
+                     WHERE case_search MATCH ?{} AND {sql_terms} ORDER BY c.missing_date DESC, c.id DESC LIMIT ?{}",
+                    n + 1,
+                    n + 2
+                );
+                let params = filters.params.iter().cloned().chain([Value::Text(expression), Value::Integer(limit as i64 + 1)]);
+                hits = Some(self.conn.prepare_cached(&sql)?.query_map(rusqlite::params_from_iter(params), filter_hit)?.collect::<Result<Vec<_>, _>>()?);
+            }
+        }
+        let mut hits = match hits {
+            Some(hits) => hits,
+            None => {
+                // `+column` keeps SQLite from picking a filter's index and sorting what it finds
+                // (10,000 cases of one state take 35 ms); the walk of the missing-date index,
+                // which carries the common filter columns, stops after the first `limit` hits.
+                let walked = sql_terms.replace("c.", "+c.");
+                let clause = if walked.is_empty() { String::new() } else { format!("WHERE {walked}") };
+                let sql = format!("SELECT {SUMMARY} FROM cases c {clause} ORDER BY c.missing_date DESC, c.id DESC LIMIT ?{}", n + 1);
+                let params = filters.params.iter().cloned().chain([Value::Integer(limit as i64 + 1)]);
+                self.conn.prepare_cached(&sql)?.query_map(rusqlite::params_from_iter(params), filter_hit)?.collect::<Result<Vec<_>, _>>()?
+            }
+        };
         let more = hits.len() > limit;
         hits.truncate(limit);
         Ok(SearchResults { hits, more })
+    }
+}
+
+fn filter_hit(row: &rusqlite::Row) -> rusqlite::Result<SearchHit> {
+    Ok(SearchHit { case: summary_from_row(row)?, matched_in: String::new(), snippet: Vec::new() })
+}
+
+/// Column weights of `case_rank`, in the order of `case_search`'s columns (the facets never count).
+const WEIGHTS: [f64; 7] = [10.0, 6.0, 3.0, 1.5, 1.0, 2.0, 0.0];
+/// How fast repeats of a word stop adding to its weight in a column (bm25's k1).
+const SATURATION: f64 = 1.2;
+
+/// Registers the FTS5 ranking function `case_rank` on a connection; queries name it with
+/// `rank MATCH 'case_rank()'`.
+fn register_rank(conn: &Connection) -> Result<(), StoreError> {
+    let failed = |what: &str| StoreError::Corrupt(format!("the search ranking could not be set up ({what})"));
+    // SAFETY: the statement and the pointer it fills live only inside this block, on the
+    // connection `conn` owns; FTS5 hands out its `fts5_api` through `sqlite3_bind_pointer` as
+    // documented ("Extending FTS5"), and keeps it alive as long as the connection. The function
+    // registered has no user data and nothing to destroy.
+    unsafe {
+        let db = conn.handle();
+        let mut stmt: *mut ffi::sqlite3_stmt = std::ptr::null_mut();
+        if ffi::sqlite3_prepare_v2(db, c"SELECT fts5(?1)".as_ptr(), -1, &mut stmt, std::ptr::null_mut()) != ffi::SQLITE_OK {
+            return Err(failed("FTS5 is missing"));
+        }
+        let mut api: *mut ffi::fts5_api = std::ptr::null_mut();
+        ffi::sqlite3_bind_pointer(stmt, 1, (&mut api as *mut *mut ffi::fts5_api).cast(), c"fts5_api_ptr".as_ptr(), None);
+        ffi::sqlite3_step(stmt);
+        ffi::sqlite3_finalize(stmt);
+        if api.is_null() || (*api).iVersion < 2 {
+            return Err(failed("FTS5 is too old"));
+        }
+        let create = (*api).xCreateFunction.ok_or_else(|| failed("no xCreateFunction"))?;
+        if create(api, c"case_rank".as_ptr(), std::ptr::null_mut(), Some(case_rank), None) != ffi::SQLITE_OK {
+            return Err(failed("the function was refused"));
+        }
+    }
+    Ok(())
+}
+
+/// The rank of one matching case, lower first: minus the sum, over each phrase of the query and
+/// each column it matched in, of the column's weight times `n / (n + SATURATION)` for its `n`
+/// matches there. It reads only the match positions FTS5 already holds for the row.
+unsafe extern "C" fn case_rank(
+    api: *const ffi::Fts5ExtensionApi,
+    fts: *mut ffi::Fts5Context,
+    ctx: *mut ffi::sqlite3_context,
+    _argc: c_int,
+    _argv: *mut *mut ffi::sqlite3_value,
+) {
+    // SAFETY: FTS5 calls this with a valid API table and context for the current row, and a
+    // result context to set; nothing here outlives the call.
+    unsafe {
+        let api = &*api;
+        let (Some(inst_count), Some(inst), Some(phrase_count)) = (api.xInstCount, api.xInst, api.xPhraseCount) else {
+            ffi::sqlite3_result_error_code(ctx, ffi::SQLITE_MISUSE);
+            return;
+        };
+        let phrases = usize::try_from(phrase_count(fts)).unwrap_or(0);
+        let mut counts = vec![[0u32; WEIGHTS.len()]; phrases];
+        let mut n: c_int = 0;
+        let rc = inst_count(fts, &mut n);
+        if rc != ffi::SQLITE_OK {
+            ffi::sqlite3_result_error_code(ctx, rc);
+            return;
+        }
+        for i in 0..n {
+            let (mut phrase, mut column, mut offset): (c_int, c_int, c_int) = (0, 0, 0);
+            let rc = inst(fts, i, &mut phrase, &mut column, &mut offset);
+            if rc != ffi::SQLITE_OK {
+                ffi::sqlite3_result_error_code(ctx, rc);
+                return;
+            }
+            let slot = usize::try_from(phrase).ok().and_then(|p| counts.get_mut(p)).and_then(|c| usize::try_from(column).ok().and_then(|col| c.get_mut(col)));
+            if let Some(slot) = slot {
+                *slot += 1;
+            }
+        }
+        let score: f64 = counts
+            .iter()
+            .flat_map(|per_column| per_column.iter().zip(WEIGHTS))
+            .filter(|(n, _)| **n > 0)
+            .map(|(n, weight)| weight * f64::from(*n) / (f64::from(*n) + SATURATION))
+            .sum();
+        ffi::sqlite3_result_double(ctx, -score);
     }
 }
 
@@ -465,21 +652,36 @@ mod tests {
 
     #[test]
     fn every_word_is_quoted_and_only_the_last_is_a_prefix_while_typing() {
-        assert_eq!(words_expression("maya garc").unwrap().as_deref(), Some("\"maya\" \"garc\"*"));
-        assert_eq!(words_expression("maya garcia ").unwrap().as_deref(), Some("\"maya\" \"garcia\""));
-        assert_eq!(words_expression("say \"hi\"").unwrap().as_deref(), Some("\"say\" \"\"\"hi\"*"));
-        assert_eq!(words_expression("say \"hi\" ").unwrap().as_deref(), Some("\"say\" \"\"\"hi\"\"\""));
-        assert_eq!(words_expression("NEAR(a b) OR -x").unwrap().as_deref(), Some("\"NEAR(a\" \"b)\" \"OR\" \"-x\"*"));
-        assert_eq!(words_expression("  - * ( ) : \" ").unwrap(), None);
-        assert_eq!(words_expression("").unwrap(), None);
-        assert_eq!(words_expression("\u{E000}maya\u{E001}").unwrap().as_deref(), Some("\"maya\"*"));
+        let expression = |text: &str| words_expression(text).unwrap().map(|(e, _)| e);
+        assert_eq!(expression("maya garc").as_deref(), Some("\"maya\" AND \"garc\"*"));
+        assert_eq!(words_expression("maya garcia ").unwrap(), Some(("\"maya\" AND \"garcia\"".to_owned(), WINDOW / 2)));
+        assert_eq!(words_expression("maya").unwrap().map(|w| w.1), Some(WINDOW));
+        assert_eq!(words_expression("the").unwrap().map(|w| w.1), Some(MIN_WINDOW), "common words alone score few matches");
+        assert_eq!(words_expression("maya g").unwrap().map(|w| w.1), Some(MIN_WINDOW), "so does a letter being typed");
+        assert_eq!(expression("say \"hello\"").as_deref(), Some("\"say\" AND \"\"\"hello\"*"));
+        assert_eq!(expression("say \"hi\" ").as_deref(), Some("\"say\" AND \"\"\"hi\"\"\""));
+        assert!(STOP_WORDS.windows(2).all(|w| w[0] < w[1]), "sorted, for the binary search");
+        assert_eq!(expression("NEAR(a b) OR -xyz").as_deref(), Some("\"NEAR(a\" AND \"b)\" AND \"-xyz\"*"));
+        assert_eq!(expression("  - * ( ) : \" "), None);
+        assert_eq!(expression(""), None);
+        assert_eq!(expression("\u{E000}maya\u{E001}").as_deref(), Some("\"maya\"*"));
         assert!(matches!(words_expression(&"a".repeat(201)), Err(StoreError::Validation(f)) if f[0].field == "text"));
-        assert_eq!(words_expression("counsellors").unwrap().as_deref(), Some("\"counsell\"*"), "a long word being typed is cut to an indexed prefix");
-        assert_eq!(words_expression("counsellors ").unwrap().as_deref(), Some("\"counsellors\""), "a finished word is whole");
-        assert_eq!(words_expression("pl-2611-abcdefghij").unwrap().as_deref(), Some("\"pl-2611-abcdefgh\"*"));
-        assert_eq!(words_expression("Núñezgarcía").unwrap().as_deref(), Some("\"Núñezgar\"*"));
-        assert_eq!(words_expression("o'brien,").unwrap().as_deref(), Some("\"o'brien\"*"));
-        assert_eq!(words_expression("counsellors,").unwrap().as_deref(), Some("\"counsell\"*"));
+        assert_eq!(expression("counsellors").as_deref(), Some("\"counsell\"*"), "a long word being typed is cut to an indexed prefix");
+        assert_eq!(expression("counsellors ").as_deref(), Some("\"counsellors\""), "a finished word is whole");
+        assert_eq!(expression("pl-2611-abcdefghij").as_deref(), Some("\"pl-2611-abcdefgh\"*"));
+        assert_eq!(expression("Núñezgarcía").as_deref(), Some("\"Núñezgar\"*"));
+        assert_eq!(expression("o'brien,").as_deref(), Some("\"o'brien\"*"));
+        assert_eq!(expression("counsellors,").as_deref(), Some("\"counsell\"*"));
+        assert_eq!(expression("Denver co").as_deref(), Some("\"Denver\" AND {names numbers places} : \"co\"*"), "two letters typed: names, numbers, places");
+        assert_eq!(expression("m").as_deref(), Some("{names} : \"m\"*"));
+        assert_eq!(expression("the park").as_deref(), Some("\"park\"*"), "common words beside others are left out");
+        assert_eq!(expression("The mother ").as_deref(), Some("\"mother\""));
+        assert_eq!(expression("the with ").as_deref(), Some("\"the\" AND \"with\""), "a query of only common words keeps them");
+        assert_eq!(expression("park the").as_deref(), Some("\"park\" AND \"the\"*"), "the word being typed may become another");
+        assert_eq!(expression("de la cruz").as_deref(), Some("\"de\" AND \"la\" AND \"cruz\"*"));
+        assert_eq!(expression("pl-26").as_deref(), Some("\"pl-26\"*"), "a word of several tokens is a phrase, narrow enough");
+        assert_eq!(expression("(m").as_deref(), Some("{names} : \"(m\"*"));
+        assert_eq!(expression("co ").as_deref(), Some("\"co\""), "a finished short word is searched everywhere");
     }
 
     #[test]
@@ -562,7 +764,7 @@ mod tests {
         }
         let query = SearchQuery { text: "rain".into(), ..Default::default() };
         let filters = Filters::of(&query, now().local.date()).unwrap();
-        let expression = filters.match_expression(&words_expression(&query.text).unwrap().unwrap());
+        let expression = filters.match_expression(&words_expression(&query.text).unwrap().unwrap().0);
         let everything = ws.search_words(&expression, &filters, 10, 100).unwrap();
         assert_eq!(names(&everything)[0], "Rain", "scored in full, the name match leads");
         assert!(!everything.more);
@@ -572,6 +774,46 @@ mod tests {
         assert_eq!(found, vec!["Bea", "Cy", "Di"], "only the three newest matches are scored");
         assert!(newest.more, "the cut-off says there is more");
         assert_eq!(ws.search(&query, now().local.date()).unwrap().hits.len(), 5);
+    }
+
+    #[test]
+    fn filters_alone_find_the_same_cases_through_the_index_and_by_walking() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut ws = Workspace::create(&dir.path().join("w.porchlight"), PASSPHRASE, now()).unwrap();
+        let states = ["TX", "WY", "OH", "TX", "CA"];
+        for (i, given) in ["Ana", "Bea", "Cy", "Di", "Eli", "Fay", "Gus", "Hal", "Ida", "Jo", "Kai", "Lu"].iter().enumerate() {
+            let mut f = child(given, "Ames", "");
+            f.event.state = states[i % states.len()].into();
+            f.event.last_seen_date = format!("2026-0{}-1{}", 1 + i % 9, i % 10);
+            f.child.date_of_birth = format!("20{:02}-05-06", 8 + i);
+            f.missing_from_care = i % 3 == 0;
+            if f.missing_from_care {
+                f.care_agency = "County Child Welfare".into();
+            }
+            let id = ws.create_case(&f, now()).unwrap().id;
+            if i % 4 == 1 {
+                ws.set_archived(id, true, now()).unwrap();
+            }
+        }
+        let today = now().local.date();
+        let queries = [
+            SearchQuery::default(),
+            SearchQuery { state: Some("TX".into()), ..Default::default() },
+            SearchQuery { state: Some("TX".into()), include_archived: true, ..Default::default() },
+            SearchQuery { missing_from_care: Some(true), ..Default::default() },
+            SearchQuery { missing_from_care: Some(false), state: Some("OH".into()), ..Default::default() },
+            SearchQuery { age_min: Some(10), age_max: Some(14), ..Default::default() },
+            SearchQuery { age_max: Some(12), include_archived: true, ..Default::default() },
+            SearchQuery { has_photo: Some(false), case_type: Some(CaseType::EndangeredRunaway), ..Default::default() },
+        ];
+        for query in &queries {
+            let filters = Filters::of(query, today).unwrap();
+            let walked = ws.search_filters(&filters, 5, 0).unwrap();
+            let indexed = ws.search_filters(&filters, 5, 1_000).unwrap();
+            assert_eq!(walked, indexed, "{query:?}");
+            let all = ws.search_filters(&filters, 50, 1_000).unwrap();
+            assert_eq!(all.hits.len() > 5, walked.more, "{query:?}");
+        }
     }
 
     #[test]

@@ -405,7 +405,8 @@ fn anything_a_person_types_is_searched_as_words_never_as_query_syntax() {
     assert_eq!(find(&ws, "don't worry"), vec!["Maya Okafor"]);
     assert_eq!(find(&ws, "AND/OR sign"), vec!["Maya Okafor"]);
     assert!(find(&ws, "\u{F8F0}archived").is_empty(), "filter tokens cannot be typed");
-    assert!(find(&ws, "NOT okafor").is_empty(), "NOT is a word that is nowhere, not an operator");
+    assert_eq!(find(&ws, "maya NOT okafor"), vec!["Maya Okafor"], "NOT is a word, not an operator");
+    assert!(find(&ws, "maya lopez").is_empty(), "every word must match");
     assert_eq!(find(&ws, "   ").len(), 1, "no words: every case passing the filters");
     let long = field_errors(ws.search(&SearchQuery { text: "a".repeat(201), ..Default::default() }, today()).unwrap_err());
     assert_eq!(long[0].0, "text");
@@ -515,6 +516,9 @@ fn names_rank_above_other_columns_and_matches_are_highlighted() {
     let story: String = results.hits[2].snippet.iter().map(|s| s.text.as_str()).collect();
     assert!(story.contains("friend named Holloway near the skate"), "a long text shows the words around the match: {story}");
 
+    assert!(find(&ws, "sk").is_empty(), "one or two letters being typed match names, numbers and places, not the story");
+    assert_eq!(find(&ws, "sh"), vec!["Shanice Holloway"]);
+    assert_eq!(find(&ws, "skate "), vec!["Lena Park"], "a finished word is searched everywhere");
     let typed = ws.search(&SearchQuery { text: "hollo".into(), ..Default::default() }, today()).unwrap();
     assert_eq!(hit_words(&typed.hits[0].snippet), vec!["Holloway"], "a prefix highlights the whole word");
 }
