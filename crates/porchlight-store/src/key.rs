@@ -115,15 +115,37 @@ fn key_statement(key: &[u8; KEY_BYTES]) -> Zeroizing<String> {
     Zeroizing::new(format!("PRAGMA key = \"x'{}'\";", crate::hex(key)))
 }
 
-/// Keys a freshly opened connection. SQLCipher sets up its crypto provider lazily when the
-/// first key is applied, and two threads doing so at once can make `PRAGMA key` fail with "An
-/// error occurred with PRAGMA key or rekey"; keying is rare and quick, so it is done one
-/// connection at a time across the process.
-pub(crate) fn apply_key(conn: &rusqlite::Connection, key: &[u8; KEY_BYTES]) -> Result<(), StoreError> {
+/// Opens the file at `path` (which must exist) and keys the connection. SQLCipher sets up its
+/// crypto provider lazily, counting the connections that use it, and keying while another
+/// thread opens or closes a connection can make `PRAGMA key` fail with "An error occurred with
+/// PRAGMA key or rekey" although nothing is wrong with the key or the file. Keying is therefore
+/// done one connection at a time across the process, and such a failure is retried on a fresh
+/// connection a few times before it is reported.
+pub(crate) fn open_keyed(path: &Path, key: &[u8; KEY_BYTES]) -> Result<rusqlite::Connection, StoreError> {
+    use rusqlite::{Connection, OpenFlags};
     static KEYING: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    let _one_at_a_time = KEYING.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-    conn.execute_batch(&key_statement(key))?;
-    Ok(())
+    const ATTEMPTS: u64 = 5;
+    let mut attempt = 1;
+    loop {
+        // Without CREATE: a workspace that vanished since it was checked is not recreated empty.
+        let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
+        // SQLCipher writes its own report of a failed decryption to stderr; a wrong passphrase
+        // is an ordinary event here, reported through `WrongPassphrase`, not console noise.
+        conn.execute_batch("PRAGMA cipher_log_level = NONE;")?;
+        let keyed = {
+            let _one_at_a_time = KEYING.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            conn.execute_batch(&key_statement(key))
+        };
+        match keyed {
+            Ok(()) => return Ok(conn),
+            Err(rusqlite::Error::SqliteFailure(_, Some(message))) if message.contains("PRAGMA key") && attempt < ATTEMPTS => {
+                drop(conn);
+                std::thread::sleep(std::time::Duration::from_millis(10 * attempt));
+                attempt += 1;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
 }
 
 /// Writes a new file readable by its owner only and flushes it to disk.

@@ -6,7 +6,7 @@ use crate::error::StoreError;
 use crate::key::{self, Salt};
 use crate::migrate;
 use porchlight_domain::{Moment, Passphrase, WorkspaceStatus};
-use rusqlite::{Connection, ErrorCode, OpenFlags, TransactionBehavior};
+use rusqlite::{Connection, ErrorCode, TransactionBehavior};
 use std::cell::RefCell;
 use std::ffi::OsString;
 use std::fs;
@@ -77,8 +77,7 @@ impl Workspace {
         remove_database_files(&temp);
         key::write_private(&temp, &[])?;
         let built = (|| {
-            let mut conn = Connection::open_with_flags(&temp, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
-            key::apply_key(&conn, &key)?;
+            let mut conn = key::open_keyed(&temp, &key)?;
             configure(&conn)?;
             migrate::migrate(&mut conn)?;
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -131,13 +130,7 @@ impl Workspace {
 
     /// Opens the checked file with the derived key, proves the key, then migrates.
     fn unlock(path: &Path, key: &[u8; 32]) -> Result<Workspace, StoreError> {
-        // Open without CREATE: a workspace that vanished since the check must not be recreated
-        // empty.
-        let mut conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
-        // SQLCipher writes its own report of a failed decryption to stderr; a wrong passphrase
-        // is an ordinary event here, reported through `WrongPassphrase`, not console noise.
-        conn.execute_batch("PRAGMA cipher_log_level = NONE;")?;
-        key::apply_key(&conn, key)?;
+        let mut conn = key::open_keyed(path, key)?;
         // The first read decrypts page 1. SQLCipher cannot tell a wrong key from a file that is
         // not a database at all; the file was checked above to be neither empty nor plain
         // SQLite, so here it means a wrong passphrase.

@@ -659,6 +659,14 @@ impl Drop for Writer {
 /// each save only once it has committed.
 fn run_writer(path: &Path) -> ! {
     let mut ws = Workspace::open(path, PASSPHRASE).expect("the writer opens the workspace");
+    // Each report goes out in one unbuffered write(2) on file descriptor 1, so that what the
+    // parent reads is exactly what committed before the kill, with no buffer in between.
+    let report = |line: String| {
+        use std::io::Write;
+        use std::os::fd::FromRawFd;
+        let mut out = std::mem::ManuallyDrop::new(unsafe { std::fs::File::from_raw_fd(1) });
+        out.write_all(format!("{line}\n").as_bytes()).expect("the parent reads the reports");
+    };
     let started = std::time::Instant::now();
     for round in 0u32.. {
         if started.elapsed() > std::time::Duration::from_secs(120) {
@@ -670,10 +678,10 @@ fn run_writer(path: &Path) -> ! {
         if round % 4 == 3 {
             let batch: Vec<NewCase> = (0..BATCH).map(|_| NewCase { fields: f.clone(), photos: vec![] }).collect();
             let ids = ws.import_cases(&batch, now()).unwrap();
-            println!("batch {}", ids.iter().map(|id| id.to_string()).collect::<Vec<_>>().join(","));
+            report(format!("batch {}", ids.iter().map(|id| id.to_string()).collect::<Vec<_>>().join(",")));
         } else {
             let id = ws.create_case(&f, now()).unwrap().id;
-            println!("case {id}");
+            report(format!("case {id}"));
         }
     }
     std::process::exit(0)
