@@ -8,7 +8,7 @@
 
 use crate::files::{poster_file_name, unique_name, write_atomically};
 use crate::posters::{
-    build, load_source, poster_error, public_text, settings, sha256_hex, Built, Source,
+    build, load_source, poster_error, settings, sha256_hex, Built, Source,
 };
 use crate::session::{report, with_workspace, OpenWorkspace};
 use porchlight_domain::{
@@ -282,7 +282,7 @@ impl Run {
                     &path.display().to_string(),
                     &self.options,
                     &built.photo_ids,
-                    &public_text(&built.poster),
+                    &built.poster.public_text(),
                     sha,
                     self.now,
                 )
@@ -312,7 +312,7 @@ impl Run {
                     &format!("{} (page {} of {pages})", path.display(), i + 1),
                     &self.options,
                     &built.photo_ids,
-                    &public_text(&built.poster),
+                    &built.poster.public_text(),
                     &sha,
                     self.now,
                 )

@@ -240,23 +240,6 @@ pub fn build(sources: &[Source], settings: PosterSettings) -> Result<Built, Post
     })
 }
 
-/// What a poster says to the public, for its record: the children and their case numbers,
-/// whom to call, and where the QR code leads. Only what the poster itself prints.
-pub fn public_text(poster: &Poster) -> String {
-    let mut lines: Vec<String> = poster
-        .children()
-        .iter()
-        .map(|c| format!("{} — case {}", c.full_name(), c.case_number()))
-        .collect();
-    let contact = poster.contact();
-    lines.push(format!(
-        "Contact: 1-800-THE-LOST (1-800-843-5678); {} {}",
-        contact.agency, contact.phone
-    ));
-    lines.push(poster.public_url());
-    lines.join("\n")
-}
-
 /// Lower-case hexadecimal SHA-256 of a PDF, for the record of posters produced.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     Sha256::digest(bytes)
@@ -308,7 +291,7 @@ impl Made {
             destination,
             &self.options,
             &self.built.photo_ids,
-            &public_text(&self.built.poster),
+            &self.built.poster.public_text(),
             &sha256_hex(&self.pdf),
             now,
         )

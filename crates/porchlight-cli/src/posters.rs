@@ -242,7 +242,7 @@ impl Run {
             &destination.display().to_string(),
             &self.options,
             &made.photo_ids,
-            &public_text(&made.poster),
+            &made.poster.public_text(),
             &sha,
             self.moment,
         )?;
@@ -495,19 +495,6 @@ fn choose(photos: &[PhotoRecord]) -> Vec<&PhotoRecord> {
 
 fn render(poster: &Poster) -> Result<Vec<u8>, AppError> {
     porchlight_poster::render(poster, &RenderOptions::default()).map_err(|e| AppError::new(ErrorCode::Internal, e.to_string()))
-}
-
-/// What the poster says to the public, for its record: who, which case, whom to call and
-/// where the QR code leads. Only fields the poster itself prints.
-fn public_text(poster: &Poster) -> String {
-    let mut out = String::new();
-    for child in poster.children() {
-        let _ = writeln!(out, "{} — case {}", child.full_name(), child.case_number());
-    }
-    let contact = poster.contact();
-    let _ = writeln!(out, "Contact: 1-800-THE-LOST (1-800-843-5678); {} {}", contact.agency, contact.phone);
-    let _ = write!(out, "{}", poster.public_url());
-    out
 }
 
 fn paper_words(paper: Paper) -> &'static str {

@@ -335,6 +335,17 @@ impl Poster {
         matches!(self.children[0].photos[0].kind(), PhotoKind::AgeProgressed { .. })
     }
 
+    /// What the poster says to the public, for the record of posters produced: the children and
+    /// their case numbers, whom to call, and where the QR code leads. Only what the poster
+    /// itself prints, so the record can never hold more than the public saw.
+    pub fn public_text(&self) -> String {
+        let mut lines: Vec<String> =
+            self.children.iter().map(|c| format!("{} — case {}", c.full_name(), c.case_number())).collect();
+        lines.push(format!("Contact: 1-800-THE-LOST (1-800-843-5678); {} {}", self.contact.agency, self.contact.phone));
+        lines.push(self.public_url());
+        lines.join("\n")
+    }
+
     /// A one-line title, used as the PDF's title.
     pub fn title(&self) -> String {
         let names: Vec<String> = self.children.iter().map(PosterChild::full_name).collect();

@@ -501,6 +501,21 @@ fn confidential_case(mut case: CaseRecord) -> CaseRecord {
 }
 
 #[test]
+fn the_record_text_holds_only_what_the_poster_prints() {
+    let record = confidential_case(short_case());
+    let poster = poster_of(&record, &portrait_jpeg(1, 480, 600), settings(Language::English, Paper::Letter));
+    let text = poster.public_text();
+    let child = &poster.children()[0];
+    assert!(text.contains(&child.full_name()), "{text}");
+    assert!(text.contains(child.case_number()), "{text}");
+    assert!(text.contains("1-800-THE-LOST"), "{text}");
+    assert!(text.contains(&poster.public_url()), "{text}");
+    for secret in SECRETS {
+        assert!(!text.contains(secret), "{secret} in the record text: {text}");
+    }
+}
+
+#[test]
 fn nothing_confidential_reaches_a_poster() {
     if !tools("nothing_confidential_reaches_a_poster", &["pdftotext", "pdfinfo"]) {
         return;
