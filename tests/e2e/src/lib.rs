@@ -233,6 +233,7 @@ fn free_port() -> u16 {
 pub struct Driver {
     child: Child,
     port: u16,
+    native_port: u16,
     log: PathBuf,
 }
 
@@ -263,15 +264,25 @@ impl Driver {
             .process_group(0)
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {}: {e}", program.display()));
-        let mut driver = Driver { child, port, log };
+        let mut driver = Driver {
+            child,
+            port,
+            native_port,
+            log,
+        };
         driver.wait_until_listening();
         driver
     }
 
+    /// tauri-driver starts WebKitWebDriver on the native port beside its own, and forwards the
+    /// first session request there at once; on a loaded machine WebKitWebDriver can still be
+    /// starting, and the session request then fails with a connect error. Both must listen.
     fn wait_until_listening(&mut self) {
-        let deadline = Instant::now() + Duration::from_secs(15);
+        let deadline = Instant::now() + Duration::from_secs(30);
         loop {
-            if TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+            if TcpStream::connect(("127.0.0.1", self.port)).is_ok()
+                && TcpStream::connect(("127.0.0.1", self.native_port)).is_ok()
+            {
                 return;
             }
             if let Ok(Some(status)) = self.child.try_wait() {
@@ -282,8 +293,9 @@ impl Driver {
             }
             if Instant::now() > deadline {
                 panic!(
-                    "tauri-driver did not listen on port {} within 15 s:\n{}",
+                    "tauri-driver and WebKitWebDriver did not listen on ports {} and {} within 30 s:\n{}",
                     self.port,
+                    self.native_port,
                     self.log_tail()
                 );
             }
@@ -292,24 +304,47 @@ impl Driver {
     }
 
     /// Opens a WebDriver session, which starts the app, and returns it once its page has loaded.
+    /// A session request that tauri-driver could not forward (WebKitWebDriver between two
+    /// sessions, or still starting) started no app, so it is asked again, a few times.
     pub async fn launch(&self, app: &Path) -> Step<App> {
-        let mut caps = Capabilities::new();
-        caps.insert("browserName".into(), "wry".into());
-        caps.insert(
-            "tauri:options".into(),
-            serde_json::json!({ "application": app }),
-        );
-        let client = ClientBuilder::new(HttpConnector::new())
-            .capabilities(caps)
-            .connect(&format!("http://127.0.0.1:{}", self.port))
-            .await
-            .map_err(|e| {
-                Failure(format!(
-                    "starting the app through tauri-driver: {e}\n{}",
-                    self.log_tail()
-                ))
-            })?;
-        Ok(App { client })
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            self.wait_for_native().await;
+            let mut caps = Capabilities::new();
+            caps.insert("browserName".into(), "wry".into());
+            caps.insert(
+                "tauri:options".into(),
+                serde_json::json!({ "application": app }),
+            );
+            match ClientBuilder::new(HttpConnector::new())
+                .capabilities(caps)
+                .connect(&format!("http://127.0.0.1:{}", self.port))
+                .await
+            {
+                Ok(client) => return Ok(App { client }),
+                Err(e) if attempt < 4 && e.to_string().contains("did not respond") => {
+                    tokio::time::sleep(Duration::from_millis(500 * attempt)).await;
+                }
+                Err(e) => {
+                    return Err(Failure(format!(
+                        "starting the app through tauri-driver (attempt {attempt}): {e}\n{}",
+                        self.log_tail()
+                    )))
+                }
+            }
+        }
+    }
+
+    /// Waits (up to 30 s) for WebKitWebDriver to accept connections on the native port.
+    async fn wait_for_native(&self) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if TcpStream::connect(("127.0.0.1", self.native_port)).is_ok() {
+                return;
+            }
+            tokio::time::sleep(POLL).await;
+        }
     }
 
     /// The last lines the driver and the app wrote, for failure messages.
