@@ -19,6 +19,10 @@ Exit codes:
   4   no such workspace or case
   5   a workspace already exists there
   6   no passphrase: set PORCHLIGHT_PASSPHRASE or run in a terminal
+  7   not enrolled with a central service: run `porchlight enrol`
+  8   the central service could not be reached (local work is kept)
+  9   the central service refused: wrong password or code, revoked device, disabled account
+  10  the central service speaks another protocol version: update Porchlight
   64  the command line itself is wrong";
 
 /// Porchlight: the case workspace of an organisation that finds missing children.

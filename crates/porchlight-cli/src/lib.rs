@@ -29,6 +29,10 @@ pub fn exit_code(code: ErrorCode) -> u8 {
         ErrorCode::WorkspaceExists => 5,
         ErrorCode::WorkspaceLocked => 6,
         ErrorCode::WorkspaceUnreadable | ErrorCode::EditConflict | ErrorCode::Storage | ErrorCode::Internal => 1,
+        ErrorCode::NotEnrolled => 7,
+        ErrorCode::ServiceUnreachable => 8,
+        ErrorCode::ServiceRefused => 9,
+        ErrorCode::ProtocolMismatch => 10,
     }
 }
 

@@ -33,6 +33,15 @@ pub enum ErrorCode {
     Storage,
     /// A fault in Porchlight itself.
     Internal,
+    /// This workspace is not enrolled with a central service yet.
+    NotEnrolled,
+    /// The central service could not be reached; local work is kept and syncs later.
+    ServiceUnreachable,
+    /// The central service refused this device or user: a wrong password or code, a revoked
+    /// device, or a disabled account. The message says which.
+    ServiceRefused,
+    /// This app and the central service speak different protocol versions; update the app.
+    ProtocolMismatch,
 }
 
 /// A field the user must fix, named by its path in the form (e.g. `child.date_of_birth`).

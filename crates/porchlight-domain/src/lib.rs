@@ -16,6 +16,7 @@ pub mod photo;
 pub mod poster;
 pub mod search;
 pub mod status;
+pub mod sync;
 pub mod values;
 pub mod view;
 pub mod workspace;
@@ -42,3 +43,6 @@ pub use search::{DuplicateCandidate, SearchHit, SearchQuery, SearchResults, Segm
 pub use status::{allowed_next, Outcome, StatusChange, StatusEvent};
 pub use view::CaseView;
 pub use poster::{BulkProgress, BulkRefusal, PaperSize, PosterLanguage, PosterOptions, PosterRecord};
+pub use sync::{
+    ConflictChoice, ConflictResolution, ConflictSideView, ConflictView, EnrolForm, RejectedChange, SyncReport, SyncStatus,
+};

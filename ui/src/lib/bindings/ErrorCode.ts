@@ -4,4 +4,4 @@
  * What went wrong, as a closed list. The UI decides what to show by this code, never by the
  * message text.
  */
-export type ErrorCode = "validation" | "weak_passphrase" | "wrong_passphrase" | "workspace_exists" | "workspace_not_found" | "workspace_locked" | "workspace_unreadable" | "not_found" | "edit_conflict" | "storage" | "internal";
+export type ErrorCode = "validation" | "weak_passphrase" | "wrong_passphrase" | "workspace_exists" | "workspace_not_found" | "workspace_locked" | "workspace_unreadable" | "not_found" | "edit_conflict" | "storage" | "internal" | "not_enrolled" | "service_unreachable" | "service_refused" | "protocol_mismatch";

@@ -1,0 +1,170 @@
+//! What a replica sends: ops. Every local write of the workspace adds one op to the outbox in
+//! the same transaction as the write itself.
+//!
+//! Records are of two shapes. Mutable records (a case, a family contact, a photo's metadata)
+//! merge field by field: an op `Set`s some fields, each with the stamp of the value its author
+//! was looking at (`base`). Append-only records (note versions, status events, local audit
+//! events) are written once and never change, so they never conflict on their content; a status
+//! event still carries a `base` (the newest status event its author saw), because two status
+//! changes made without seeing each other always count as a conflict.
+
+use crate::stamp::Stamp;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use uuid::Uuid;
+
+/// The kinds of record that sync.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Entity {
+    /// A case: the flattened `CaseFields` (see `fields::flatten`) plus `case_number` and
+    /// `archived`. Its status is not a field: it is the newest `StatusEvent`.
+    Case,
+    /// A family contact: the flattened `ContactFields` plus `removed_reason` (null while the
+    /// contact is current).
+    Contact,
+    /// A photo's metadata: `sha256`, `mime`, `kind`, `age_progressed_to`, `taken_on`, `source`,
+    /// `consent_to_publish`, `is_primary`, `deleted`. The bytes travel as a blob.
+    Photo,
+    /// One version of a case note: `note_id` (the note all its versions share), `version`,
+    /// `category`, `body`, `author`, `written_at`.
+    Note,
+    /// A change of status: `from`, `to`, `reason`, `outcome` (or null), `actor`, `at`.
+    StatusEvent,
+    /// A local audit event (case opened, photo viewed, poster exported…): `action`, `detail`,
+    /// `actor`, `at`. Pushed to the central audit log; never pulled back.
+    AuditEvent,
+}
+
+impl Entity {
+    /// Mutable records merge per field; the others are append-only.
+    pub fn is_mutable(self) -> bool {
+        matches!(self, Entity::Case | Entity::Contact | Entity::Photo)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Entity::Case => "case",
+            Entity::Contact => "contact",
+            Entity::Photo => "photo",
+            Entity::Note => "note",
+            Entity::StatusEvent => "status_event",
+            Entity::AuditEvent => "audit_event",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Entity> {
+        Some(match text {
+            "case" => Entity::Case,
+            "contact" => Entity::Contact,
+            "photo" => Entity::Photo,
+            "note" => Entity::Note,
+            "status_event" => Entity::StatusEvent,
+            "audit_event" => Entity::AuditEvent,
+            _ => return None,
+        })
+    }
+}
+
+/// One field written by an op.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FieldWrite {
+    /// A flattened path such as `child.given_name` (see `fields::flatten`).
+    pub field: String,
+    pub value: Value,
+    /// The stamp of the value the author was looking at when they wrote this one; `None` when
+    /// the field had never been synced (a new record, or a field first set on this replica).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base: Option<Stamp>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum OpBody {
+    /// Writes fields of a mutable record; creates the record when it does not exist yet.
+    Set { entity: Entity, record_id: Uuid, fields: Vec<FieldWrite> },
+    /// Adds an append-only record. A repeated record id is answered with the earlier result.
+    Append {
+        entity: Entity,
+        record_id: Uuid,
+        record: Value,
+        /// For status events: the stamp of the newest status event the author saw.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        base: Option<Stamp>,
+    },
+    /// Writes nothing: marks the conflicts in `Op::resolves` resolved as they stand ("keep
+    /// theirs" when theirs is already the value in force).
+    Resolve,
+}
+
+/// One change made on a replica, as it waits in the outbox and travels in a push.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Op {
+    /// UUIDv7 made with the op; the server answers a repeated id with its first answer.
+    pub id: Uuid,
+    pub case_id: Uuid,
+    /// When the change was made, on the replica's clock. Every field the op writes carries it.
+    pub stamp: Stamp,
+    /// Conflicts this op settles (keep mine, keep theirs, or an edited value). The server marks
+    /// them resolved by this op, with who and when, in the same transaction.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub resolves: Vec<Uuid>,
+    pub body: OpBody,
+}
+
+impl Op {
+    pub fn entity(&self) -> Option<Entity> {
+        match &self.body {
+            OpBody::Set { entity, .. } | OpBody::Append { entity, .. } => Some(*entity),
+            OpBody::Resolve => None,
+        }
+    }
+
+    pub fn record_id(&self) -> Option<Uuid> {
+        match &self.body {
+            OpBody::Set { record_id, .. } | OpBody::Append { record_id, .. } => Some(*record_id),
+            OpBody::Resolve => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stamp::ReplicaId;
+    use chrono::{TimeZone, Utc};
+
+    #[test]
+    fn an_op_travels_as_tagged_json_and_reads_back() {
+        let stamp = Stamp::at(Utc.with_ymd_and_hms(2026, 11, 22, 9, 0, 0).unwrap(), ReplicaId(42));
+        let op = Op {
+            id: Uuid::now_v7(),
+            case_id: Uuid::now_v7(),
+            stamp,
+            resolves: vec![],
+            body: OpBody::Set {
+                entity: Entity::Case,
+                record_id: Uuid::now_v7(),
+                fields: vec![FieldWrite {
+                    field: "child.given_name".into(),
+                    value: Value::from("Ana"),
+                    base: Some(stamp),
+                }],
+            },
+        };
+        let json = serde_json::to_value(&op).unwrap();
+        assert_eq!(json["body"]["type"], "set");
+        assert_eq!(json["body"]["entity"], "case");
+        assert!(json.get("resolves").is_none(), "empty lists stay off the wire");
+        assert_eq!(serde_json::from_value::<Op>(json).unwrap(), op);
+    }
+
+    #[test]
+    fn entity_names_read_back() {
+        for e in [Entity::Case, Entity::Contact, Entity::Photo, Entity::Note, Entity::StatusEvent, Entity::AuditEvent] {
+            assert_eq!(Entity::parse(e.as_str()), Some(e));
+            assert_eq!(serde_json::to_value(e).unwrap(), Value::from(e.as_str()));
+        }
+        assert_eq!(Entity::parse("poster"), None);
+    }
+}

@@ -1,0 +1,355 @@
+//! The requests and answers of the sync endpoints. JSON over HTTP, compressed (zstd or gzip, by
+//! `Content-Encoding` / `Accept-Encoding`), and versioned: every sync request carries the
+//! `Porchlight-Protocol` header, and a version the server cannot speak is answered `409` with
+//! a `VersionMismatch` body naming the versions it can.
+//!
+//! Endpoints (all need `Authorization: Bearer <device token>`):
+//! - `GET  /v1/sync/hello` → `Hello`: who this device is, the server's clock and versions.
+//! - `POST /v1/sync/push` (`PushRequest`) → `PushResponse`: one `OpResult` per op, in order.
+//! - `GET  /v1/sync/pull?cursor=<Cursor>&limit=<N>` → `PullPage`.
+//! - `HEAD /v1/blobs/{sha256}` → 200 when the server holds the whole blob and this device may
+//!   have it, else 404.
+//! - `GET  /v1/blobs/{sha256}/upload` → `UploadState` (bytes received so far; 0 when none).
+//! - `PUT  /v1/blobs/{sha256}/upload?offset=N` (body: at most `BLOB_CHUNK` bytes) →
+//!   `UploadState`; an offset other than the bytes received so far is `409` with `UploadState`.
+//! - `POST /v1/blobs/{sha256}/complete` (`CompleteUpload`) → 201 when the bytes hash to the
+//!   name, `422` (and the partial upload discarded) when they do not.
+//! - `GET  /v1/blobs/{sha256}` (optional `Range: bytes=N-`) → the bytes (200 or 206), only to a
+//!   device whose user may see a photo with that hash.
+//! - A device flagged for remote wipe gets `410` with code `wipe_requested` on every sync call;
+//!   it deletes its workspace, then `POST /v1/device/wiped`.
+
+use crate::op::{Entity, Op};
+use crate::stamp::Stamp;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::str::FromStr;
+use uuid::Uuid;
+
+/// The protocol this build speaks, and the oldest one it still accepts.
+pub const PROTOCOL_VERSION: u32 = 1;
+pub const MIN_PROTOCOL_VERSION: u32 = 1;
+/// The request header that carries the protocol version.
+pub const PROTOCOL_HEADER: &str = "porchlight-protocol";
+/// Ops stamped further ahead of the server's clock than this are refused (`future_stamp`).
+pub const MAX_FUTURE_SKEW_SECS: i64 = 300;
+/// The most ops one push may carry; a client sends a longer outbox in several pushes.
+pub const MAX_PUSH_OPS: usize = 1000;
+/// The most changes one pull page holds, whatever `limit` asks.
+pub const MAX_PULL_LIMIT: u32 = 5000;
+/// The largest chunk of a blob upload.
+pub const BLOB_CHUNK: usize = 1 << 20;
+
+/// `409` body when the client's protocol is not one the server speaks.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VersionMismatch {
+    pub min_protocol: u32,
+    pub max_protocol: u32,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Hello {
+    pub protocol: u32,
+    pub min_protocol: u32,
+    pub device_id: Uuid,
+    pub user_id: Uuid,
+    pub username: String,
+    pub display_name: String,
+    /// `admin`, `supervisor`, `case_manager`, `poster_staff` or `volunteer`.
+    pub role: String,
+    /// The server's clock, read while answering: the client measures its offset from it.
+    pub server_time: DateTime<Utc>,
+    pub server_stamp: Stamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PushRequest {
+    pub ops: Vec<Op>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PushResponse {
+    pub results: Vec<OpResult>,
+    pub server_time: DateTime<Utc>,
+    pub server_stamp: Stamp,
+}
+
+/// What became of one pushed op. `current` is the server's state, after the op, of every
+/// mutable record the op touched, as this user may see it: the client sets it in the same
+/// transaction as it clears the op from its outbox, so a device that lost a merge, or whose op
+/// was refused, ends up holding exactly what the server holds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OpResult {
+    pub op_id: Uuid,
+    pub outcome: Outcome,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub current: Vec<RecordState>,
+    /// Conflicts this op raised, as the change log holds them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conflicts: Vec<ConflictRecord>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Outcome {
+    /// Stored, at change-log position `seq` (a repeated op id gets the same answer again).
+    Applied { seq: i64 },
+    /// Refused for good: the client shows `reason` to its user and never sends the op again.
+    Rejected { code: RejectCode, reason: String },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RejectCode {
+    /// The case is not one this user may see (or no longer is).
+    NotInScope,
+    /// The user's role may not make this change (a volunteer editing a case, say).
+    NotAllowed,
+    /// The values do not make a valid record; `reason` names the field and the fix.
+    Invalid,
+    /// Stamped more than `MAX_FUTURE_SKEW_SECS` ahead of the server's clock.
+    FutureStamp,
+    /// Refers to a record or conflict the server does not know.
+    Unknown,
+}
+
+/// Where a device is in the server's change log: `seq` is the last change applied, `epoch` the
+/// last scope page applied (the server uses it to tell which cases the device really holds).
+/// In a query string it is `"<seq>.<epoch>"`; a new device starts from `Cursor::START`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Cursor {
+    pub seq: i64,
+    pub epoch: i64,
+}
+
+impl Cursor {
+    pub const START: Cursor = Cursor { seq: 0, epoch: 0 };
+}
+
+impl fmt::Display for Cursor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}", self.seq, self.epoch)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("cursor {0:?} is not of the form <seq>.<epoch> with two whole numbers of 0 or more")]
+pub struct BadCursor(pub String);
+
+impl FromStr for Cursor {
+    type Err = BadCursor;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let bad = || BadCursor(s.to_owned());
+        let (seq, epoch) = s.split_once('.').ok_or_else(bad)?;
+        let seq: i64 = seq.parse().map_err(|_| bad())?;
+        let epoch: i64 = epoch.parse().map_err(|_| bad())?;
+        if seq < 0 || epoch < 0 {
+            return Err(bad());
+        }
+        Ok(Cursor { seq, epoch })
+    }
+}
+
+impl Serialize for Cursor {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Cursor {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        Cursor::from_str(&text).map_err(serde::de::Error::custom)
+    }
+}
+
+/// One page of what changed for this device. The client applies `removed_cases`, then
+/// `changes` in order, then stores `cursor`, all in one transaction; applying a page twice
+/// changes nothing the second time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PullPage {
+    /// Cases that left this user's scope: every row, photo and pending op of theirs leaves the
+    /// device.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub removed_cases: Vec<Uuid>,
+    pub changes: Vec<Change>,
+    pub cursor: Cursor,
+    pub has_more: bool,
+    pub server_time: DateTime<Utc>,
+    pub server_stamp: Stamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Change {
+    /// The server's state of some fields of a mutable record (all of them when a case enters
+    /// the device's scope). Apply a field when its stamp is greater than the local one and no
+    /// op of this device waiting in the outbox writes it.
+    Record(RecordState),
+    /// An append-only record; insert it unless its id is already there.
+    Appended(AppendedRecord),
+    /// A conflict raised or resolved; replace any earlier copy of the same id.
+    Conflict(ConflictRecord),
+}
+
+impl Change {
+    pub fn case_id(&self) -> Uuid {
+        match self {
+            Change::Record(r) => r.case_id,
+            Change::Appended(a) => a.case_id,
+            Change::Conflict(c) => c.case_id,
+        }
+    }
+}
+
+/// Fields of one mutable record with their stamps. Most fields of a record share one stamp
+/// (they were written by one op), so each carries `stamp` unless `stamps` names its own: this
+/// keeps a first sync of thousands of cases small on the wire.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RecordState {
+    pub entity: Entity,
+    pub case_id: Uuid,
+    pub record_id: Uuid,
+    pub stamp: Stamp,
+    pub fields: BTreeMap<String, Value>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub stamps: BTreeMap<String, Stamp>,
+}
+
+impl RecordState {
+    /// The stamp of `field` in this state.
+    pub fn stamp_of(&self, field: &str) -> Stamp {
+        self.stamps.get(field).copied().unwrap_or(self.stamp)
+    }
+
+    /// Builds the compact form from per-field stamps: the most common stamp becomes `stamp`.
+    pub fn from_fields(
+        entity: Entity,
+        case_id: Uuid,
+        record_id: Uuid,
+        fields: impl IntoIterator<Item = (String, Value, Stamp)>,
+    ) -> Option<RecordState> {
+        let all: Vec<(String, Value, Stamp)> = fields.into_iter().collect();
+        let mut counts: BTreeMap<Stamp, usize> = BTreeMap::new();
+        for (_, _, s) in &all {
+            *counts.entry(*s).or_default() += 1;
+        }
+        let common = counts.into_iter().max_by_key(|(s, n)| (*n, *s))?.0;
+        let mut state = RecordState {
+            entity,
+            case_id,
+            record_id,
+            stamp: common,
+            fields: BTreeMap::new(),
+            stamps: BTreeMap::new(),
+        };
+        for (field, value, stamp) in all {
+            if stamp != common {
+                state.stamps.insert(field.clone(), stamp);
+            }
+            state.fields.insert(field, value);
+        }
+        Some(state)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AppendedRecord {
+    pub entity: Entity,
+    pub case_id: Uuid,
+    pub record_id: Uuid,
+    pub stamp: Stamp,
+    pub record: Value,
+}
+
+/// Two writes of one field (or two status changes) made without seeing each other. `kept` is
+/// the value in force (the higher stamp), `other` the one that lost; both stay until a person
+/// resolves the conflict with an op that names it in `resolves`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConflictRecord {
+    pub id: Uuid,
+    pub case_id: Uuid,
+    pub entity: Entity,
+    pub record_id: Uuid,
+    /// The flattened field, or `status` for racing status events.
+    pub field: String,
+    pub kept: ConflictSide,
+    pub other: ConflictSide,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolution: Option<Resolution>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConflictSide {
+    pub value: Value,
+    pub stamp: Stamp,
+    pub op_id: Uuid,
+    pub device_id: Uuid,
+    /// The display name of the person who wrote it.
+    pub by: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Resolution {
+    pub op_id: Uuid,
+    pub by: String,
+    pub at: DateTime<Utc>,
+}
+
+/// A blob upload's progress.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UploadState {
+    pub received: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CompleteUpload {
+    pub size: u64,
+    pub mime: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stamp::ReplicaId;
+    use chrono::TimeZone;
+
+    #[test]
+    fn cursors_read_back_and_refuse_junk() {
+        let c = Cursor { seq: 1234, epoch: 7 };
+        assert_eq!(c.to_string(), "1234.7");
+        assert_eq!("1234.7".parse::<Cursor>().unwrap(), c);
+        assert_eq!(serde_json::to_value(c).unwrap(), Value::from("1234.7"));
+        for bad in ["", "12", "a.b", "-1.0", "1.-2", "1.2.3"] {
+            assert!(bad.parse::<Cursor>().is_err(), "{bad:?} was accepted");
+        }
+    }
+
+    #[test]
+    fn a_record_state_keeps_the_common_stamp_once() {
+        let t = Utc.with_ymd_and_hms(2026, 11, 22, 9, 0, 0).unwrap();
+        let a = Stamp::at(t, ReplicaId(1));
+        let b = Stamp::at(t + chrono::Duration::seconds(1), ReplicaId(2));
+        let state = RecordState::from_fields(
+            Entity::Contact,
+            Uuid::now_v7(),
+            Uuid::now_v7(),
+            vec![
+                ("name".to_string(), Value::from("Rosa"), a),
+                ("email".to_string(), Value::from("r@example.org"), a),
+                ("phones".to_string(), serde_json::json!(["+1 555 0100"]), b),
+            ],
+        )
+        .unwrap();
+        assert_eq!(state.stamp, a);
+        assert_eq!(state.stamps.len(), 1);
+        assert_eq!(state.stamp_of("phones"), b);
+        assert_eq!(state.stamp_of("name"), a);
+        let json = serde_json::to_value(&state).unwrap();
+        assert_eq!(serde_json::from_value::<RecordState>(json).unwrap(), state);
+    }
+}

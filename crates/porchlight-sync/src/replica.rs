@@ -1,0 +1,55 @@
+//! What the sync engine needs of a local replica. The workspace store implements it over its
+//! SQLCipher file; the engine (HTTP, batching, retries) is written against this trait alone, so
+//! each side can be tested without the other.
+
+use crate::op::Op;
+use crate::proto::{Cursor, Hello, PullPage, PushResponse};
+use chrono::{DateTime, Utc};
+
+/// Photo bytes a replica holds or wants, named by their SHA-256 in lower-case hex.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlobRef {
+    pub sha256: String,
+    pub mime: String,
+    pub size: u64,
+}
+
+pub trait Replica {
+    type Error: std::error::Error + Send + Sync + 'static;
+
+    /// Folds in the server's clock (offset and stamp) from `hello`, read when the local wall
+    /// clock showed `wall`.
+    fn observe_server(&mut self, hello: &Hello, wall: DateTime<Utc>) -> Result<(), Self::Error>;
+
+    /// Up to `limit` ops that wait for the server, oldest first. An op stays here until the
+    /// server has answered it; a sync cut off halfway sends it again, which is harmless.
+    fn outbox(&self, limit: usize) -> Result<Vec<Op>, Self::Error>;
+
+    /// How many ops wait for the server.
+    fn pending_count(&self) -> Result<u64, Self::Error>;
+
+    /// The server's answer to a push of `pushed`, in one transaction: applied ops leave the
+    /// outbox; rejected ones leave it too but are kept, with their reasons, for the user to see;
+    /// every `current` state is set (stamp rule as in a pull); conflicts are stored.
+    fn apply_push(&mut self, pushed: &[Op], response: &PushResponse, wall: DateTime<Utc>) -> Result<(), Self::Error>;
+
+    /// The change-log position this replica has applied up to.
+    fn cursor(&self) -> Result<Cursor, Self::Error>;
+
+    /// One page, in one transaction with its new cursor.
+    fn apply_pull(&mut self, page: &PullPage, wall: DateTime<Utc>) -> Result<(), Self::Error>;
+
+    /// Photos whose bytes the server may not have yet.
+    fn blobs_to_upload(&self) -> Result<Vec<BlobRef>, Self::Error>;
+
+    fn blob_bytes(&self, sha256: &str) -> Result<Vec<u8>, Self::Error>;
+
+    /// The server now holds this blob whole.
+    fn mark_uploaded(&mut self, sha256: &str) -> Result<(), Self::Error>;
+
+    /// Photos this replica has the metadata of but not the bytes.
+    fn blobs_to_download(&self) -> Result<Vec<BlobRef>, Self::Error>;
+
+    /// Stores downloaded bytes; refuses them unless they hash to `blob.sha256`.
+    fn store_blob(&mut self, blob: &BlobRef, bytes: &[u8]) -> Result<(), Self::Error>;
+}
