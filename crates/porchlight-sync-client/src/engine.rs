@@ -1,0 +1,195 @@
+//! One sync of a replica with the central service, in the order the protocol promises: hello
+//! (and the service's clock folded in), photo bytes up, every waiting op pushed in batches,
+//! every page pulled, photo bytes down. A push always comes before the pull, so a device's own
+//! edits are on the service before it asks what changed. It neither stores anything itself (the
+//! `Replica` does, one transaction per answer) nor decides when to sync (the app and the CLI do).
+
+use crate::error::SyncError;
+use crate::remote::Remote;
+use chrono::{DateTime, Utc};
+use porchlight_domain::SyncReport;
+use porchlight_sync::{Change, Cursor, Outcome, RejectCode, Replica, MAX_PULL_LIMIT, MAX_PUSH_OPS};
+use std::collections::HashSet;
+use uuid::Uuid;
+
+/// A local change the service refused during this sync, with its reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    pub op_id: Uuid,
+    pub case_id: Uuid,
+    pub code: RejectCode,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    Up,
+    Down,
+}
+
+/// A photo whose bytes did not move this time; it is tried again at the next sync.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlobProblem {
+    pub sha256: String,
+    pub direction: Direction,
+    pub reason: String,
+}
+
+/// Everything one sync did: the counts, and the details behind the refusals and the photos
+/// left for next time.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SyncRun {
+    pub report: SyncReport,
+    pub refused: Vec<Refusal>,
+    pub blob_problems: Vec<BlobProblem>,
+}
+
+/// One sync; see `sync_run` for the details it also gathers.
+pub fn sync_once<R: Replica>(remote: &Remote, replica: &mut R, wall: &dyn Fn() -> DateTime<Utc>) -> Result<SyncReport, SyncError> {
+    sync_run(remote, replica, wall).map(|run| run.report)
+}
+
+/// One sync: hello, photos up, push until the outbox is empty, pull until the service has no
+/// more, photos down. `wall` reads the local clock whenever the replica records something. A
+/// failure of the connection or of the workspace ends the sync where it stands, which is always
+/// safe: every answer already received was stored in its own transaction, and whatever was not
+/// answered is sent again next time. A photo that cannot move is noted and left for next time.
+pub fn sync_run<R: Replica>(remote: &Remote, replica: &mut R, wall: &dyn Fn() -> DateTime<Utc>) -> Result<SyncRun, SyncError> {
+    let mut run = SyncRun::default();
+    let hello = remote.hello()?;
+    replica.observe_server(&hello, wall()).map_err(local)?;
+
+    // Photo bytes go up before the ops that name them, so another device never learns of a
+    // photo the service cannot give it yet. One the service would not take before its metadata
+    // arrived is tried again after the push.
+    let mut conflicts_seen = HashSet::new();
+    let held_back = upload(remote, replica, &mut run)?;
+    push(remote, replica, wall, &mut run, &mut conflicts_seen)?;
+    if held_back > 0 {
+        run.blob_problems.retain(|p| p.direction != Direction::Up);
+        upload(remote, replica, &mut run)?;
+    }
+    pull(remote, replica, wall, &mut run, &mut conflicts_seen)?;
+    download(remote, replica, &mut run)?;
+    Ok(run)
+}
+
+fn local<E: std::error::Error + Send + Sync + 'static>(e: E) -> SyncError {
+    SyncError::Replica(Box::new(e))
+}
+
+/// Uploads every photo the replica says the service may lack; answers how many were left behind.
+fn upload<R: Replica>(remote: &Remote, replica: &mut R, run: &mut SyncRun) -> Result<usize, SyncError> {
+    let mut left = 0;
+    for blob in replica.blobs_to_upload().map_err(local)? {
+        let bytes = replica.blob_bytes(&blob.sha256).map_err(local)?;
+        match remote.upload_blob(&blob, &bytes) {
+            Ok(()) => {
+                replica.mark_uploaded(&blob.sha256).map_err(local)?;
+                run.report.blobs_up += 1;
+            }
+            Err(e) if e.ends_sync() => return Err(e),
+            Err(e) => {
+                run.blob_problems.push(BlobProblem { sha256: blob.sha256.clone(), direction: Direction::Up, reason: e.to_string() });
+                left += 1;
+            }
+        }
+    }
+    Ok(left)
+}
+
+/// Pushes the outbox in batches until it is empty. Only `apply_push` removes ops, so an op the
+/// replica kept after its answer would be sent forever: that is caught and reported instead.
+fn push<R: Replica>(
+    remote: &Remote,
+    replica: &mut R,
+    wall: &dyn Fn() -> DateTime<Utc>,
+    run: &mut SyncRun,
+    conflicts: &mut HashSet<Uuid>,
+) -> Result<(), SyncError> {
+    let mut answered: HashSet<Uuid> = HashSet::new();
+    loop {
+        let ops = replica.outbox(MAX_PUSH_OPS).map_err(local)?;
+        if ops.is_empty() {
+            break;
+        }
+        if let Some(again) = ops.iter().find(|op| answered.contains(&op.id)) {
+            return Err(SyncError::Replica(
+                format!("the change {} is still waiting although the service answered it", again.id).into(),
+            ));
+        }
+        let response = remote.push(&ops)?;
+        replica.apply_push(&ops, &response, wall()).map_err(local)?;
+        for (op, result) in ops.iter().zip(&response.results) {
+            answered.insert(op.id);
+            match &result.outcome {
+                Outcome::Applied { .. } => run.report.pushed += 1,
+                Outcome::Rejected { code, reason } => {
+                    run.report.rejected += 1;
+                    run.refused.push(Refusal { op_id: op.id, case_id: op.case_id, code: *code, reason: reason.clone() });
+                }
+            }
+            for conflict in &result.conflicts {
+                if conflict.resolution.is_none() && conflicts.insert(conflict.id) {
+                    run.report.conflicts += 1;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Pulls pages until the service says there are no more. Each page is stored with its cursor in
+/// one transaction, so a sync cut off between pages resumes after the last one stored.
+/// A conflict counts once per sync however often it is seen (raised by this device's push, then
+/// pulled back from the change log).
+fn pull<R: Replica>(
+    remote: &Remote,
+    replica: &mut R,
+    wall: &dyn Fn() -> DateTime<Utc>,
+    run: &mut SyncRun,
+    conflicts: &mut HashSet<Uuid>,
+) -> Result<(), SyncError> {
+    let mut cursor: Cursor = replica.cursor().map_err(local)?;
+    loop {
+        let page = remote.pull(cursor, MAX_PULL_LIMIT)?;
+        let empty = page.changes.is_empty() && page.removed_cases.is_empty();
+        if page.has_more && empty && page.cursor == cursor {
+            return Err(SyncError::Server {
+                status: 200,
+                message: format!("it promised more changes after {cursor} but sent none and kept the same position"),
+            });
+        }
+        replica.apply_pull(&page, wall()).map_err(local)?;
+        run.report.pulled += page.changes.len() as u64;
+        run.report.removed_cases += page.removed_cases.len() as u64;
+        for change in &page.changes {
+            if let Change::Conflict(c) = change {
+                if c.resolution.is_none() && conflicts.insert(c.id) {
+                    run.report.conflicts += 1;
+                }
+            }
+        }
+        cursor = page.cursor;
+        if !page.has_more {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// Fetches the bytes of every photo the replica knows of but does not hold. A photo the
+/// service does not have yet (its device has not uploaded it) is simply left for next time.
+fn download<R: Replica>(remote: &Remote, replica: &mut R, run: &mut SyncRun) -> Result<(), SyncError> {
+    for blob in replica.blobs_to_download().map_err(local)? {
+        match remote.download_blob(&blob) {
+            Ok(bytes) => {
+                replica.store_blob(&blob, &bytes).map_err(local)?;
+                run.report.blobs_down += 1;
+            }
+            Err(e) if e.ends_sync() => return Err(e),
+            Err(e) => run.blob_problems.push(BlobProblem { sha256: blob.sha256.clone(), direction: Direction::Down, reason: e.to_string() }),
+        }
+    }
+    Ok(())
+}
