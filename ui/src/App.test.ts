@@ -1,4 +1,4 @@
-import { render, screen, waitFor } from "@testing-library/svelte";
+import { render, screen, waitFor, within } from "@testing-library/svelte";
 import userEvent from "@testing-library/user-event";
 import { describe, expect, it, vi } from "vitest";
 import App from "./App.svelte";
@@ -161,5 +161,40 @@ describe("App, the case view", () => {
     expect(screen.queryByTestId("field-child.given_name")).toBeNull();
     expect(screen.getByTestId("case-name")).toHaveTextContent("Maya Okafor");
     expect(fake.cases.size).toBe(1);
+  });
+
+  it("shows the sync state in the top bar once the workspace is open, and stops listening when locked", async () => {
+    const fake = workspaceWith({ fields: fields("Maya", "Okafor") });
+    const listen = vi.spyOn(fake, "onSyncStatus");
+    const user = renderApp(fake);
+    expect(await screen.findByTestId("sync-indicator")).toHaveTextContent("Not enrolled");
+    expect(listen).toHaveBeenCalledTimes(1);
+    await user.click(screen.getByTestId("lock-workspace"));
+    expect(await screen.findByTestId("unlock-passphrase")).toBeInTheDocument();
+    expect(screen.queryByTestId("sync-indicator")).toBeNull();
+  });
+
+  it("opens a case from the conflict inbox", async () => {
+    const fake = workspaceWith({ fields: fields("Maya", "Okafor") }, { fields: fields("Liam", "Bennett") });
+    const [, liam] = [...fake.cases.keys()];
+    fake.syncDesk.enrolAs();
+    fake.syncDesk.conflicts = [fake.syncDesk.conflictOn(liam, "event.city", "City", ["Tulsa", "Tulsa"], ["Broken Arrow", "Broken Arrow"])];
+    const user = renderApp(fake);
+    await user.click(await screen.findByTestId("conflict-count"));
+    await user.click(screen.getByRole("button", { name: "Open the case of Liam Bennett" }));
+    expect(await screen.findByTestId("case-name")).toHaveTextContent("Liam Bennett");
+    expect(screen.queryByTestId("conflict-inbox")).toBeNull();
+    expect(within(screen.getByTestId("case-view")).getByTestId("conflict-badge")).toHaveTextContent("1 conflict");
+  });
+
+  it("goes to the create screen with the reason when the organisation removes the workspace", async () => {
+    const fake = workspaceWith({ fields: fields("Maya", "Okafor") });
+    fake.syncDesk.enrolAs();
+    renderApp(fake);
+    await screen.findAllByTestId("case-row");
+    fake.syncDesk.wipe();
+    expect(await screen.findByTestId("workspace-removed")).toHaveTextContent("Your organisation removed this computer's workspace");
+    expect(screen.getByTestId("create-workspace")).toBeInTheDocument();
+    expect(screen.queryByTestId("case-row")).toBeNull();
   });
 });

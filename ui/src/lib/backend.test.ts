@@ -2,6 +2,8 @@ import { beforeEach, describe, expect, it, vi } from "vitest";
 
 const invoke = vi.fn();
 vi.mock("@tauri-apps/api/core", () => ({ invoke: (...args: unknown[]) => invoke(...args) }));
+const listen = vi.fn();
+vi.mock("@tauri-apps/api/event", () => ({ listen: (...args: unknown[]) => listen(...args) }));
 
 const { asAppError, isAppError, tauriBackend } = await import("./backend");
 
@@ -34,6 +36,7 @@ describe("tauriBackend", () => {
   // only show in the real app, so each one is pinned.
   const fields = {} as never;
   const meta = {} as never;
+  const enrol = { server_url: "http://127.0.0.1:8443", username: "dana", password: "pw", totp: "", device_name: "Laptop" };
   const poster = { language: "es" as const, paper: "a4" as const, photo_ids: ["p1"] };
   const cases: Array<[string, string, Record<string, unknown> | undefined, () => Promise<unknown>]> = [
     ["openCase", "open_case", { id: "c1" }, () => tauriBackend.openCase("c1")],
@@ -63,11 +66,35 @@ describe("tauriBackend", () => {
     ["bulkProgress", "bulk_progress", { job: "j1" }, () => tauriBackend.bulkProgress("j1")],
     ["cancelBulk", "cancel_bulk", { job: "j1" }, () => tauriBackend.cancelBulk("j1")],
     ["casePosters", "case_posters", { caseId: "c1" }, () => tauriBackend.casePosters("c1")],
+    ["syncStatus", "sync_status", undefined, () => tauriBackend.syncStatus()],
+    ["enrolDevice", "enrol_device", { form: enrol }, () => tauriBackend.enrolDevice(enrol)],
+    ["syncNow", "sync_now", undefined, () => tauriBackend.syncNow()],
+    ["listConflicts", "list_conflicts", { caseId: null }, () => tauriBackend.listConflicts(null)],
+    ["listConflicts", "list_conflicts", { caseId: "c1" }, () => tauriBackend.listConflicts("c1")],
+    ["resolveConflict", "resolve_conflict", { id: "k1", resolution: { choice: "edit", value: '"Mya"' } }, () => tauriBackend.resolveConflict("k1", { choice: "edit", value: '"Mya"' })],
+    ["listRejected", "list_rejected", undefined, () => tauriBackend.listRejected()],
+    ["dismissRejected", "dismiss_rejected", { opId: "o1" }, () => tauriBackend.dismissRejected("o1")],
+    ["leaveSync", "leave_sync", undefined, () => tauriBackend.leaveSync()],
   ];
 
   it.each(cases)("%s calls %s with camelCase arguments", async (_name, command, args, run) => {
     await run();
     expect(invoke).toHaveBeenCalledWith(command, args);
+  });
+
+  it("hands the payload of the sync events to the listener and returns the unsubscribe", async () => {
+    const unlisten = vi.fn();
+    listen.mockResolvedValue(unlisten);
+    const statuses: unknown[] = [];
+    const messages: string[] = [];
+    expect(await tauriBackend.onSyncStatus((s) => statuses.push(s))).toBe(unlisten);
+    await tauriBackend.onWorkspaceRemoved((m) => messages.push(m));
+    const [[statusEvent, onStatus], [removedEvent, onRemoved]] = listen.mock.calls as Array<[string, (e: { payload: unknown }) => void]>;
+    expect([statusEvent, removedEvent]).toEqual(["sync-status", "workspace-removed"]);
+    onStatus({ payload: { enrolled: true } });
+    onRemoved({ payload: "Removed by your organisation." });
+    expect(statuses).toEqual([{ enrolled: true }]);
+    expect(messages).toEqual(["Removed by your organisation."]);
   });
 
   it("turns a rejection into an AppError", async () => {

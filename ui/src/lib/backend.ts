@@ -4,6 +4,7 @@
 //! tests hand them an in-memory fake instead and never touch Tauri.
 
 import { invoke } from "@tauri-apps/api/core";
+import { listen } from "@tauri-apps/api/event";
 import { getContext, setContext } from "svelte";
 import type { AppError } from "./bindings/AppError";
 import type { AuditEntry } from "./bindings/AuditEntry";
@@ -13,9 +14,12 @@ import type { CaseId } from "./bindings/CaseId";
 import type { CasePage } from "./bindings/CasePage";
 import type { CaseRecord } from "./bindings/CaseRecord";
 import type { CaseView } from "./bindings/CaseView";
+import type { ConflictResolution } from "./bindings/ConflictResolution";
+import type { ConflictView } from "./bindings/ConflictView";
 import type { ContactFields } from "./bindings/ContactFields";
 import type { ContactRecord } from "./bindings/ContactRecord";
 import type { DuplicateCandidate } from "./bindings/DuplicateCandidate";
+import type { EnrolForm } from "./bindings/EnrolForm";
 import type { ErrorCode } from "./bindings/ErrorCode";
 import type { FieldError } from "./bindings/FieldError";
 import type { ListQuery } from "./bindings/ListQuery";
@@ -27,10 +31,12 @@ import type { PhotoRecord } from "./bindings/PhotoRecord";
 import type { PosterOptions } from "./bindings/PosterOptions";
 import type { PosterRecord } from "./bindings/PosterRecord";
 import type { RecordId } from "./bindings/RecordId";
+import type { RejectedChange } from "./bindings/RejectedChange";
 import type { SearchQuery } from "./bindings/SearchQuery";
 import type { SearchResults } from "./bindings/SearchResults";
 import type { StatusChange } from "./bindings/StatusChange";
 import type { StatusEvent } from "./bindings/StatusEvent";
+import type { SyncStatus } from "./bindings/SyncStatus";
 import type { TimelineEntry } from "./bindings/TimelineEntry";
 import type { TimelineKind } from "./bindings/TimelineKind";
 import type { WorkspaceStatus } from "./bindings/WorkspaceStatus";
@@ -103,7 +109,34 @@ export interface Backend {
   cancelBulk(job: string): Promise<void>;
   /** Every poster produced for the case, newest first. */
   casePosters(caseId: CaseId): Promise<PosterRecord[]>;
+
+  /** Where sync stands: enrolment, the last attempt, changes waiting, conflicts, refusals. */
+  syncStatus(): Promise<SyncStatus>;
+  /** Logs in to the central service and enrols this device; field errors name `EnrolForm` fields. */
+  enrolDevice(form: EnrolForm): Promise<SyncStatus>;
+  /** Syncs now and answers once the attempt is over; a failure is in `last_error`, not a rejection. */
+  syncNow(): Promise<SyncStatus>;
+  /** Open conflicts, of one case or (null) of every case. */
+  listConflicts(caseId: CaseId | null): Promise<ConflictView[]>;
+  /** Settles a conflict here at once; the resolution goes to the service at the next sync. */
+  resolveConflict(id: string, resolution: ConflictResolution): Promise<SyncStatus>;
+  /** Local changes the service refused for good, newest first. */
+  listRejected(): Promise<RejectedChange[]>;
+  dismissRejected(opId: string): Promise<SyncStatus>;
+  /** Forgets the enrolment; the cases stay in this workspace. */
+  leaveSync(): Promise<SyncStatus>;
+  /** Calls `listener` with the new status after every sync attempt; resolves to the unsubscribe. */
+  onSyncStatus(listener: (status: SyncStatus) => void): Promise<() => void>;
+  /**
+   * Calls `listener` when the organisation had this device's workspace removed (a remote wipe):
+   * the workspace is gone and locked; `message` says so in words.
+   */
+  onWorkspaceRemoved(listener: (message: string) => void): Promise<() => void>;
 }
+
+/** The events `src-tauri` emits to the window (see its `sync` module). */
+export const SYNC_STATUS_EVENT = "sync-status";
+export const WORKSPACE_REMOVED_EVENT = "workspace-removed";
 
 /** The Tauri commands of `src-tauri`; argument names are camelCase and Tauri maps them. */
 export const tauriBackend: Backend = {
@@ -144,6 +177,16 @@ export const tauriBackend: Backend = {
   bulkProgress: (job) => call("bulk_progress", { job }),
   cancelBulk: (job) => call("cancel_bulk", { job }),
   casePosters: (caseId) => call("case_posters", { caseId }),
+  syncStatus: () => call("sync_status"),
+  enrolDevice: (form) => call("enrol_device", { form }),
+  syncNow: () => call("sync_now"),
+  listConflicts: (caseId) => call("list_conflicts", { caseId }),
+  resolveConflict: (id, resolution) => call("resolve_conflict", { id, resolution }),
+  listRejected: () => call("list_rejected"),
+  dismissRejected: (opId) => call("dismiss_rejected", { opId }),
+  leaveSync: () => call("leave_sync"),
+  onSyncStatus: (listener) => listen<SyncStatus>(SYNC_STATUS_EVENT, (e) => listener(e.payload)),
+  onWorkspaceRemoved: (listener) => listen<string>(WORKSPACE_REMOVED_EVENT, (e) => listener(e.payload)),
 };
 
 async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
@@ -166,6 +209,10 @@ const CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   "edit_conflict",
   "storage",
   "internal",
+  "not_enrolled",
+  "service_unreachable",
+  "service_refused",
+  "protocol_mismatch",
 ]);
 
 /** Whether `e` already has the shape of an `AppError` with a known code. */

@@ -1,11 +1,13 @@
 //! The in-browser demo workspace behind `?fake=1`: a fake backend filled with synthetic cases,
 //! the most recent of them (and a sample of the rest) with contacts, notes, status history and
 //! drawn photos. `?fake=create|unlock|open` picks the first screen, `cases=N` the size (default
-//! 1,000), `latency=MS` a delay per call. Never loaded inside the desktop app.
+//! 1,000), `latency=MS` a delay per call, `sync=synced|conflicts|offline|stopped` an enrolment
+//! (none by default). Never loaded inside the desktop app.
 
 import { FakeBackend, seedFake } from "./fakeBackend";
 import { portrait, seedCaseFile } from "./fakeCaseFiles";
 import { seedPosters } from "../posters/demoPosters";
+import { seedSync } from "../sync/demoSync";
 
 export function demoBackend(params: URLSearchParams): FakeBackend {
   const stage = params.get("fake");
@@ -31,5 +33,6 @@ export function demoBackend(params: URLSearchParams): FakeBackend {
   fake.disk.set(paths[0], { url: portrait(200), taken_on: "2026-09-02" });
   fake.disk.set(paths[1], { url: portrait(20) });
   fake.pickPhotoFiles = () => Promise.resolve([...paths]);
+  seedSync(fake, params.get("sync"), ids);
   return fake;
 }

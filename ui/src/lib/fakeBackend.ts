@@ -2,7 +2,7 @@
 //! (`?fake=1`). It keeps cases in a Map and imitates the wire contract: paging, sort, filters,
 //! versions, the error codes, and the case file (contacts, note versions, status moves along
 //! `STATUS_NEXT`, content-addressed photos, timeline, audit, search with highlights, the
-//! duplicate check, and posters through `../posters/fakePosters.ts`). Its validation covers the required fields and shapes, enough to exercise
+//! duplicate check, posters through `../posters/fakePosters.ts`, and sync through `../sync/fakeSync.ts`). Its validation covers the required fields and shapes, enough to exercise
 //! the forms; the real rules live in Rust and are never copied here as a second source of truth.
 
 import type { Backend } from "./backend";
@@ -46,6 +46,12 @@ import { STATUS_NEXT, US_STATES } from "./codes";
 import { daysApart, matchCase, queryWords, similarNames, type SearchField } from "./fakeSearch";
 import { noteCategoryLabel, photoKindLabel, relationshipLabel, statusLabel } from "./format";
 import { FakePosterDesk } from "../posters/fakePosters";
+import { FakeSyncDesk } from "../sync/fakeSync";
+import type { ConflictResolution } from "./bindings/ConflictResolution";
+import type { ConflictView } from "./bindings/ConflictView";
+import type { EnrolForm } from "./bindings/EnrolForm";
+import type { RejectedChange } from "./bindings/RejectedChange";
+import type { SyncStatus } from "./bindings/SyncStatus";
 
 export interface FakeOptions {
   /** A workspace file already exists (show Unlock rather than Create). */
@@ -758,6 +764,77 @@ export class FakeBackend implements Backend {
       this.requireUnlocked();
       return this.posterDesk.forCase(caseId);
     });
+  }
+
+  // Sync: the desk in ../sync/fakeSync.ts imagines the central service; these are the commands.
+
+  /** The enrolment, the service's reachability, conflicts and refusals; tests set and read them here. */
+  readonly syncDesk = new FakeSyncDesk(this);
+
+  syncStatus(): Promise<SyncStatus> {
+    return this.settle(() => {
+      this.requireUnlocked();
+      return this.syncDesk.status();
+    });
+  }
+
+  enrolDevice(form: EnrolForm): Promise<SyncStatus> {
+    return this.settle(() => {
+      this.requireUnlocked();
+      return this.syncDesk.enrol(form);
+    });
+  }
+
+  syncNow(): Promise<SyncStatus> {
+    return this.settle(() => {
+      this.requireUnlocked();
+      return this.syncDesk.sync();
+    });
+  }
+
+  listConflicts(caseId: string | null): Promise<ConflictView[]> {
+    return this.settle(() => {
+      this.requireUnlocked();
+      return this.syncDesk.listConflicts(caseId);
+    });
+  }
+
+  resolveConflict(id: string, resolution: ConflictResolution): Promise<SyncStatus> {
+    return this.settle(() => {
+      this.requireUnlocked();
+      const status = this.syncDesk.resolve(id, resolution);
+      this.sorted = null;
+      return status;
+    });
+  }
+
+  listRejected(): Promise<RejectedChange[]> {
+    return this.settle(() => {
+      this.requireUnlocked();
+      return this.syncDesk.listRejected();
+    });
+  }
+
+  dismissRejected(opId: string): Promise<SyncStatus> {
+    return this.settle(() => {
+      this.requireUnlocked();
+      return this.syncDesk.dismiss(opId);
+    });
+  }
+
+  leaveSync(): Promise<SyncStatus> {
+    return this.settle(() => {
+      this.requireUnlocked();
+      return this.syncDesk.leave();
+    });
+  }
+
+  onSyncStatus(listener: (status: SyncStatus) => void): Promise<() => void> {
+    return Promise.resolve(this.syncDesk.onStatus(listener));
+  }
+
+  onWorkspaceRemoved(listener: (message: string) => void): Promise<() => void> {
+    return Promise.resolve(this.syncDesk.onRemoved(listener));
   }
 
   /** Adds a contact, note or photo straight into a case, skipping checks: for seeding fixtures. */

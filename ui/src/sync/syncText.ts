@@ -1,0 +1,64 @@
+//! The sync state in words, as the status bar shows it: "Not enrolled", "Syncing…",
+//! "Offline", "Synced 2 min ago", "Sync stopped", and "12 changes waiting". Pure functions of
+//! the status and the viewer's clock, so each wording is tested once; what the state is comes
+//! from Rust.
+
+import type { SyncStatus } from "../lib/bindings/SyncStatus";
+import { formatDateTime } from "../lib/format";
+
+export type SyncTone = "idle" | "ok" | "busy" | "offline" | "error";
+
+export interface SyncLabel {
+  tone: SyncTone;
+  text: string;
+}
+
+export function syncLabel(s: SyncStatus, now: Date): SyncLabel {
+  if (!s.enrolled) return { tone: "idle", text: "Not enrolled" };
+  if (s.syncing) return { tone: "busy", text: "Syncing…" };
+  // The service never answered: the user is offline, which is normal, not a fault.
+  if (s.last_error && !s.online) return { tone: "offline", text: "Offline" };
+  // The service answered and refused, or answered something this app cannot read.
+  if (s.last_error) return { tone: "error", text: "Sync stopped" };
+  if (s.last_sync_at) return { tone: "ok", text: `Synced ${ago(s.last_sync_at, now)}` };
+  return { tone: "idle", text: "Not synced yet" };
+}
+
+/** "12 changes waiting", or null when nothing waits. */
+export function pendingText(pending: number): string | null {
+  if (pending <= 0) return null;
+  return pending === 1 ? "1 change waiting" : `${pending.toLocaleString("en-US")} changes waiting`;
+}
+
+export function conflictsText(n: number): string {
+  return n === 1 ? "1 conflict" : `${n} conflicts`;
+}
+
+export function rejectedText(n: number): string {
+  return n === 1 ? "1 refused" : `${n} refused`;
+}
+
+/** "just now", "1 min ago", "3 h ago", or the date and time beyond a day. */
+export function ago(iso: string, now: Date): string {
+  const seconds = Math.round((now.getTime() - Date.parse(iso)) / 1000);
+  // A clock a little behind the service's must not say "in 5 seconds".
+  if (seconds < 45) return "just now";
+  const minutes = Math.round(seconds / 60);
+  if (minutes < 60) return `${minutes} min ago`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 24) return `${hours} h ago`;
+  return `on ${formatDateTime(iso)}`;
+}
+
+/** The role as people say it. */
+export function roleLabel(role: string | null): string {
+  if (!role) return "";
+  const words: Record<string, string> = {
+    case_manager: "case manager",
+    supervisor: "supervisor",
+    poster_staff: "poster staff",
+    volunteer: "volunteer",
+    admin: "administrator",
+  };
+  return words[role] ?? role.replace(/_/g, " ");
+}
