@@ -53,6 +53,13 @@ pub enum AuditAction {
     PhotoViewed,
     Exported,
     PosterProduced,
+    /// This workspace was enrolled with a central service (the device and user ids, never the
+    /// token).
+    DeviceEnrolled,
+    /// This workspace stopped syncing with its central service.
+    DeviceUnenrolled,
+    /// A person settled a sync conflict (keep mine, keep theirs, or an edited value).
+    ConflictResolved,
 }
 
 /// One line of the local audit log. Appended only; it will sync to the central service.

@@ -4,11 +4,13 @@
 //! counts, never personal data, because the log will leave this machine for the central
 //! service. It does not decide what to audit: each use case appends its own line.
 
-use crate::cases::Change;
 use crate::error::StoreError;
+use crate::sync::outbox::Outbox;
+use crate::sync::records;
 use crate::workspace::Workspace;
 use porchlight_domain::{AuditAction, AuditEntry, CaseId, Moment};
-use rusqlite::{Transaction, TransactionBehavior};
+use porchlight_sync::Entity;
+use rusqlite::TransactionBehavior;
 
 /// The stored code of an action, the same snake_case word the wire format uses.
 pub(crate) fn code(action: AuditAction) -> &'static str {
@@ -30,6 +32,9 @@ pub(crate) fn code(action: AuditAction) -> &'static str {
         PhotoViewed => "photo_viewed",
         Exported => "exported",
         PosterProduced => "poster_produced",
+        DeviceEnrolled => "device_enrolled",
+        DeviceUnenrolled => "device_unenrolled",
+        ConflictResolved => "conflict_resolved",
     }
 }
 
@@ -52,6 +57,9 @@ const ALL: &[AuditAction] = {
         PhotoViewed,
         Exported,
         PosterProduced,
+        DeviceEnrolled,
+        DeviceUnenrolled,
+        ConflictResolved,
     ]
 };
 
@@ -60,8 +68,10 @@ fn from_code(text: &str) -> Option<AuditAction> {
 }
 
 /// Appends one audit line inside the caller's transaction, stamped with the change's actor and
-/// time. `detail` must hold ids and counts only.
-pub(crate) fn append(tx: &Transaction, case: Option<CaseId>, action: AuditAction, change: &Change, detail: &str) -> Result<(), StoreError> {
+/// time, and its op, which carries it to the central audit log (an event about no case travels
+/// under the nil case id). `detail` must hold ids and counts only. Returns the line's number.
+pub(crate) fn append(out: &Outbox, case: Option<CaseId>, action: AuditAction, detail: &str) -> Result<i64, StoreError> {
+    let (tx, change) = (out.tx, out.change);
     tx.prepare_cached("INSERT INTO audit_log (case_id, action, actor, at, detail) VALUES (?1, ?2, ?3, ?4, ?5)")?.execute(rusqlite::params![
         case.map(|c| *c.as_uuid().as_bytes()),
         code(action),
@@ -69,7 +79,12 @@ pub(crate) fn append(tx: &Transaction, case: Option<CaseId>, action: AuditAction
         change.at,
         detail,
     ])?;
-    Ok(())
+    let seq = tx.last_insert_rowid();
+    let stamp = out.tick()?;
+    let record = records::audit_record(code(action), detail, &change.actor, &change.at);
+    let case_id = case.map(|c| *c.as_uuid()).unwrap_or(uuid::Uuid::nil());
+    out.append(case_id, Entity::AuditEvent, crate::sync::outbox::new_id(change.now.utc), record, None, stamp)?;
+    Ok(seq)
 }
 
 impl Workspace {
@@ -111,8 +126,9 @@ impl Workspace {
                 return Err(StoreError::NotFound(case));
             }
         }
-        append(&tx, case, action, &change, detail)?;
-        let seq = tx.last_insert_rowid();
+        let out = Outbox::new(&tx, &self.clock, &change)?;
+        let seq = append(&out, case, action, detail)?;
+        drop(out);
         tx.commit()?;
         Ok(AuditEntry { seq, case_id: case, action, at: crate::parse_stamp(&change.at)?, actor: change.actor, detail: detail.to_owned() })
     }

@@ -7,13 +7,16 @@ use crate::audit;
 use crate::duplicates;
 use crate::error::StoreError;
 use crate::photos::{self, NewPhoto};
+use crate::sync::outbox::Outbox;
+use crate::sync::records;
 use crate::workspace::Workspace;
 use porchlight_domain::{
     AuditAction, CaseFields, CaseId, CaseNumber, CasePage, CaseRecord, CaseStatus, CaseSummary, CaseType, FieldError, ListQuery,
     Moment, SortDir, SortKey, UsState, ValidCase,
 };
 use rusqlite::types::Value;
-use rusqlite::{OptionalExtension, Row, Transaction, TransactionBehavior};
+use porchlight_sync::Entity;
+use rusqlite::{OptionalExtension, Row, TransactionBehavior};
 
 /// A case to import, with the photos to attach to it.
 #[derive(Debug, Clone, PartialEq)]
@@ -45,8 +48,9 @@ impl Workspace {
         let valid = fields.validate(now.local).map_err(StoreError::Validation)?;
         let change = self.change(now);
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let (id, seq) = insert_case(&tx, &valid, &change, &uuid::ContextV7::new())?;
-        audit::append(&tx, Some(id), AuditAction::CaseCreated, &change, "version 1")?;
+        let out = Outbox::new(&tx, &self.clock, &change)?;
+        let (id, seq) = insert_case(&out, &valid, &uuid::ContextV7::new())?;
+        audit::append(&out, Some(id), AuditAction::CaseCreated, "version 1")?;
         crate::search::reindex_seq(&tx, seq)?;
         let record = read_case(&tx, id)?;
         tx.commit()?;
@@ -73,34 +77,15 @@ impl Workspace {
         if old_json == new_json {
             return read_case(&tx, id);
         }
+        let old_fields: CaseFields = serde_json::from_str(&old_json).map_err(|e| StoreError::Corrupt(format!("the fields of case {id} cannot be read: {e}")))?;
+        let changed = porchlight_sync::fields::changed(&records::case_form_fields(&old_fields)?, &records::case_form_fields(valid.fields())?);
         let columns = ListColumns::of(&valid);
         let next = version + 1;
-        tx.prepare_cached(
-            "UPDATE cases SET given_name = ?2, family_name = ?3, name_key = ?4, family_key = ?5, case_type = ?6, state = ?7,
-                 city = ?8, missing_date = ?9, date_of_birth = ?10, missing_from_care = ?11, updated_at = ?12, version = ?13,
-                 given_sound = ?14, family_sound = ?15, birth_on = ?16
-             WHERE id = ?1",
-        )?
-        .execute(rusqlite::params![
-            blob(id),
-            columns.given_name,
-            columns.family_name,
-            columns.name_key,
-            columns.family_key,
-            columns.case_type,
-            columns.state,
-            columns.city,
-            columns.missing_date,
-            columns.date_of_birth,
-            columns.missing_from_care,
-            change.at,
-            next,
-            columns.given_sound,
-            columns.family_sound,
-            columns.birth_on,
-        ])?;
+        write_case_row(&tx, seq, &columns, &change.at, next)?;
         record_event(&tx, &change, seq, "edit", next, Some(&old_json), Some(&new_json))?;
-        audit::append(&tx, Some(id), AuditAction::CaseEdited, &change, &format!("version {next}"))?;
+        let out = Outbox::new(&tx, &self.clock, &change)?;
+        out.set(*id.as_uuid(), Entity::Case, *id.as_uuid(), changed, false)?;
+        audit::append(&out, Some(id), AuditAction::CaseEdited, &format!("version {next}"))?;
         crate::search::reindex_seq(&tx, seq)?;
         let record = read_case(&tx, id)?;
         tx.commit()?;
@@ -197,8 +182,10 @@ impl Workspace {
         let new = serde_json::json!({ "archived_at": new_archived_at }).to_string();
         let kind = if archived { "archive" } else { "unarchive" };
         record_event(&tx, &change, seq, kind, next, Some(&previous), Some(&new))?;
+        let out = Outbox::new(&tx, &self.clock, &change)?;
+        out.set(*id.as_uuid(), Entity::Case, *id.as_uuid(), vec![("archived".to_owned(), serde_json::Value::from(archived))], false)?;
         let action = if archived { AuditAction::CaseArchived } else { AuditAction::CaseUnarchived };
-        audit::append(&tx, Some(id), action, &change, &format!("version {next}"))?;
+        audit::append(&out, Some(id), action, &format!("version {next}"))?;
         crate::search::reindex_seq(&tx, seq)?;
         let record = read_case(&tx, id)?;
         tx.commit()?;
@@ -242,15 +229,17 @@ impl Workspace {
         // One counter for the whole import keeps its ids rising, so that they (and the sort
         // keys they break ties for) are appended to their indexes instead of scattered.
         let context = uuid::ContextV7::new();
+        let out = Outbox::new(&tx, &self.clock, &change)?;
         for ((valid, checks), case) in checked.iter().zip(cases) {
-            let (id, seq) = insert_case(&tx, valid, &change, &context)?;
+            let (id, seq) = insert_case(&out, valid, &context)?;
             for (photo, check) in case.photos.iter().zip(checks) {
-                photos::insert(&tx, &change, seq, 1, check, &photo.bytes, &context)?;
+                photos::insert(&out, seq, 1, check, &photo.bytes, &context)?;
             }
-            audit::append(&tx, Some(id), AuditAction::CaseCreated, &change, &format!("version 1; imported with {} photo(s)", case.photos.len()))?;
+            audit::append(&out, Some(id), AuditAction::CaseCreated, &format!("version 1; imported with {} photo(s)", case.photos.len()))?;
             crate::search::reindex_seq(&tx, seq)?;
             ids.push(id);
         }
+        drop(out);
         tx.commit()?;
         self.forget_totals();
         Ok(ids)
@@ -283,7 +272,7 @@ impl Workspace {
         self.get_case(id)?;
         let mut stmt = self.conn.prepare_cached(
             "SELECT from_status, to_status, reason, actor, at FROM status_events
-             WHERE case_seq = (SELECT seq FROM cases WHERE id = ?1) ORDER BY seq",
+             WHERE case_seq = (SELECT seq FROM cases WHERE id = ?1) ORDER BY stamp_key, seq",
         )?;
         let events = stmt
             .query_map([blob(id)], |row| {
@@ -378,7 +367,7 @@ pub struct StatusEvent {
 }
 
 /// The list columns of a case, copied out of its validated fields.
-struct ListColumns<'a> {
+pub(crate) struct ListColumns<'a> {
     given_name: &'a str,
     family_name: &'a str,
     name_key: String,
@@ -397,16 +386,31 @@ struct ListColumns<'a> {
 
 impl<'a> ListColumns<'a> {
     fn of(valid: &'a ValidCase) -> Self {
-        let f = valid.fields();
-        let missing_date = valid.missing_date().format("%Y-%m-%d").to_string();
-        let date_of_birth = valid.date_of_birth().map(|d| d.format("%Y-%m-%d").to_string());
+        Self::from_parts(valid.fields(), valid.case_type(), valid.missing_date().format("%Y-%m-%d").to_string(), valid.date_of_birth(), valid.state())
+    }
+
+    /// The list columns of a form that may not pass every rule: one merged from two people's
+    /// edits, or written by a newer Porchlight. Each column is read as far as it can be, so a
+    /// case received from the central service is always stored and listed.
+    pub(crate) fn lenient(f: &'a CaseFields) -> Self {
+        let date = |text: &str| chrono::NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").ok();
+        let missing_date = match date(&f.event.last_seen_date) {
+            Some(d) => d.format("%Y-%m-%d").to_string(),
+            None => f.event.last_seen_date.trim().to_owned(),
+        };
+        let case_type = f.case_type.unwrap_or(CaseType::LostInjuredMissing);
+        Self::from_parts(f, case_type, missing_date, date(&f.child.date_of_birth), UsState::parse(&f.event.state).ok())
+    }
+
+    fn from_parts(f: &'a CaseFields, case_type: CaseType, missing_date: String, born: Option<chrono::NaiveDate>, state: Option<UsState>) -> Self {
+        let date_of_birth = born.map(|d| d.format("%Y-%m-%d").to_string());
         ListColumns {
             given_name: &f.child.given_name,
             family_name: &f.child.family_name,
             name_key: format!("{} {}", f.child.given_name, f.child.family_name).to_lowercase(),
             family_key: format!("{} {}", f.child.family_name, f.child.given_name).to_lowercase(),
-            case_type: valid.case_type().code(),
-            state: valid.state().map(|s| s.code()),
+            case_type: case_type.code(),
+            state: state.map(|s| s.code()),
             city: &f.event.city,
             given_sound: duplicates::name_sound(&f.child.given_name),
             family_sound: duplicates::name_sound(&f.child.family_name),
@@ -427,13 +431,14 @@ pub(crate) fn id_from_row(row: &Row, index: usize) -> rusqlite::Result<CaseId> {
     Ok(CaseId::from_uuid(uuid::Uuid::from_bytes(bytes)))
 }
 
-fn fields_json(fields: &CaseFields) -> Result<String, StoreError> {
+pub(crate) fn fields_json(fields: &CaseFields) -> Result<String, StoreError> {
     serde_json::to_string(fields).map_err(|e| StoreError::Corrupt(format!("case fields could not be written as JSON: {e}")))
 }
 
 /// Inserts a validated case, its `create` event and its first status event; returns its id
 /// and its row number.
-fn insert_case(tx: &Transaction, valid: &ValidCase, change: &Change, ids: &uuid::ContextV7) -> Result<(CaseId, i64), StoreError> {
+fn insert_case(out: &Outbox, valid: &ValidCase, ids: &uuid::ContextV7) -> Result<(CaseId, i64), StoreError> {
+    let (tx, change) = (out.tx, out.change);
     let now = change.now;
     let json = fields_json(valid.fields())?;
     let columns = ListColumns::of(valid);
@@ -448,40 +453,105 @@ fn insert_case(tx: &Transaction, valid: &ValidCase, change: &Change, ids: &uuid:
             break (id, number);
         }
     };
+    let seq = insert_case_row(tx, id, number.as_str(), &columns, FIRST_STATUS.code(), &change.at, None)?;
+    record_event_by(tx, &change.actor, &change.at, seq, "create", 1, None, Some(&json))?;
+    // The case travels as one `Set` of every field, then its first status event.
+    let mut fields: Vec<(String, serde_json::Value)> = records::case_form_fields(valid.fields())?.into_iter().collect();
+    fields.push(("case_number".to_owned(), serde_json::Value::from(number.as_str())));
+    fields.push(("archived".to_owned(), serde_json::Value::from(false)));
+    let case = *id.as_uuid();
+    out.set(case, Entity::Case, case, fields, true)?;
+    let stamp = out.tick()?;
+    let event_id = crate::sync::outbox::new_id(now.utc);
+    let reason = "Case opened";
+    tx.prepare_cached(
+        "INSERT INTO status_events (case_seq, from_status, to_status, reason, actor, at, id, stamp, stamp_key) VALUES (?1, NULL, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?
+    .execute(rusqlite::params![
+        seq,
+        FIRST_STATUS.code(),
+        reason,
+        change.actor,
+        change.at,
+        event_id.as_bytes(),
+        stamp.to_string(),
+        crate::sync::outbox::stamp_key(&stamp).to_vec()
+    ])?;
+    let record = records::status_record(None, FIRST_STATUS, reason, None, &change.actor, &change.at);
+    out.append(case, Entity::StatusEvent, event_id, record, None, stamp)?;
+    Ok((id, seq))
+}
+
+/// Inserts the row of a case with its list columns; returns its row number.
+pub(crate) fn insert_case_row(
+    tx: &rusqlite::Connection,
+    id: CaseId,
+    case_number: &str,
+    columns: &ListColumns,
+    status: &str,
+    created_at: &str,
+    archived_at: Option<&str>,
+) -> Result<i64, StoreError> {
     tx.prepare_cached(
         "INSERT INTO cases (id, case_number, given_name, family_name, name_key, family_key, status, case_type, state, city,
              missing_date, date_of_birth, missing_from_care, created_at, updated_at, archived_at, version,
              given_sound, family_sound, birth_on)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14, NULL, 1, ?15, ?16, ?17)",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14, ?15, 1, ?16, ?17, ?18)",
     )?
     .execute(rusqlite::params![
         blob(id),
-        number.as_str(),
+        case_number,
         columns.given_name,
         columns.family_name,
         columns.name_key,
         columns.family_key,
-        FIRST_STATUS.code(),
+        status,
         columns.case_type,
         columns.state,
         columns.city,
         columns.missing_date,
         columns.date_of_birth,
         columns.missing_from_care,
-        change.at,
+        created_at,
+        archived_at,
         columns.given_sound,
         columns.family_sound,
         columns.birth_on,
     ])?;
-    let seq = tx.last_insert_rowid();
-    record_event(tx, change, seq, "create", 1, None, Some(&json))?;
-    tx.prepare_cached("INSERT INTO status_events (case_seq, from_status, to_status, reason, actor, at) VALUES (?1, NULL, ?2, 'Case opened', ?3, ?4)")?
-        .execute(rusqlite::params![seq, FIRST_STATUS.code(), change.actor, change.at])?;
-    Ok((id, seq))
+    Ok(tx.last_insert_rowid())
+}
+
+/// Rewrites the list columns of a case after its form changed, with its new version.
+pub(crate) fn write_case_row(tx: &rusqlite::Connection, seq: i64, columns: &ListColumns, updated_at: &str, version: i64) -> Result<(), StoreError> {
+    tx.prepare_cached(
+        "UPDATE cases SET given_name = ?2, family_name = ?3, name_key = ?4, family_key = ?5, case_type = ?6, state = ?7,
+             city = ?8, missing_date = ?9, date_of_birth = ?10, missing_from_care = ?11, updated_at = max(updated_at, ?12), version = ?13,
+             given_sound = ?14, family_sound = ?15, birth_on = ?16
+         WHERE seq = ?1",
+    )?
+    .execute(rusqlite::params![
+        seq,
+        columns.given_name,
+        columns.family_name,
+        columns.name_key,
+        columns.family_key,
+        columns.case_type,
+        columns.state,
+        columns.city,
+        columns.missing_date,
+        columns.date_of_birth,
+        columns.missing_from_care,
+        updated_at,
+        version,
+        columns.given_sound,
+        columns.family_sound,
+        columns.birth_on,
+    ])?;
+    Ok(())
 }
 
 pub(crate) fn record_event(
-    tx: &Transaction,
+    tx: &rusqlite::Connection,
     change: &Change,
     case_seq: i64,
     kind: &str,
@@ -489,8 +559,23 @@ pub(crate) fn record_event(
     previous: Option<&str>,
     new: Option<&str>,
 ) -> Result<(), StoreError> {
+    record_event_by(tx, &change.actor, &change.at, case_seq, kind, version, previous, new)
+}
+
+/// `record_event` for a change made elsewhere, with its own author and time.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn record_event_by(
+    tx: &rusqlite::Connection,
+    actor: &str,
+    at: &str,
+    case_seq: i64,
+    kind: &str,
+    version: i64,
+    previous: Option<&str>,
+    new: Option<&str>,
+) -> Result<(), StoreError> {
     tx.prepare_cached("INSERT INTO case_events (case_seq, kind, version, actor, at, previous, new) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")?
-        .execute(rusqlite::params![case_seq, kind, version, change.actor, change.at, previous, new])?;
+        .execute(rusqlite::params![case_seq, kind, version, actor, at, previous, new])?;
     Ok(())
 }
 

@@ -7,9 +7,12 @@
 use crate::audit;
 use crate::cases::{blob, Change};
 use crate::error::StoreError;
+use crate::sync::outbox::Outbox;
+use crate::sync::records;
 use crate::workspace::Workspace;
 use porchlight_domain::{AuditAction, CaseId, ContactFields, ContactRecord, Moment, RecordId, Relationship};
-use rusqlite::{OptionalExtension, Row, Transaction, TransactionBehavior};
+use porchlight_sync::Entity;
+use rusqlite::{Connection, OptionalExtension, Row, Transaction, TransactionBehavior};
 
 const KIND: &str = "contact";
 
@@ -26,6 +29,7 @@ impl Workspace {
         if !known {
             return Err(StoreError::NotFound(case));
         }
+        let before = records::contact_states(&tx, case)?;
         let id = RecordId::new(now.utc);
         let json = json(&fields)?;
         tx.prepare_cached(
@@ -44,7 +48,9 @@ impl Workspace {
         ])?;
         record(&tx, &change, id, case, "added", 1, &json, "")?;
         let cleared = if fields.primary { clear_other_primaries(&tx, &change, case, id)? } else { 0 };
-        audit::append(&tx, Some(case), AuditAction::ContactAdded, &change, &detail(id, 1, cleared))?;
+        let out = Outbox::new(&tx, &self.clock, &change)?;
+        records::emit_changes(&out, *case.as_uuid(), Entity::Contact, &before, &records::contact_states(&tx, case)?)?;
+        audit::append(&out, Some(case), AuditAction::ContactAdded, &detail(id, 1, cleared))?;
         reindex_for_search(&tx, case)?;
         let contact = read(&tx, id)?;
         tx.commit()?;
@@ -71,6 +77,7 @@ impl Workspace {
         if current.fields == fields {
             return Ok(current);
         }
+        let before = records::contact_states(&tx, current.case_id)?;
         let next = current.version + 1;
         let json = json(&fields)?;
         tx.prepare_cached(
@@ -89,7 +96,9 @@ impl Workspace {
         ])?;
         record(&tx, &change, id, current.case_id, "edited", next, &json, "")?;
         let cleared = if fields.primary { clear_other_primaries(&tx, &change, current.case_id, id)? } else { 0 };
-        audit::append(&tx, Some(current.case_id), AuditAction::ContactEdited, &change, &detail(id, next, cleared))?;
+        let out = Outbox::new(&tx, &self.clock, &change)?;
+        records::emit_changes(&out, *current.case_id.as_uuid(), Entity::Contact, &before, &records::contact_states(&tx, current.case_id)?)?;
+        audit::append(&out, Some(current.case_id), AuditAction::ContactEdited, &detail(id, next, cleared))?;
         reindex_for_search(&tx, current.case_id)?;
         let contact = read(&tx, id)?;
         tx.commit()?;
@@ -113,6 +122,7 @@ impl Workspace {
         if current.removed_at.is_some() {
             return Ok(current);
         }
+        let before = records::contact_states(&tx, current.case_id)?;
         let mut fields = current.fields.clone();
         fields.primary = false;
         let next = current.version + 1;
@@ -122,7 +132,9 @@ impl Workspace {
         )?
         .execute(rusqlite::params![id.as_uuid().as_bytes(), json, next, change.at, reason])?;
         record(&tx, &change, id, current.case_id, "removed", next, &json, &reason)?;
-        audit::append(&tx, Some(current.case_id), AuditAction::ContactRemoved, &change, &detail(id, next, 0))?;
+        let out = Outbox::new(&tx, &self.clock, &change)?;
+        records::emit_changes(&out, *current.case_id.as_uuid(), Entity::Contact, &before, &records::contact_states(&tx, current.case_id)?)?;
+        audit::append(&out, Some(current.case_id), AuditAction::ContactRemoved, &detail(id, next, 0))?;
         reindex_for_search(&tx, current.case_id)?;
         let contact = read(&tx, id)?;
         tx.commit()?;
@@ -181,12 +193,12 @@ pub(crate) fn parse_fields(json: &str, id: RecordId) -> Result<ContactFields, St
     serde_json::from_str(json).map_err(|e| StoreError::Corrupt(format!("the fields of contact {id} cannot be read: {e}")))
 }
 
-fn json(fields: &ContactFields) -> Result<String, StoreError> {
+pub(crate) fn json(fields: &ContactFields) -> Result<String, StoreError> {
     serde_json::to_string(fields).map_err(|e| StoreError::Corrupt(format!("contact fields could not be written as JSON: {e}")))
 }
 
 /// The relationship as stored: the snake_case word of the wire format.
-fn relationship_code(fields: &ContactFields) -> &'static str {
+pub(crate) fn relationship_code(fields: &ContactFields) -> &'static str {
     match fields.relationship {
         Some(Relationship::Mother) => "mother",
         Some(Relationship::Father) => "father",
@@ -210,10 +222,16 @@ fn detail(id: RecordId, version: i64, cleared: usize) -> String {
 
 #[allow(clippy::too_many_arguments)]
 fn record(tx: &Transaction, change: &Change, id: RecordId, case: CaseId, kind: &str, version: i64, json: &str, reason: &str) -> Result<(), StoreError> {
+    record_by(tx, &change.actor, &change.at, id, case, kind, version, json, reason)
+}
+
+/// `record` for a change made elsewhere, with its own author and time.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn record_by(tx: &Connection, actor: &str, at: &str, id: RecordId, case: CaseId, kind: &str, version: i64, json: &str, reason: &str) -> Result<(), StoreError> {
     tx.prepare_cached(
         "INSERT INTO contact_events (contact_id, case_id, kind, version, actor, at, fields, reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     )?
-    .execute(rusqlite::params![id.as_uuid().as_bytes(), blob(case), kind, version, change.actor, change.at, json, reason])?;
+    .execute(rusqlite::params![id.as_uuid().as_bytes(), blob(case), kind, version, actor, at, json, reason])?;
     Ok(())
 }
 

@@ -45,6 +45,10 @@ pub enum StoreError {
     /// The key derivation refused its own parameters, which only a fault in Porchlight causes.
     #[error("key derivation failed: {0}")]
     KeyDerivation(String),
+    /// Photo bytes received from the central service do not hash to the name they were asked
+    /// for; nothing was stored.
+    #[error("received image bytes hash to {actual}, not {expected}")]
+    BlobMismatch { expected: String, actual: String },
 }
 
 impl StoreError {
@@ -92,6 +96,10 @@ impl From<StoreError> for AppError {
             Io(e) => AppError::new(ErrorCode::Storage, format!("The workspace file could not be read or written ({e}); nothing was half-written.")),
             Corrupt(what) => AppError::new(ErrorCode::Storage, format!("Part of the workspace is damaged: {what}.")),
             KeyDerivation(what) => AppError::new(ErrorCode::Internal, format!("Porchlight could not derive the workspace key ({what}).")),
+            BlobMismatch { expected, .. } => AppError::new(
+                ErrorCode::ServiceRefused,
+                format!("The photo {expected} arrived damaged from the central service and was not kept; the next sync fetches it again."),
+            ),
         }
     }
 }
@@ -117,6 +125,7 @@ mod tests {
             (StoreError::RecordEditConflict { kind: "contact", id: RecordId::from_uuid(uuid::Uuid::nil()), expected: 1, actual: 2 }, ErrorCode::EditConflict),
             (StoreError::Io(std::io::Error::other("disk full")), ErrorCode::Storage),
             (StoreError::Corrupt("case fields".into()), ErrorCode::Storage),
+            (StoreError::BlobMismatch { expected: "ab".repeat(32), actual: "cd".repeat(32) }, ErrorCode::ServiceRefused),
         ];
         for (error, code) in cases {
             let app = AppError::from(error);

@@ -1,9 +1,10 @@
 //! The local case workspace: one SQLCipher-encrypted SQLite file per user, its key derived
 //! with Argon2id, its embedded migrations, and the use cases over it (create, edit, list,
 //! open, archive and import cases; attach photos; family contacts, note versions, status
-//! changes, the timeline, the local audit log, the duplicate check and poster records). It
-//! knows no windows, no Tauri and no network; front ends call these functions and turn
-//! `StoreError` into `AppError`.
+//! changes, the timeline, the local audit log, the duplicate check and poster records), and its
+//! half of offline sync: every write adds its op to an outbox in the same transaction, and the
+//! workspace is the `porchlight_sync::Replica` the sync engine drives. It knows no windows, no
+//! Tauri and no network; front ends call these functions and turn `StoreError` into `AppError`.
 //!
 //! Tests run on real encrypted files in temporary folders: `cargo test -p porchlight-store`.
 //! The benchmark over 100,000 generated cases:
@@ -26,6 +27,7 @@ mod photos;
 mod posters;
 mod search;
 mod status;
+mod sync;
 mod timeline;
 mod view;
 mod workspace;
@@ -35,6 +37,7 @@ pub use error::StoreError;
 pub use migrate::{latest_version, migration_names};
 pub use photos::{NewPhoto, ACCEPTED_MIME, MAX_PHOTO_BYTES, THUMBNAIL_PX};
 pub use search::WINDOW as SEARCH_WINDOW;
+pub use sync::SyncIdentity;
 pub use workspace::Workspace;
 
 use chrono::{DateTime, SecondsFormat, Utc};

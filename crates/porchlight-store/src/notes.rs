@@ -7,17 +7,22 @@ use crate::audit;
 use crate::cases::{blob, Change};
 use crate::contacts::reindex_for_search;
 use crate::error::StoreError;
+use crate::sync::outbox::{stamp_key, Outbox};
+use crate::sync::records;
 use crate::workspace::Workspace;
+use porchlight_sync::Entity;
 use porchlight_domain::{AuditAction, CaseId, Moment, NoteCategory, NoteInput, NoteRecord, NoteVersion, RecordId};
-use rusqlite::{OptionalExtension, Row, Transaction, TransactionBehavior};
+use rusqlite::{OptionalExtension, Row, TransactionBehavior};
 
 const KIND: &str = "note";
 
-/// The current version of each note with its first version's author and time and the count of
-/// versions; `?1` picks the notes (by `case_id` or `note_id`, per the WHERE the caller adds).
+/// The current version of each note with its first version's author and time; `?1` picks the
+/// notes (by `case_id` or `note_id`, per the WHERE the caller adds). The current version is the
+/// highest; two people who edited one note offline both wrote the same number, and the newer
+/// by stamp is current, on every device alike.
 const RECORD_SELECT: &str = "SELECT v.note_id, v.case_id, v.version, v.category, v.text, v.author, v.at, f.author, f.at
      FROM note_versions v JOIN note_versions f ON f.note_id = v.note_id AND f.version = 1
-     WHERE v.version = (SELECT max(version) FROM note_versions m WHERE m.note_id = v.note_id)";
+     WHERE v.rowid = (SELECT m.rowid FROM note_versions m WHERE m.note_id = v.note_id ORDER BY m.version DESC, m.stamp_key DESC LIMIT 1)";
 
 impl Workspace {
     /// Writes a new note on a case, by the workspace's actor.
@@ -30,8 +35,9 @@ impl Workspace {
             return Err(StoreError::NotFound(case));
         }
         let id = RecordId::new(now.utc);
-        insert_version(&tx, &change, id, 1, case, &input)?;
-        audit::append(&tx, Some(case), AuditAction::NoteAdded, &change, &format!("note {id} version 1"))?;
+        let out = Outbox::new(&tx, &self.clock, &change)?;
+        insert_version(&out, id, 1, case, &input)?;
+        audit::append(&out, Some(case), AuditAction::NoteAdded, &format!("note {id} version 1"))?;
         reindex_for_search(&tx, case)?;
         let record = read(&tx, id)?;
         tx.commit()?;
@@ -53,8 +59,9 @@ impl Workspace {
             return Ok(current);
         }
         let next = current.versions + 1;
-        insert_version(&tx, &change, note, next, current.current.case_id, &input)?;
-        audit::append(&tx, Some(current.current.case_id), AuditAction::NoteEdited, &change, &format!("note {note} version {next}"))?;
+        let out = Outbox::new(&tx, &self.clock, &change)?;
+        insert_version(&out, note, next, current.current.case_id, &input)?;
+        audit::append(&out, Some(current.current.case_id), AuditAction::NoteEdited, &format!("note {note} version {next}"))?;
         reindex_for_search(&tx, current.current.case_id)?;
         let record = read(&tx, note)?;
         tx.commit()?;
@@ -64,7 +71,7 @@ impl Workspace {
     /// Every version of a note, oldest first.
     pub fn note_history(&self, note: RecordId) -> Result<Vec<NoteVersion>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT note_id, case_id, version, category, text, author, at FROM note_versions WHERE note_id = ?1 ORDER BY version",
+            "SELECT note_id, case_id, version, category, text, author, at FROM note_versions WHERE note_id = ?1 ORDER BY version, stamp_key",
         )?;
         let versions = stmt
             .query_map([note.as_uuid().as_bytes()], raw_version)?
@@ -99,8 +106,16 @@ fn read(conn: &rusqlite::Connection, note: RecordId) -> Result<NoteRecord, Store
     record_from_raw(raw)
 }
 
-fn insert_version(tx: &Transaction, change: &Change, note: RecordId, version: u32, case: CaseId, input: &NoteInput) -> Result<(), StoreError> {
-    tx.prepare_cached("INSERT INTO note_versions (note_id, version, case_id, category, text, author, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")?
+/// Writes one version of a note with the id and stamp it travels with, and its op.
+fn insert_version(out: &Outbox, note: RecordId, version: u32, case: CaseId, input: &NoteInput) -> Result<(), StoreError> {
+    let change: &Change = out.change;
+    let stamp = out.tick()?;
+    let id = crate::sync::outbox::new_id(change.now.utc);
+    out.tx
+        .prepare_cached(
+            "INSERT INTO note_versions (note_id, version, case_id, category, text, author, at, id, stamp, stamp_key)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        )?
         .execute(rusqlite::params![
             note.as_uuid().as_bytes(),
             version,
@@ -108,8 +123,13 @@ fn insert_version(tx: &Transaction, change: &Change, note: RecordId, version: u3
             category_code(input.category),
             input.text,
             change.actor,
-            change.at
+            change.at,
+            id.as_bytes(),
+            stamp.to_string(),
+            stamp_key(&stamp).to_vec(),
         ])?;
+    let record = records::note_record(note, version, input.category, &input.text, &change.actor, &change.at);
+    out.append(*case.as_uuid(), Entity::Note, id, record, None, stamp)?;
     Ok(())
 }
 

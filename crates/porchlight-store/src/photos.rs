@@ -6,13 +6,17 @@
 //! posters take the upright image from `photo_image`.
 
 use crate::audit;
-use crate::cases::{blob, record_event, Change};
+use crate::cases::{blob, record_event};
 use crate::error::StoreError;
+use crate::sync::outbox::Outbox;
+use crate::sync::records;
 use crate::workspace::Workspace;
+use porchlight_sync::Entity;
 use chrono::{Datelike, NaiveDate};
 use image::{DynamicImage, ImageDecoder, ImageFormat};
 use porchlight_domain::{AuditAction, CaseId, FieldError, Moment, PhotoKind as Kind, PhotoMeta, PhotoRecord as Record, RecordId};
 use rusqlite::{Connection, OptionalExtension, Row, Transaction, TransactionBehavior};
+use uuid::Uuid;
 use sha2::{Digest, Sha256};
 use std::io::Cursor;
 
@@ -377,7 +381,7 @@ fn opaque(image: &DynamicImage) -> DynamicImage {
     DynamicImage::ImageRgb8(rgb)
 }
 
-fn kind_code(kind: Kind) -> &'static str {
+pub(crate) fn kind_code(kind: Kind) -> &'static str {
     match kind {
         Kind::Photo => "photo",
         Kind::AgeProgressed => "age_progressed",
@@ -410,14 +414,14 @@ fn kind_of(meta: &PhotoMeta) -> Result<Kind, StoreError> {
 /// the case already has this image (an import then adds nothing). The first picture of the
 /// child becomes the case's primary photo.
 pub(crate) fn insert(
-    tx: &Transaction,
-    change: &Change,
+    out: &Outbox,
     case_seq: i64,
     case_version: i64,
     photo: &PreparedPhoto,
     bytes: &[u8],
     ids: &uuid::ContextV7,
 ) -> Result<Option<RecordId>, StoreError> {
+    let (tx, change) = (out.tx, out.change);
     let now = change.now;
     let stored = tx
         .prepare_cached("INSERT OR IGNORE INTO blobs (sha256, bytes, mime, width, height, size, orientation) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")?
@@ -428,12 +432,19 @@ pub(crate) fn insert(
             .execute(rusqlite::params![photo.sha256, photo.width, photo.height, photo.orientation])?;
     }
     store_renditions(tx, &photo.sha256, &photo.thumbnail, photo.upright.as_ref())?;
-    let already = tx.prepare_cached("SELECT 1 FROM case_photos WHERE case_seq = ?1 AND sha256 = ?2")?.exists(rusqlite::params![case_seq, photo.sha256])?;
+    // Bytes stored here are the central service's to receive, unless it already has them.
+    tx.prepare_cached(
+        "INSERT INTO blob_sync (sha256, state) VALUES (?1, 'needs_upload')
+         ON CONFLICT (sha256) DO UPDATE SET state = 'needs_upload' WHERE state = 'needs_download'",
+    )?
+    .execute([&photo.sha256])?;
+    let already =
+        tx.prepare_cached("SELECT 1 FROM case_photos WHERE case_seq = ?1 AND sha256 = ?2 AND deleted = 0")?.exists(rusqlite::params![case_seq, photo.sha256])?;
     if already {
         return Ok(None);
     }
     let kind = kind_of(&photo.meta)?;
-    let has_primary = tx.prepare_cached("SELECT 1 FROM case_photos WHERE case_seq = ?1 AND is_primary = 1")?.exists([case_seq])?;
+    let has_primary = tx.prepare_cached("SELECT 1 FROM case_photos WHERE case_seq = ?1 AND is_primary = 1 AND deleted = 0")?.exists([case_seq])?;
     let is_primary = shows_the_child(kind) && !has_primary;
     let id = RecordId::from_uuid(uuid::Uuid::new_v7(uuid::Timestamp::from_unix(
         ids,
@@ -444,8 +455,8 @@ pub(crate) fn insert(
     let taken_on = Some(meta.taken_on.as_str()).filter(|t| !t.is_empty());
     tx.prepare_cached(
         "INSERT INTO case_photos (id, case_seq, sha256, kind, age_progressed_to, taken_on, source, consent_to_publish, is_primary,
-             created_at, child_age, added_by, file_name)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+             created_at, child_age, added_by, file_name, mime)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
     )?
     .execute(rusqlite::params![
         id.as_uuid().as_bytes(),
@@ -461,6 +472,7 @@ pub(crate) fn insert(
         meta.child_age,
         change.actor,
         photo.file_name,
+        photo.mime,
     ])?;
     let event = serde_json::json!({
         "photo": id.to_string(),
@@ -474,11 +486,15 @@ pub(crate) fn insert(
     })
     .to_string();
     record_event(tx, change, case_seq, "photo", case_version, None, Some(&event))?;
+    let case_id = Uuid::from_bytes(tx.query_row("SELECT id FROM cases WHERE seq = ?1", [case_seq], |row| row.get(0))?);
+    if let Some(fields) = records::photo_states(tx, case_seq)?.remove(id.as_uuid()) {
+        out.set(case_id, Entity::Photo, *id.as_uuid(), fields.into_iter().collect(), true)?;
+    }
     Ok(Some(id))
 }
 
 /// Writes the thumbnail and the upright image of a stored original, unless they exist.
-fn store_renditions(tx: &Transaction, sha256: &str, thumbnail: &Thumbnail, upright: Option<&(Vec<u8>, &'static str)>) -> Result<(), StoreError> {
+fn store_renditions(tx: &Connection, sha256: &str, thumbnail: &Thumbnail, upright: Option<&(Vec<u8>, &'static str)>) -> Result<(), StoreError> {
     tx.prepare_cached("INSERT OR IGNORE INTO thumbnails (sha256, bytes, width, height) VALUES (?1, ?2, ?3, ?4)")?
         .execute(rusqlite::params![sha256, thumbnail.jpeg, thumbnail.width, thumbnail.height])?;
     if let Some((bytes, mime)) = upright {
@@ -528,6 +544,28 @@ pub(crate) fn complete_renditions(conn: &mut Connection) -> Result<usize, StoreE
     Ok(done)
 }
 
+/// Stores image bytes received from the central service, whose SHA-256 the caller checked: the
+/// original as received, with its thumbnail and upright copy made as for a local import, so a
+/// downloaded photo shows like any other. Bytes that no longer decode are kept (they are what
+/// the service holds) without a thumbnail; asking for it reports the damage.
+pub(crate) fn store_received(tx: &Connection, sha256: &str, mime: &str, bytes: &[u8]) -> Result<(), StoreError> {
+    let (width, height, orientation, renditions, mime) = match decode(bytes, sha256, NaiveDate::MAX) {
+        Ok(Decoded { format, mut image, orientation, .. }) => {
+            turn_upright(&mut image, orientation);
+            let upright = if orientation == 1 { None } else { encode_upright(&image, format).ok() };
+            let thumbnail = make_thumbnail(&image).ok();
+            (image.width(), image.height(), orientation, thumbnail.map(|t| (t, upright)), format.mime().to_owned())
+        }
+        Err(_) => (0, 0, 1, None, mime.to_owned()),
+    };
+    tx.prepare_cached("INSERT OR IGNORE INTO blobs (sha256, bytes, mime, width, height, size, orientation) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")?
+        .execute(rusqlite::params![sha256, bytes, mime, width, height, bytes.len() as i64, orientation])?;
+    if let Some((thumbnail, upright)) = renditions {
+        store_renditions(tx, sha256, &thumbnail, upright.as_ref())?;
+    }
+    Ok(())
+}
+
 const RECORD_COLUMNS: &str = "p.id, c.id, p.sha256, b.mime, b.width, b.height, b.size, p.kind, p.age_progressed_to, p.taken_on,
      p.child_age, p.source, p.consent_to_publish, p.is_primary, p.created_at, p.added_by";
 
@@ -561,7 +599,7 @@ fn record_from_row(row: &Row) -> rusqlite::Result<Record> {
 
 fn read_photo(conn: &Connection, id: RecordId) -> Result<Record, StoreError> {
     conn.prepare_cached(&format!(
-        "SELECT {RECORD_COLUMNS} FROM case_photos p JOIN blobs b USING (sha256) JOIN cases c ON c.seq = p.case_seq WHERE p.id = ?1"
+        "SELECT {RECORD_COLUMNS} FROM case_photos p JOIN blobs b USING (sha256) JOIN cases c ON c.seq = p.case_seq WHERE p.id = ?1 AND p.deleted = 0"
     ))?
     .query_row([id.as_uuid().as_bytes()], record_from_row)
     .optional()?
@@ -600,7 +638,7 @@ impl Workspace {
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let (seq, version) = case_row(&tx, case)?;
         let attached: Option<(String, String)> = tx
-            .prepare_cached("SELECT created_at, added_by FROM case_photos WHERE case_seq = ?1 AND sha256 = ?2")?
+            .prepare_cached("SELECT created_at, added_by FROM case_photos WHERE case_seq = ?1 AND sha256 = ?2 AND deleted = 0")?
             .query_row(rusqlite::params![seq, prepared.sha256], |row| Ok((row.get(0)?, row.get(1)?)))
             .optional()?;
         if let Some((at, by)) = attached {
@@ -610,9 +648,11 @@ impl Workspace {
                 format!("{} is already attached to this case (added {}{by}).", display_name(file_name), &at[..10.min(at.len())]),
             ));
         }
-        let id = insert(&tx, &change, seq, version, &prepared, bytes, &uuid::ContextV7::new())?
+        let out = Outbox::new(&tx, &self.clock, &change)?;
+        let id = insert(&out, seq, version, &prepared, bytes, &uuid::ContextV7::new())?
             .ok_or_else(|| StoreError::Corrupt("a photo checked as new was already attached".into()))?;
-        audit::append(&tx, Some(case), AuditAction::PhotoAdded, &change, &format!("photo {id}"))?;
+        audit::append(&out, Some(case), AuditAction::PhotoAdded, &format!("photo {id}"))?;
+        drop(out);
         crate::search::reindex_seq(&tx, seq)?;
         let record = read_photo(&tx, id)?;
         tx.commit()?;
@@ -632,6 +672,7 @@ impl Workspace {
             return Ok(current);
         }
         let (seq, version) = case_row(&tx, current.case_id)?;
+        let before = records::photo_states(&tx, seq)?;
         let keeps_primary = current.is_primary && shows_the_child(kind);
         tx.prepare_cached(
             "UPDATE case_photos SET kind = ?2, age_progressed_to = ?3, taken_on = ?4, child_age = ?5, source = ?6,
@@ -655,7 +696,10 @@ impl Workspace {
         let previous = serde_json::json!({ "photo": id.to_string(), "meta": meta_json(&current.meta) });
         let new = serde_json::json!({ "photo": id.to_string(), "meta": meta_json(&meta) });
         record_event(&tx, &change, seq, "photo", version, Some(&previous.to_string()), Some(&new.to_string()))?;
-        audit::append(&tx, Some(current.case_id), AuditAction::PhotoEdited, &change, &format!("photo {id}"))?;
+        let out = Outbox::new(&tx, &self.clock, &change)?;
+        records::emit_changes(&out, *current.case_id.as_uuid(), Entity::Photo, &before, &records::photo_states(&tx, seq)?)?;
+        audit::append(&out, Some(current.case_id), AuditAction::PhotoEdited, &format!("photo {id}"))?;
+        drop(out);
         let record = read_photo(&tx, id)?;
         tx.commit()?;
         Ok(record)
@@ -677,8 +721,9 @@ impl Workspace {
             ));
         }
         let (seq, version) = case_row(&tx, current.case_id)?;
+        let before = records::photo_states(&tx, seq)?;
         let previous: Option<[u8; 16]> = tx
-            .prepare_cached("SELECT id FROM case_photos WHERE case_seq = ?1 AND is_primary = 1")?
+            .prepare_cached("SELECT id FROM case_photos WHERE case_seq = ?1 AND is_primary = 1 AND deleted = 0 ORDER BY id LIMIT 1")?
             .query_row([seq], |row| row.get(0))
             .optional()?;
         tx.prepare_cached("UPDATE case_photos SET is_primary = 0, updated_at = ?2 WHERE case_seq = ?1 AND is_primary = 1")?
@@ -695,7 +740,10 @@ impl Workspace {
             Some(&serde_json::json!({ "primary": previous }).to_string()),
             Some(&serde_json::json!({ "photo": id.to_string(), "primary": id.to_string() }).to_string()),
         )?;
-        audit::append(&tx, Some(current.case_id), AuditAction::PhotoEdited, &change, &format!("photo {id} made primary"))?;
+        let out = Outbox::new(&tx, &self.clock, &change)?;
+        records::emit_changes(&out, *current.case_id.as_uuid(), Entity::Photo, &before, &records::photo_states(&tx, seq)?)?;
+        audit::append(&out, Some(current.case_id), AuditAction::PhotoEdited, &format!("photo {id} made primary"))?;
+        drop(out);
         let record = read_photo(&tx, id)?;
         tx.commit()?;
         Ok(record)
@@ -706,7 +754,7 @@ impl Workspace {
         self.get_case(case)?;
         let mut stmt = self.conn.prepare_cached(&format!(
             "SELECT {RECORD_COLUMNS} FROM case_photos p JOIN blobs b USING (sha256) JOIN cases c ON c.seq = p.case_seq
-             WHERE p.case_seq = (SELECT seq FROM cases WHERE id = ?1) ORDER BY p.is_primary DESC, p.id"
+             WHERE p.case_seq = (SELECT seq FROM cases WHERE id = ?1) AND p.deleted = 0 ORDER BY p.is_primary DESC, p.id"
         ))?;
         let rows = stmt.query_map([blob(case)], record_from_row)?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -716,7 +764,10 @@ impl Workspace {
     pub fn photo_thumbnail(&self, id: RecordId) -> Result<(Vec<u8>, String), StoreError> {
         let found: Option<(String, Option<Vec<u8>>)> = self
             .conn
-            .prepare_cached("SELECT p.sha256, t.bytes FROM case_photos p LEFT JOIN thumbnails t USING (sha256) WHERE p.id = ?1")?
+            .prepare_cached(
+                "SELECT p.sha256, t.bytes FROM case_photos p JOIN blobs b USING (sha256) LEFT JOIN thumbnails t USING (sha256)
+                 WHERE p.id = ?1 AND p.deleted = 0",
+            )?
             .query_row([id.as_uuid().as_bytes()], |row| Ok((row.get(0)?, row.get(1)?)))
             .optional()?;
         match found {
@@ -735,12 +786,14 @@ impl Workspace {
             .prepare_cached(
                 "SELECT c.id, coalesce(u.bytes, b.bytes), coalesce(u.mime, b.mime)
                  FROM case_photos p JOIN cases c ON c.seq = p.case_seq JOIN blobs b USING (sha256) LEFT JOIN upright_images u USING (sha256)
-                 WHERE p.id = ?1",
+                 WHERE p.id = ?1 AND p.deleted = 0",
             )?
             .query_row([id.as_uuid().as_bytes()], |row| Ok((crate::cases::id_from_row(row, 0)?, row.get::<_, Vec<u8>>(1)?, row.get::<_, String>(2)?)))
             .optional()?
             .ok_or(StoreError::RecordNotFound { kind: "photo", id })?;
-        audit::append(&tx, Some(case), AuditAction::PhotoViewed, &change, &format!("photo {id}"))?;
+        let out = Outbox::new(&tx, &self.clock, &change)?;
+        audit::append(&out, Some(case), AuditAction::PhotoViewed, &format!("photo {id}"))?;
+        drop(out);
         tx.commit()?;
         Ok((bytes, mime))
     }
@@ -762,11 +815,11 @@ impl Workspace {
 
 /// Gives a case without a primary photo one: its oldest picture of the child, if any.
 fn promote_primary(tx: &Transaction, case_seq: i64) -> Result<(), StoreError> {
-    let has_primary = tx.prepare_cached("SELECT 1 FROM case_photos WHERE case_seq = ?1 AND is_primary = 1")?.exists([case_seq])?;
+    let has_primary = tx.prepare_cached("SELECT 1 FROM case_photos WHERE case_seq = ?1 AND is_primary = 1 AND deleted = 0")?.exists([case_seq])?;
     if !has_primary {
         tx.prepare_cached(
             "UPDATE case_photos SET is_primary = 1 WHERE id =
-                 (SELECT id FROM case_photos WHERE case_seq = ?1 AND kind IN ('photo', 'age_progressed') ORDER BY id LIMIT 1)",
+                 (SELECT id FROM case_photos WHERE case_seq = ?1 AND kind IN ('photo', 'age_progressed') AND deleted = 0 ORDER BY id LIMIT 1)",
         )?
         .execute([case_seq])?;
     }
@@ -823,11 +876,12 @@ mod tests {
             let tx = ws.conn.transaction_with_behavior(TransactionBehavior::Immediate).unwrap();
             // The image and its thumbnail are written, then the attachment to a case row that
             // does not exist breaks a foreign key: the whole write must go.
-            let failed = insert(&tx, &change, 999_999, 1, &prepared, &bytes, &uuid::ContextV7::new());
+            let out = Outbox::new(&tx, &ws.clock, &change).unwrap();
+            let failed = insert(&out, 999_999, 1, &prepared, &bytes, &uuid::ContextV7::new());
             assert!(matches!(failed, Err(StoreError::Sqlite(_))), "{failed:?}");
             assert_eq!(tx.query_row("SELECT count(*) FROM blobs", [], |row| row.get::<_, i64>(0)).unwrap(), 1, "written before the fault");
         }
-        for table in ["blobs", "thumbnails", "upright_images", "case_photos", "case_events WHERE kind = 'photo'"] {
+        for table in ["blobs", "thumbnails", "upright_images", "case_photos", "case_events WHERE kind = 'photo'", "blob_sync", "outbox WHERE op LIKE '%\"photo\"%'"] {
             assert_eq!(count(&ws, table), 0, "{table} after the rollback");
         }
     }

@@ -70,12 +70,14 @@ impl Workspace {
             text,
             pdf_sha256.to_ascii_lowercase(),
         ])?;
+        let out = crate::sync::outbox::Outbox::new(&tx, &self.clock, &change)?;
         for case in &unique {
             tx.prepare_cached("INSERT INTO poster_cases (poster_id, case_id) VALUES (?1, ?2)")?
                 .execute(rusqlite::params![id.as_uuid().as_bytes(), blob(*case)])?;
             let detail = format!("poster {id}; {channel}; {} child(ren); {} photo(s)", unique.len(), photo_ids.len());
-            audit::append(&tx, Some(*case), AuditAction::PosterProduced, &change, &detail)?;
+            audit::append(&out, Some(*case), AuditAction::PosterProduced, &detail)?;
         }
+        drop(out);
         tx.commit()?;
         Ok(PosterRecord {
             id,

@@ -75,7 +75,8 @@ pub(crate) fn reindex_seq(conn: &Connection, seq: i64) -> Result<(), StoreError>
     let notes: Vec<String> = conn
         .prepare_cached(
             "SELECT v.text FROM note_versions v
-             WHERE v.case_id = ?1 AND v.version = (SELECT max(w.version) FROM note_versions w WHERE w.note_id = v.note_id)
+             WHERE v.case_id = ?1
+               AND v.rowid = (SELECT w.rowid FROM note_versions w WHERE w.note_id = v.note_id ORDER BY w.version DESC, w.stamp_key DESC LIMIT 1)
              ORDER BY v.note_id",
         )?
         .query_map([id], |row| row.get(0))?
@@ -208,7 +209,7 @@ impl Filters {
             }
             None => {}
         }
-        let photo = "EXISTS (SELECT 1 FROM case_photos p WHERE p.case_seq = c.seq)";
+        let photo = "EXISTS (SELECT 1 FROM case_photos p JOIN blobs b ON b.sha256 = p.sha256 WHERE p.case_seq = c.seq AND p.deleted = 0)";
         match query.has_photo {
             Some(true) => {
                 f.required.push(facet("photo"));

@@ -1,13 +1,16 @@
 //! Status changes of a case as append-only events. The current status is the `to` of the
-//! case's latest event; `cases.status` is a copy kept in step in the same transaction for the
-//! list. Which moves are allowed is the domain's rule (`StatusChange::validate`); this module
+//! case's newest event by sync stamp (an event made on another device may arrive after a later
+//! one made here); `cases.status` is a copy kept in step in the same transaction for the list. Which moves are allowed is the domain's rule (`StatusChange::validate`); this module
 //! only applies it to the status the events say, never to a status the caller believes.
 
 use crate::audit;
 use crate::cases::{blob, code_column, parse_status};
 use crate::error::StoreError;
+use crate::sync::outbox::{stamp_key, Outbox};
+use crate::sync::records;
 use crate::workspace::Workspace;
 use porchlight_domain::{AuditAction, CaseId, CaseStatus, Moment, Outcome, StatusChange, StatusEvent};
+use porchlight_sync::Entity;
 use rusqlite::{OptionalExtension, TransactionBehavior};
 
 impl Workspace {
@@ -24,8 +27,15 @@ impl Workspace {
             .ok_or(StoreError::NotFound(case))?;
         let from = current_status(&tx, seq)?;
         let change = change.validate(from).map_err(StoreError::Validation)?;
+        let out = Outbox::new(&tx, &self.clock, &moment)?;
+        // The event carries the stamp of the newest one this replica held: had another device
+        // changed the status meanwhile, the two changes race and the service keeps a conflict.
+        let base = records::newest_status_stamp(&tx, seq)?;
+        let stamp = out.tick()?;
+        let id = crate::sync::outbox::new_id(now.utc);
         tx.prepare_cached(
-            "INSERT INTO status_events (case_seq, from_status, to_status, reason, outcome, actor, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            "INSERT INTO status_events (case_seq, from_status, to_status, reason, outcome, actor, at, id, stamp, stamp_key)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
         )?
         .execute(rusqlite::params![
             seq,
@@ -34,14 +44,20 @@ impl Workspace {
             change.reason,
             change.outcome.map(outcome_code),
             moment.actor,
-            moment.at
+            moment.at,
+            id.as_bytes(),
+            stamp.to_string(),
+            stamp_key(&stamp).to_vec(),
         ])?;
         let event_seq = tx.last_insert_rowid();
         // The list shows and filters on the copy; the edit version is left alone, so a form
         // open on the case's fields does not conflict with a status change.
         tx.prepare_cached("UPDATE cases SET status = ?2, updated_at = ?3 WHERE seq = ?1")?
             .execute(rusqlite::params![seq, change.to.code(), moment.at])?;
-        audit::append(&tx, Some(case), AuditAction::StatusChanged, &moment, &format!("{} to {}", from.code(), change.to.code()))?;
+        let record = records::status_record(Some(from), change.to, &change.reason, change.outcome, &moment.actor, &moment.at);
+        out.append(*case.as_uuid(), Entity::StatusEvent, id, record, base, stamp)?;
+        audit::append(&out, Some(case), AuditAction::StatusChanged, &format!("{} to {}", from.code(), change.to.code()))?;
+        drop(out);
         tx.commit()?;
         self.forget_totals();
         Ok(StatusEvent {
@@ -63,10 +79,10 @@ impl Workspace {
     }
 }
 
-/// The `to` of the case's latest status event.
-fn current_status(conn: &rusqlite::Connection, case_seq: i64) -> Result<CaseStatus, StoreError> {
+/// The `to` of the case's newest status event by stamp.
+pub(crate) fn current_status(conn: &rusqlite::Connection, case_seq: i64) -> Result<CaseStatus, StoreError> {
     let code: String = conn
-        .prepare_cached("SELECT to_status FROM status_events WHERE case_seq = ?1 ORDER BY seq DESC LIMIT 1")?
+        .prepare_cached("SELECT to_status FROM status_events WHERE case_seq = ?1 ORDER BY stamp_key DESC, seq DESC LIMIT 1")?
         .query_row([case_seq], |row| row.get(0))
         .optional()?
         .ok_or_else(|| StoreError::Corrupt(format!("case row {case_seq} has no status history")))?;
@@ -76,7 +92,7 @@ fn current_status(conn: &rusqlite::Connection, case_seq: i64) -> Result<CaseStat
 pub(crate) fn events(conn: &rusqlite::Connection, case: CaseId) -> Result<Vec<StatusEvent>, StoreError> {
     let mut stmt = conn.prepare_cached(
         "SELECT seq, from_status, to_status, reason, outcome, actor, at FROM status_events
-         WHERE case_seq = (SELECT seq FROM cases WHERE id = ?1) ORDER BY seq",
+         WHERE case_seq = (SELECT seq FROM cases WHERE id = ?1) ORDER BY stamp_key, seq",
     )?;
     let rows = stmt.query_map([blob(case)], |row| {
         let from = match row.get::<_, Option<String>>(1)? {

@@ -32,7 +32,9 @@ impl Workspace {
             .collect();
         let change = self.change(now);
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        audit::append(&tx, Some(id), AuditAction::CaseOpened, &change, &format!("version {}", record.version))?;
+        let out = crate::sync::outbox::Outbox::new(&tx, &self.clock, &change)?;
+        audit::append(&out, Some(id), AuditAction::CaseOpened, &format!("version {}", record.version))?;
+        drop(out);
         tx.commit()?;
         Ok(CaseView { record, contacts, notes, status_history, photos, photo_warning, do_not_disclose })
     }

@@ -29,6 +29,9 @@ pub struct Workspace {
     pub(crate) actor: String,
     /// Totals of recent list filters, valid while the database has not changed (see `cases`).
     pub(crate) totals: RefCell<crate::cases::TotalsCache>,
+    /// This replica's id and hybrid logical clock, which stamp every op the writes add.
+    pub(crate) replica: porchlight_sync::ReplicaId,
+    pub(crate) clock: porchlight_sync::Clock,
 }
 
 impl std::fmt::Debug for Workspace {
@@ -152,7 +155,10 @@ impl Workspace {
         // Workspaces from before search and thumbnails get them once, on their first open.
         crate::search::ensure_index(&mut conn)?;
         crate::photos::complete_renditions(&mut conn)?;
-        Ok(Workspace { conn, path: path.to_path_buf(), actor: default_actor(), totals: RefCell::default() })
+        let (replica, clock) = crate::sync::outbox::load_clock(&conn)?;
+        // Work saved before sync existed gets its ops once, so it reaches the service too.
+        crate::sync::backfill::run(&mut conn, &clock)?;
+        Ok(Workspace { conn, path: path.to_path_buf(), actor: default_actor(), totals: RefCell::default(), replica, clock })
     }
 
     pub fn path(&self) -> &Path {
@@ -247,7 +253,7 @@ fn create_private_dir(dir: &Path) -> Result<(), StoreError> {
 }
 
 /// Removes a database file with its WAL and shared-memory companions, ignoring absent ones.
-fn remove_database_files(path: &Path) {
+pub(crate) fn remove_database_files(path: &Path) {
     for suffix in ["", "-wal", "-shm", "-journal"] {
         let mut name = OsString::from(path.as_os_str());
         name.push(suffix);

@@ -124,6 +124,9 @@ const AUDIT_ACTION_LABELS: Record<AuditAction, string> = {
   photo_viewed: "Viewed a photo",
   exported: "Exported",
   poster_produced: "Produced a poster",
+  device_enrolled: "Enrolled this device for sync",
+  device_unenrolled: "Stopped syncing this device",
+  conflict_resolved: "Settled a sync conflict",
 };
 
 export function auditActionLabel(action: AuditAction): string {

@@ -1,0 +1,227 @@
+//! The writing half of sync inside every local write: the replica's clock (restored from and
+//! saved to `sync_meta`, so a restart never stamps backwards), the op each write adds to the
+//! outbox in its own transaction, and the stamps of the fields it wrote. It decides nothing
+//! about what a write means; each use case says which fields or record it wrote.
+
+use crate::cases::Change;
+use crate::error::StoreError;
+use porchlight_sync::{Clock, Entity, FieldWrite, Op, OpBody, ReplicaId, Stamp};
+use rusqlite::Connection;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use uuid::Uuid;
+
+/// The field name that stands for every field of a record without a stamp row of its own.
+pub(crate) const ALL_FIELDS: &str = "*";
+
+/// A stamp as a key that sorts as the stamp does: the 64-bit time big-endian, then the replica
+/// id's bytes in the order `uhlc` compares them. Text stamps do not sort by time.
+pub(crate) fn stamp_key(stamp: &Stamp) -> [u8; 24] {
+    let mut key = [0u8; 24];
+    key[..8].copy_from_slice(&stamp.inner().get_time().as_u64().to_be_bytes());
+    key[8..].copy_from_slice(&stamp.inner().get_id().to_le_bytes());
+    key
+}
+
+pub(crate) fn parse_stamp(text: &str) -> Result<Stamp, StoreError> {
+    text.parse::<Stamp>().map_err(|e| StoreError::Corrupt(format!("a stored sync stamp cannot be read: {e}")))
+}
+
+/// The replica id and clock of the workspace, as `sync_meta` keeps them.
+pub(crate) fn load_clock(conn: &Connection) -> Result<(ReplicaId, Clock), StoreError> {
+    let (replica, last, offset): (String, Option<String>, i64) =
+        conn.query_row("SELECT replica_id, last_stamp, clock_offset_ms FROM sync_meta WHERE id = 1", [], |row| {
+            Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+        })?;
+    let replica = ReplicaId::from_hex(&replica).ok_or_else(|| StoreError::Corrupt(format!("the replica id {replica:?} cannot be read")))?;
+    let last = last.as_deref().map(parse_stamp).transpose()?;
+    Ok((replica, Clock::new(replica, last, offset)))
+}
+
+/// Saves the clock's largest stamp and its server offset, in the caller's transaction.
+pub(crate) fn save_clock(conn: &Connection, clock: &Clock, last: Stamp) -> Result<(), StoreError> {
+    conn.prepare_cached("UPDATE sync_meta SET last_stamp = ?1, clock_offset_ms = ?2 WHERE id = 1")?
+        .execute(rusqlite::params![last.to_string(), clock.offset_ms()])?;
+    Ok(())
+}
+
+/// A UUIDv7 whose time part is `at`; the random part keeps ids made in one instant apart.
+pub(crate) fn new_id(at: chrono::DateTime<chrono::Utc>) -> Uuid {
+    Uuid::new_v7(uuid::Timestamp::from_unix(uuid::NoContext, at.timestamp().max(0) as u64, at.timestamp_subsec_nanos()))
+}
+
+/// One write transaction as sync sees it: the transaction, the clock that stamps its ops, and
+/// who makes the change when. Every use case writes its rows and its ops through one of these,
+/// so an edit and its op commit or vanish together.
+pub(crate) struct Outbox<'a> {
+    pub(crate) tx: &'a Connection,
+    clock: &'a Clock,
+    pub(crate) change: &'a Change,
+}
+
+impl<'a> Outbox<'a> {
+    /// Starts the ops of one transaction. Another process on the same workspace (the CLI beside
+    /// the app) has a clock of its own with the same replica id, so the stamp it saved last is
+    /// folded in first: inside a write transaction no one else can stamp meanwhile.
+    pub(crate) fn new(tx: &'a Connection, clock: &'a Clock, change: &'a Change) -> Result<Outbox<'a>, StoreError> {
+        let last: Option<String> = tx.prepare_cached("SELECT last_stamp FROM sync_meta WHERE id = 1")?.query_row([], |row| row.get(0))?;
+        if let Some(last) = last {
+            clock.observe(&parse_stamp(&last)?);
+        }
+        Ok(Outbox { tx, clock, change })
+    }
+
+    /// A fresh stamp, later than everything this replica has made or seen, saved at once.
+    pub(crate) fn tick(&self) -> Result<Stamp, StoreError> {
+        let stamp = self.clock.tick(self.change.now.utc);
+        save_clock(self.tx, self.clock, stamp)?;
+        Ok(stamp)
+    }
+
+    /// Adds a `Set` of a record made by this write. `fields` are every field of a new record, or
+    /// the changed fields of an existing one, each of which gets the stamp of the value this
+    /// replica held as its `base`. Writes nothing when there is nothing to say.
+    pub(crate) fn set(&self, case_id: Uuid, entity: Entity, record_id: Uuid, fields: Vec<(String, Value)>, new_record: bool) -> Result<Option<Op>, StoreError> {
+        self.set_resolving(case_id, entity, record_id, fields, new_record, Vec::new())
+    }
+
+    pub(crate) fn set_resolving(
+        &self,
+        case_id: Uuid,
+        entity: Entity,
+        record_id: Uuid,
+        fields: Vec<(String, Value)>,
+        new_record: bool,
+        resolves: Vec<Uuid>,
+    ) -> Result<Option<Op>, StoreError> {
+        if fields.is_empty() {
+            return Ok(None);
+        }
+        let stamp = self.tick()?;
+        let held = if new_record { RecordStamps::default() } else { RecordStamps::load(self.tx, entity, record_id)? };
+        let writes: Vec<FieldWrite> =
+            fields.into_iter().map(|(field, value)| FieldWrite { base: held.of(&field), field, value }).collect();
+        if new_record {
+            set_record_stamp(self.tx, entity, record_id, case_id, stamp)?;
+        } else {
+            for write in &writes {
+                set_field_stamp(self.tx, entity, record_id, case_id, &write.field, stamp)?;
+            }
+        }
+        let op = Op { id: new_id(self.change.now.utc), case_id, stamp, resolves, body: OpBody::Set { entity, record_id, fields: writes } };
+        self.push(&op)?;
+        Ok(Some(op))
+    }
+
+    /// Adds an `Append` of a record written once (a note version, a status event, an audit
+    /// event), stamped `stamp` (which the caller stored with the row).
+    pub(crate) fn append(&self, case_id: Uuid, entity: Entity, record_id: Uuid, record: Value, base: Option<Stamp>, stamp: Stamp) -> Result<Op, StoreError> {
+        self.append_resolving(case_id, entity, record_id, record, base, stamp, Vec::new())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn append_resolving(
+        &self,
+        case_id: Uuid,
+        entity: Entity,
+        record_id: Uuid,
+        record: Value,
+        base: Option<Stamp>,
+        stamp: Stamp,
+        resolves: Vec<Uuid>,
+    ) -> Result<Op, StoreError> {
+        let op = Op { id: new_id(self.change.now.utc), case_id, stamp, resolves, body: OpBody::Append { entity, record_id, record, base } };
+        self.push(&op)?;
+        Ok(op)
+    }
+
+    /// Adds a `Resolve`: the conflicts are settled as they stand.
+    pub(crate) fn resolve(&self, case_id: Uuid, resolves: Vec<Uuid>) -> Result<Op, StoreError> {
+        let stamp = self.tick()?;
+        let op = Op { id: new_id(self.change.now.utc), case_id, stamp, resolves, body: OpBody::Resolve };
+        self.push(&op)?;
+        Ok(op)
+    }
+
+    fn push(&self, op: &Op) -> Result<(), StoreError> {
+        let json = serde_json::to_string(op).map_err(|e| StoreError::Corrupt(format!("an op could not be written as JSON: {e}")))?;
+        self.tx
+            .prepare_cached("INSERT INTO outbox (op_id, case_id, op, made_at, resolving) VALUES (?1, ?2, ?3, ?4, ?5)")?
+            .execute(rusqlite::params![op.id.as_bytes(), op.case_id.as_bytes(), json, self.change.at, !op.resolves.is_empty()])?;
+        Ok(())
+    }
+}
+
+/// The stamps this replica holds for one record's fields.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct RecordStamps {
+    all: Option<Stamp>,
+    fields: BTreeMap<String, Stamp>,
+}
+
+impl RecordStamps {
+    pub(crate) fn load(conn: &Connection, entity: Entity, record_id: Uuid) -> Result<RecordStamps, StoreError> {
+        let mut stamps = RecordStamps::default();
+        let mut stmt = conn.prepare_cached("SELECT field, stamp FROM field_stamps WHERE entity = ?1 AND record_id = ?2")?;
+        let rows = stmt.query_map(rusqlite::params![entity.as_str(), record_id.as_bytes()], |row| Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?)))?;
+        for row in rows {
+            let (field, stamp) = row?;
+            let stamp = parse_stamp(&stamp)?;
+            if field == ALL_FIELDS {
+                stamps.all = Some(stamp);
+            } else {
+                stamps.fields.insert(field, stamp);
+            }
+        }
+        Ok(stamps)
+    }
+
+    /// The stamp of the value held for `field`, if it was ever synced or written.
+    pub(crate) fn of(&self, field: &str) -> Option<Stamp> {
+        self.fields.get(field).copied().or(self.all)
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.all.is_none() && self.fields.is_empty()
+    }
+}
+
+pub(crate) fn set_field_stamp(conn: &Connection, entity: Entity, record_id: Uuid, case_id: Uuid, field: &str, stamp: Stamp) -> Result<(), StoreError> {
+    conn.prepare_cached(
+        "INSERT INTO field_stamps (entity, record_id, field, stamp, case_id) VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (entity, record_id, field) DO UPDATE SET stamp = excluded.stamp",
+    )?
+    .execute(rusqlite::params![entity.as_str(), record_id.as_bytes(), field, stamp.to_string(), case_id.as_bytes()])?;
+    Ok(())
+}
+
+/// Stamps every field of a record at once: one '*' row, and no row of any single field.
+pub(crate) fn set_record_stamp(conn: &Connection, entity: Entity, record_id: Uuid, case_id: Uuid, stamp: Stamp) -> Result<(), StoreError> {
+    conn.prepare_cached("DELETE FROM field_stamps WHERE entity = ?1 AND record_id = ?2 AND field <> '*'")?
+        .execute(rusqlite::params![entity.as_str(), record_id.as_bytes()])?;
+    set_field_stamp(conn, entity, record_id, case_id, ALL_FIELDS, stamp)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{TimeZone, Utc};
+
+    #[test]
+    fn stamp_keys_sort_as_stamps_do() {
+        let t = Utc.with_ymd_and_hms(2026, 11, 22, 9, 0, 0).unwrap();
+        let mut stamps = Vec::new();
+        for (secs, replica) in [(0, 1u128), (0, 2), (0, 0x100), (0, u128::MAX), (1, 1), (1, 0xff00), (3600, 7), (86_400 * 365 * 30, 5)] {
+            stamps.push(Stamp::at(t + chrono::Duration::seconds(secs), ReplicaId(replica)));
+        }
+        let clock = Clock::new(ReplicaId(0xabcdef), None, 0);
+        for _ in 0..20 {
+            stamps.push(clock.tick(t));
+        }
+        for a in &stamps {
+            for b in &stamps {
+                assert_eq!(a.cmp(b), stamp_key(a).cmp(&stamp_key(b)), "{a:?} against {b:?}");
+            }
+        }
+    }
+}

@@ -1,0 +1,537 @@
+//! Records as sync sees them: the flat field maps of a case, a family contact and a photo's
+//! metadata, the shapes of the append-only records (status events, note versions, audit
+//! events), and the writers that put fields received from elsewhere (or chosen to settle a
+//! conflict) into the workspace's own tables with their history and search entry. It does not
+//! decide which fields apply; `apply` does, by their stamps.
+
+use crate::cases::{self, ListColumns};
+use crate::contacts;
+use crate::error::StoreError;
+use crate::notes;
+use crate::photos;
+use crate::status::outcome_code;
+use crate::sync::outbox::{stamp_key, Outbox};
+use porchlight_domain::{CaseFields, CaseId, CaseStatus, ContactFields, ContactRecord, NoteCategory, Outcome, PhotoKind, RecordId};
+use porchlight_sync::fields::{flatten, unflatten};
+use porchlight_sync::{Entity, Stamp};
+use rusqlite::{Connection, OptionalExtension};
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+use uuid::Uuid;
+
+/// Who the history names for a change that came from the central service without an author.
+pub(crate) const REMOTE_ACTOR: &str = "sync";
+
+/// A record as a flat map from dotted field paths to values.
+pub(crate) type Fields = BTreeMap<String, Value>;
+
+fn to_json<T: serde::Serialize>(value: &T, what: &str) -> Result<Value, StoreError> {
+    serde_json::to_value(value).map_err(|e| StoreError::Corrupt(format!("{what} could not be written as JSON: {e}")))
+}
+
+// ---- Cases ----
+
+/// The synced fields of a case form: every leaf of `CaseFields`.
+pub(crate) fn case_form_fields(fields: &CaseFields) -> Result<Fields, StoreError> {
+    Ok(flatten(&to_json(fields, "case fields")?))
+}
+
+/// Every synced field of a stored case: the form, its case number and whether it is archived.
+pub(crate) fn case_state(conn: &Connection, seq: i64) -> Result<Fields, StoreError> {
+    let (case_number, archived): (String, bool) = conn
+        .prepare_cached("SELECT case_number, archived_at IS NOT NULL FROM cases WHERE seq = ?1")?
+        .query_row([seq], |row| Ok((row.get(0)?, row.get(1)?)))?;
+    let form: CaseFields = serde_json::from_str(&cases::current_fields(conn, seq)?)
+        .map_err(|e| StoreError::Corrupt(format!("the fields of case row {seq} cannot be read: {e}")))?;
+    let mut state = case_form_fields(&form)?;
+    state.insert("case_number".into(), Value::from(case_number));
+    state.insert("archived".into(), Value::from(archived));
+    Ok(state)
+}
+
+/// The form back from flat fields, or the first field whose value does not fit it.
+fn case_form_from(fields: &Fields) -> Result<CaseFields, serde_json::Error> {
+    let form: Fields = fields.iter().filter(|(k, _)| !matches!(k.as_str(), "case_number" | "archived")).map(|(k, v)| (k.clone(), v.clone())).collect();
+    serde_json::from_value(unflatten(&form))
+}
+
+/// Applies `updates` to `state`, leaving out any whose value the record's type cannot hold
+/// (a newer Porchlight's value, or a damaged one), so that one bad field never blocks the rest.
+/// Returns the fields applied.
+fn merge_checked<T>(state: &mut Fields, updates: &[(String, Value)], fits: impl Fn(&Fields) -> Result<T, serde_json::Error>) -> Vec<String> {
+    let mut trial = state.clone();
+    for (field, value) in updates {
+        trial.insert(field.clone(), value.clone());
+    }
+    if fits(&trial).is_ok() {
+        *state = trial;
+        return updates.iter().map(|(f, _)| f.clone()).collect();
+    }
+    let mut applied = Vec::new();
+    for (field, value) in updates {
+        let before = state.insert(field.clone(), value.clone());
+        if fits(state).is_ok() {
+            applied.push(field.clone());
+        } else {
+            match before {
+                Some(old) => state.insert(field.clone(), old),
+                None => state.remove(field),
+            };
+        }
+    }
+    applied
+}
+
+/// Where and by whom fields from elsewhere are written: `at` is the stored time of the change
+/// (the stamp's time), `actor` the author when known.
+pub(crate) struct Origin<'a> {
+    pub(crate) actor: &'a str,
+    pub(crate) at: String,
+}
+
+impl Origin<'_> {
+    pub(crate) fn of_stamp(actor: &str, stamp: Stamp) -> Origin<'_> {
+        Origin { actor, at: crate::stamp(stamp.time()) }
+    }
+}
+
+/// Writes fields into an existing case: the form (a new `edit` version with the form before and
+/// after, the list columns), the archive mark and the case number. Returns the row number and
+/// the fields written, or None when the case is not on this device.
+pub(crate) fn write_case(tx: &Connection, case_id: Uuid, updates: &[(String, Value)], origin: &Origin) -> Result<Option<(i64, Vec<String>)>, StoreError> {
+    let found: Option<(i64, i64)> = tx
+        .prepare_cached("SELECT seq, version FROM cases WHERE id = ?1")?
+        .query_row([case_id.as_bytes()], |row| Ok((row.get(0)?, row.get(1)?)))
+        .optional()?;
+    let Some((seq, mut version)) = found else { return Ok(None) };
+    let before = case_state(tx, seq)?;
+    let mut after = before.clone();
+    let applied = merge_checked(&mut after, updates, case_form_from);
+    let form_before = case_form_from(&before).map_err(|e| StoreError::Corrupt(format!("case row {seq}: {e}")))?;
+    let form_after = case_form_from(&after).map_err(|e| StoreError::Corrupt(format!("case row {seq}: {e}")))?;
+    if form_after != form_before {
+        version += 1;
+        let columns = ListColumns::lenient(&form_after);
+        cases::write_case_row(tx, seq, &columns, &origin.at, version)?;
+        let (old, new) = (cases::fields_json(&form_before)?, cases::fields_json(&form_after)?);
+        cases::record_event_by(tx, origin.actor, &origin.at, seq, "edit", version, Some(&old), Some(&new))?;
+    }
+    if let Some(number) = after.get("case_number").and_then(Value::as_str).filter(|n| Some(*n) != before.get("case_number").and_then(Value::as_str)) {
+        tx.prepare_cached("UPDATE cases SET case_number = ?2 WHERE seq = ?1")?.execute(rusqlite::params![seq, number])?;
+    }
+    let archived = after.get("archived").and_then(Value::as_bool).unwrap_or(false);
+    if Some(archived) != before.get("archived").and_then(Value::as_bool) {
+        version += 1;
+        let archived_at = archived.then(|| origin.at.clone());
+        tx.prepare_cached("UPDATE cases SET archived_at = ?2, updated_at = max(updated_at, ?3), version = ?4 WHERE seq = ?1")?
+            .execute(rusqlite::params![seq, archived_at, origin.at, version])?;
+        let (previous, new) = (json!({ "archived_at": if archived { None } else { Some(&origin.at) } }), json!({ "archived_at": archived_at }));
+        let kind = if archived { "archive" } else { "unarchive" };
+        cases::record_event_by(tx, origin.actor, &origin.at, seq, kind, version, Some(&previous.to_string()), Some(&new.to_string()))?;
+    }
+    Ok(Some((seq, applied)))
+}
+
+/// Makes a case this device did not hold from every one of its fields. Returns its row number
+/// and the fields written, or None when the fields lack the case number (a partial record of a
+/// case this device never had, which the service does not send).
+pub(crate) fn create_case(tx: &Connection, case_id: Uuid, fields: &[(String, Value)], origin: &Origin) -> Result<Option<(i64, Vec<String>)>, StoreError> {
+    let mut state = Fields::new();
+    let applied = merge_checked(&mut state, fields, case_form_from);
+    let Some(number) = state.get("case_number").and_then(Value::as_str).map(str::to_owned) else { return Ok(None) };
+    let form = case_form_from(&state).map_err(|e| StoreError::Corrupt(format!("a case received for {case_id}: {e}")))?;
+    let archived_at = state.get("archived").and_then(Value::as_bool).unwrap_or(false).then(|| origin.at.clone());
+    let columns = ListColumns::lenient(&form);
+    // Until its first status event arrives (in the same page), a case shows the status every
+    // case starts in.
+    let seq = cases::insert_case_row(tx, CaseId::from_uuid(case_id), &number, &columns, CaseStatus::Intake.code(), &origin.at, archived_at.as_deref())?;
+    cases::record_event_by(tx, origin.actor, &origin.at, seq, "create", 1, None, Some(&cases::fields_json(&form)?))?;
+    Ok(Some((seq, applied)))
+}
+
+// ---- Contacts ----
+
+/// Every synced field of a contact: the form's leaves and `removed_reason` (null while current).
+pub(crate) fn contact_state(contact: &ContactRecord) -> Result<Fields, StoreError> {
+    let mut state = flatten(&to_json(&contact.fields, "contact fields")?);
+    let removed = contact.removed_at.map(|_| Value::from(contact.removed_reason.clone())).unwrap_or(Value::Null);
+    state.insert("removed_reason".into(), removed);
+    Ok(state)
+}
+
+/// The synced fields of every contact of a case, by id.
+pub(crate) fn contact_states(conn: &Connection, case_id: CaseId) -> Result<BTreeMap<Uuid, Fields>, StoreError> {
+    contacts::list(conn, case_id)?.iter().map(|c| Ok((*c.id.as_uuid(), contact_state(c)?))).collect()
+}
+
+fn contact_form_from(fields: &Fields) -> Result<ContactFields, serde_json::Error> {
+    let form: Fields = fields.iter().filter(|(k, _)| k.as_str() != "removed_reason").map(|(k, v)| (k.clone(), v.clone())).collect();
+    serde_json::from_value(unflatten(&form))
+}
+
+/// Writes fields into a contact, making it when this device does not have it yet, with a
+/// history entry saying what happened. Returns the fields written.
+pub(crate) fn write_contact(tx: &Connection, case_id: Uuid, contact_id: Uuid, updates: &[(String, Value)], origin: &Origin) -> Result<Vec<String>, StoreError> {
+    let id = RecordId::from_uuid(contact_id);
+    let current = match contacts::read(tx, id) {
+        Ok(c) => Some(c),
+        Err(StoreError::RecordNotFound { .. }) => None,
+        Err(e) => return Err(e),
+    };
+    let before = match &current {
+        Some(c) => contact_state(c)?,
+        None => {
+            let mut state = flatten(&to_json(&ContactFields::default(), "contact fields")?);
+            state.insert("removed_reason".into(), Value::Null);
+            state
+        }
+    };
+    let mut after = before.clone();
+    let applied = merge_checked(&mut after, updates, contact_form_from);
+    if current.is_some() && after == before {
+        return Ok(applied);
+    }
+    let form = contact_form_from(&after).map_err(|e| StoreError::Corrupt(format!("contact {id}: {e}")))?;
+    let json = contacts::json(&form)?;
+    let removed_reason = after.get("removed_reason").and_then(Value::as_str).map(str::to_owned);
+    let case = CaseId::from_uuid(case_id);
+    match &current {
+        None => {
+            let removed_at = removed_reason.as_ref().map(|_| origin.at.clone());
+            tx.prepare_cached(
+                "INSERT INTO contacts (id, case_id, name, relationship, is_primary, do_not_disclose, fields, version, created_at, updated_at,
+                     removed_at, removed_reason)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 1, ?8, ?8, ?9, ?10)",
+            )?
+            .execute(rusqlite::params![
+                contact_id.as_bytes(),
+                case_id.as_bytes(),
+                form.name,
+                contacts::relationship_code(&form),
+                form.primary,
+                form.do_not_disclose,
+                json,
+                origin.at,
+                removed_at,
+                removed_reason.clone().unwrap_or_default(),
+            ])?;
+            contacts::record_by(tx, origin.actor, &origin.at, id, case, "added", 1, &json, "")?;
+            if let Some(reason) = &removed_reason {
+                contacts::record_by(tx, origin.actor, &origin.at, id, case, "removed", 1, &json, reason)?;
+            }
+        }
+        Some(c) => {
+            let next = c.version + 1;
+            let was_removed = c.removed_at.is_some();
+            let removed_at = match (&removed_reason, c.removed_at) {
+                (None, _) => None,
+                (Some(_), Some(at)) => Some(crate::stamp(at)),
+                (Some(_), None) => Some(origin.at.clone()),
+            };
+            tx.prepare_cached(
+                "UPDATE contacts SET name = ?2, relationship = ?3, is_primary = ?4, do_not_disclose = ?5, fields = ?6, version = ?7,
+                     updated_at = ?8, removed_at = ?9, removed_reason = ?10
+                 WHERE id = ?1",
+            )?
+            .execute(rusqlite::params![
+                contact_id.as_bytes(),
+                form.name,
+                contacts::relationship_code(&form),
+                form.primary,
+                form.do_not_disclose,
+                json,
+                next,
+                origin.at,
+                removed_at,
+                removed_reason.clone().unwrap_or_default(),
+            ])?;
+            let (kind, reason) = match (&removed_reason, was_removed) {
+                (Some(reason), false) => ("removed", reason.as_str()),
+                _ => ("edited", ""),
+            };
+            contacts::record_by(tx, origin.actor, &origin.at, id, case, kind, next, &json, reason)?;
+        }
+    }
+    Ok(applied)
+}
+
+// ---- Photos ----
+
+/// The synced fields of every photo of a case (the metadata, not the bytes), by id.
+pub(crate) fn photo_states(conn: &Connection, case_seq: i64) -> Result<BTreeMap<Uuid, Fields>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, sha256, mime, kind, age_progressed_to, taken_on, child_age, source, consent_to_publish, is_primary, deleted
+         FROM case_photos WHERE case_seq = ?1",
+    )?;
+    let rows = stmt.query_map([case_seq], |row| {
+        let id = Uuid::from_bytes(row.get(0)?);
+        let mut f = Fields::new();
+        f.insert("sha256".into(), Value::from(row.get::<_, String>(1)?));
+        f.insert("mime".into(), Value::from(row.get::<_, String>(2)?));
+        f.insert("kind".into(), Value::from(row.get::<_, String>(3)?));
+        f.insert("age_progressed_to".into(), row.get::<_, Option<i64>>(4)?.map(Value::from).unwrap_or(Value::Null));
+        f.insert("taken_on".into(), Value::from(row.get::<_, Option<String>>(5)?.unwrap_or_default()));
+        f.insert("child_age".into(), row.get::<_, Option<i64>>(6)?.map(Value::from).unwrap_or(Value::Null));
+        f.insert("source".into(), Value::from(row.get::<_, String>(7)?));
+        f.insert("consent_to_publish".into(), Value::from(row.get::<_, bool>(8)?));
+        f.insert("is_primary".into(), Value::from(row.get::<_, bool>(9)?));
+        f.insert("deleted".into(), Value::from(row.get::<_, bool>(10)?));
+        Ok((id, f))
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// A photo's metadata as the table holds it, checked field by field.
+#[derive(Debug, Clone, PartialEq)]
+struct PhotoRow {
+    sha256: String,
+    mime: String,
+    kind: PhotoKind,
+    age_progressed_to: Option<u8>,
+    taken_on: String,
+    child_age: Option<u8>,
+    source: String,
+    consent_to_publish: bool,
+    is_primary: bool,
+    deleted: bool,
+}
+
+fn photo_row_from(fields: &Fields) -> Result<PhotoRow, serde_json::Error> {
+    let get = |name: &str| fields.get(name).cloned().unwrap_or(Value::Null);
+    let text = |name: &str| -> Result<String, serde_json::Error> { Ok(serde_json::from_value::<Option<String>>(get(name))?.unwrap_or_default()) };
+    let flag = |name: &str| -> Result<bool, serde_json::Error> { Ok(serde_json::from_value::<Option<bool>>(get(name))?.unwrap_or(false)) };
+    let sha256 = text("sha256")?;
+    if sha256.len() != 64 || !sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(serde::de::Error::custom("sha256 must be 64 hexadecimal digits"));
+    }
+    Ok(PhotoRow {
+        sha256: sha256.to_ascii_lowercase(),
+        mime: text("mime")?,
+        kind: serde_json::from_value::<Option<PhotoKind>>(get("kind"))?.unwrap_or(PhotoKind::Photo),
+        age_progressed_to: serde_json::from_value(get("age_progressed_to"))?,
+        taken_on: text("taken_on")?,
+        child_age: serde_json::from_value(get("child_age"))?,
+        source: text("source")?,
+        consent_to_publish: flag("consent_to_publish")?,
+        is_primary: flag("is_primary")?,
+        deleted: flag("deleted")?,
+    })
+}
+
+/// Writes fields into a photo's metadata, making the attachment when this device does not have
+/// it (its bytes then wait in `blob_sync` to be downloaded). Returns the fields written.
+pub(crate) fn write_photo(tx: &Connection, case_seq: i64, photo_id: Uuid, updates: &[(String, Value)], origin: &Origin) -> Result<Vec<String>, StoreError> {
+    let current = photo_states(tx, case_seq)?.remove(&photo_id);
+    let exists_elsewhere = current.is_none() && tx.prepare_cached("SELECT 1 FROM case_photos WHERE id = ?1")?.exists([photo_id.as_bytes()])?;
+    if exists_elsewhere {
+        // A photo id belongs to one case; a record naming it under another is not applied.
+        return Ok(Vec::new());
+    }
+    let mut state = current.clone().unwrap_or_default();
+    let applied = merge_checked(&mut state, updates, photo_row_from);
+    let Ok(row) = photo_row_from(&state) else { return Ok(Vec::new()) };
+    if current.as_ref() == Some(&state) {
+        return Ok(applied);
+    }
+    let taken_on = Some(row.taken_on.as_str()).filter(|t| !t.is_empty());
+    let kind = photos::kind_code(row.kind);
+    let version: i64 = tx.query_row("SELECT version FROM cases WHERE seq = ?1", [case_seq], |r| r.get(0))?;
+    let meta = json!({
+        "kind": kind, "age_progressed_to": row.age_progressed_to, "taken_on": taken_on, "child_age": row.child_age,
+        "source": row.source, "consent_to_publish": row.consent_to_publish,
+    });
+    if current.is_none() {
+        tx.prepare_cached(
+            "INSERT INTO case_photos (id, case_seq, sha256, kind, age_progressed_to, taken_on, source, consent_to_publish, is_primary,
+                 created_at, child_age, added_by, file_name, mime, deleted)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, '', ?13, ?14)",
+        )?
+        .execute(rusqlite::params![
+            photo_id.as_bytes(), case_seq, row.sha256, kind, row.age_progressed_to, taken_on, row.source, row.consent_to_publish,
+            row.is_primary, origin.at, row.child_age, origin.actor, row.mime, row.deleted,
+        ])?;
+        let mut event = meta.clone();
+        event["photo"] = Value::from(photo_id.to_string());
+        event["sha256"] = Value::from(row.sha256.clone());
+        cases::record_event_by(tx, origin.actor, &origin.at, case_seq, "photo", version, None, Some(&event.to_string()))?;
+    } else {
+        let old = current.as_ref().and_then(|c| photo_row_from(c).ok());
+        tx.prepare_cached(
+            "UPDATE case_photos SET sha256 = ?2, kind = ?3, age_progressed_to = ?4, taken_on = ?5, source = ?6, consent_to_publish = ?7,
+                 is_primary = ?8, child_age = ?9, mime = ?10, deleted = ?11, updated_at = ?12
+             WHERE id = ?1",
+        )?
+        .execute(rusqlite::params![
+            photo_id.as_bytes(), row.sha256, kind, row.age_progressed_to, taken_on, row.source, row.consent_to_publish,
+            row.is_primary, row.child_age, row.mime, row.deleted, origin.at,
+        ])?;
+        let previous = old.map(|o| {
+            json!({ "photo": photo_id.to_string(), "meta": {
+                "kind": photos::kind_code(o.kind), "age_progressed_to": o.age_progressed_to,
+                "taken_on": Some(o.taken_on.as_str()).filter(|t| !t.is_empty()), "child_age": o.child_age,
+                "source": o.source, "consent_to_publish": o.consent_to_publish,
+            }})
+        });
+        let new = json!({ "photo": photo_id.to_string(), "meta": meta });
+        if previous.as_ref().map(|p| &p["meta"]) != Some(&new["meta"]) {
+            let previous = previous.unwrap_or_else(|| json!({ "photo": photo_id.to_string(), "meta": {} }));
+            cases::record_event_by(tx, origin.actor, &origin.at, case_seq, "photo", version, Some(&previous.to_string()), Some(&new.to_string()))?;
+        }
+    }
+    let have_bytes = tx.prepare_cached("SELECT 1 FROM blobs WHERE sha256 = ?1")?.exists([&row.sha256])?;
+    if !have_bytes && !row.deleted {
+        tx.prepare_cached("INSERT INTO blob_sync (sha256, state) VALUES (?1, 'needs_download') ON CONFLICT (sha256) DO NOTHING")?
+            .execute([&row.sha256])?;
+    }
+    Ok(applied)
+}
+
+// ---- Append-only records ----
+
+/// The record of a status event as it travels.
+pub(crate) fn status_record(from: Option<CaseStatus>, to: CaseStatus, reason: &str, outcome: Option<Outcome>, actor: &str, at: &str) -> Value {
+    json!({
+        "from": from.map(CaseStatus::code),
+        "to": to.code(),
+        "reason": reason,
+        "outcome": outcome.map(outcome_code),
+        "actor": actor,
+        "at": at,
+    })
+}
+
+/// The record of one note version as it travels.
+pub(crate) fn note_record(note_id: RecordId, version: u32, category: NoteCategory, body: &str, author: &str, written_at: &str) -> Value {
+    json!({
+        "note_id": note_id.to_string(),
+        "version": version,
+        "category": notes::category_code(category),
+        "body": body,
+        "author": author,
+        "written_at": written_at,
+    })
+}
+
+/// The record of a local audit event as it travels: ids and counts only.
+pub(crate) fn audit_record(action: &str, detail: &str, actor: &str, at: &str) -> Value {
+    json!({ "action": action, "detail": detail, "actor": actor, "at": at })
+}
+
+fn stored_time(value: Option<&Value>, fallback: Stamp) -> String {
+    value
+        .and_then(Value::as_str)
+        .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+        .map(|t| crate::stamp(t.with_timezone(&chrono::Utc)))
+        .unwrap_or_else(|| crate::stamp(fallback.time()))
+}
+
+/// Inserts a status event received from elsewhere unless its id is already here, then sets the
+/// case's status to the newest event by stamp. Returns whether it was new.
+pub(crate) fn insert_status_event(tx: &Connection, case_seq: i64, id: Uuid, stamp: Stamp, record: &Value) -> Result<bool, StoreError> {
+    if tx.prepare_cached("SELECT 1 FROM status_events WHERE id = ?1")?.exists([id.as_bytes()])? {
+        return Ok(false);
+    }
+    let code = |name: &str| record.get(name).and_then(Value::as_str).and_then(CaseStatus::from_code);
+    // A status this version does not know cannot be shown or filtered on; it is left out.
+    let Some(to) = code("to") else { return Ok(false) };
+    let outcome = record.get("outcome").and_then(Value::as_str).and_then(|o| Outcome::ALL.iter().copied().find(|x| outcome_code(*x) == o));
+    let text = |name: &str| record.get(name).and_then(Value::as_str).unwrap_or("").to_owned();
+    let actor = Some(text("actor")).filter(|a| !a.is_empty()).unwrap_or_else(|| REMOTE_ACTOR.to_owned());
+    tx.prepare_cached(
+        "INSERT INTO status_events (case_seq, from_status, to_status, reason, outcome, actor, at, id, stamp, stamp_key)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    )?
+    .execute(rusqlite::params![
+        case_seq,
+        code("from").map(CaseStatus::code),
+        to.code(),
+        text("reason"),
+        outcome.map(outcome_code),
+        actor,
+        stored_time(record.get("at"), stamp),
+        id.as_bytes(),
+        stamp.to_string(),
+        stamp_key(&stamp).to_vec(),
+    ])?;
+    refresh_status(tx, case_seq)?;
+    Ok(true)
+}
+
+/// Sets `cases.status` to the `to` of the case's newest status event by stamp.
+pub(crate) fn refresh_status(tx: &Connection, case_seq: i64) -> Result<(), StoreError> {
+    let newest: Option<(String, String)> = tx
+        .prepare_cached("SELECT to_status, at FROM status_events WHERE case_seq = ?1 ORDER BY stamp_key DESC, seq DESC LIMIT 1")?
+        .query_row([case_seq], |row| Ok((row.get(0)?, row.get(1)?)))
+        .optional()?;
+    if let Some((status, at)) = newest {
+        tx.prepare_cached("UPDATE cases SET status = ?2, updated_at = max(updated_at, ?3) WHERE seq = ?1 AND status IS NOT ?2")?
+            .execute(rusqlite::params![case_seq, status, at])?;
+    }
+    Ok(())
+}
+
+/// The stamp of a case's newest status event, the `base` of the next status change.
+pub(crate) fn newest_status_stamp(tx: &Connection, case_seq: i64) -> Result<Option<Stamp>, StoreError> {
+    let text: Option<Option<String>> = tx
+        .prepare_cached("SELECT stamp FROM status_events WHERE case_seq = ?1 ORDER BY stamp_key DESC, seq DESC LIMIT 1")?
+        .query_row([case_seq], |row| row.get(0))
+        .optional()?;
+    text.flatten().as_deref().map(crate::sync::outbox::parse_stamp).transpose()
+}
+
+/// Inserts a note version received from elsewhere unless its id is already here. Returns
+/// whether it was new.
+pub(crate) fn insert_note_version(tx: &Connection, case_id: Uuid, id: Uuid, stamp: Stamp, record: &Value) -> Result<bool, StoreError> {
+    if tx.prepare_cached("SELECT 1 FROM note_versions WHERE id = ?1")?.exists([id.as_bytes()])? {
+        return Ok(false);
+    }
+    let Some(note_id) = record.get("note_id").and_then(Value::as_str).and_then(|n| Uuid::parse_str(n).ok()) else { return Ok(false) };
+    let version = record.get("version").and_then(Value::as_u64).unwrap_or(1).max(1);
+    let category = record.get("category").and_then(Value::as_str).unwrap_or("");
+    // The central service's word for a tip is `lead`; anything unknown is kept as internal, the
+    // category shared with the fewest.
+    let category = match category {
+        "lead" => notes::category_code(NoteCategory::LeadTip),
+        known if notes::category_from_code(known).is_ok() => known,
+        _ => notes::category_code(NoteCategory::Internal),
+    };
+    let body = record.get("body").and_then(Value::as_str).unwrap_or("");
+    let author = record.get("author").and_then(Value::as_str).filter(|a| !a.is_empty()).unwrap_or(REMOTE_ACTOR);
+    tx.prepare_cached(
+        "INSERT INTO note_versions (note_id, version, case_id, category, text, author, at, id, stamp, stamp_key)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    )?
+    .execute(rusqlite::params![
+        note_id.as_bytes(),
+        version as i64,
+        case_id.as_bytes(),
+        category,
+        body,
+        author,
+        stored_time(record.get("written_at"), stamp),
+        id.as_bytes(),
+        stamp.to_string(),
+        stamp_key(&stamp).to_vec(),
+    ])?;
+    Ok(true)
+}
+
+// ---- Ops of local writes that touch several records ----
+
+/// Adds one `Set` per record that a local write created or changed, comparing the records'
+/// fields before and after it (a contact made primary takes the mark off another; a photo made
+/// primary, off the last one).
+pub(crate) fn emit_changes(out: &Outbox, case_id: Uuid, entity: Entity, before: &BTreeMap<Uuid, Fields>, after: &BTreeMap<Uuid, Fields>) -> Result<(), StoreError> {
+    for (id, now) in after {
+        match before.get(id) {
+            None => {
+                out.set(case_id, entity, *id, now.iter().map(|(k, v)| (k.clone(), v.clone())).collect(), true)?;
+            }
+            Some(was) => {
+                let changed = porchlight_sync::fields::changed(was, now);
+                out.set(case_id, entity, *id, changed, false)?;
+            }
+        }
+    }
+    Ok(())
+}
