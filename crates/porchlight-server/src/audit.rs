@@ -65,6 +65,15 @@ pub enum Action {
     PasswordReset,
     UsersListed,
     AuditRead,
+    /// A device asked who it is and the service's clock.
+    SyncHello,
+    /// A device pushed ops; the detail counts them and names the cases.
+    SyncPushed,
+    /// A device pulled a page; the detail names the cases sent whole, changed and removed.
+    SyncPulled,
+    /// Something a device's own audit log recorded (a case opened, a poster exported), pushed.
+    DeviceEvent,
+    BlobUploaded,
 }
 
 impl Action {
@@ -100,6 +109,11 @@ impl Action {
             Action::PasswordReset => "password_reset",
             Action::UsersListed => "users_listed",
             Action::AuditRead => "audit_read",
+            Action::SyncHello => "sync_hello",
+            Action::SyncPushed => "sync_pushed",
+            Action::SyncPulled => "sync_pulled",
+            Action::DeviceEvent => "device_event",
+            Action::BlobUploaded => "blob_uploaded",
         }
     }
 }

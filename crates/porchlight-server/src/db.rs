@@ -36,11 +36,18 @@ pub struct Migration {
     pub sql: &'static str,
 }
 
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "central",
-    sql: include_str!("../migrations/0001_central.sql"),
-}];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "central",
+        sql: include_str!("../migrations/0001_central.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "sync",
+        sql: include_str!("../migrations/0002_sync.sql"),
+    },
+];
 
 /// The schema version this build needs.
 pub fn latest_version() -> i32 {

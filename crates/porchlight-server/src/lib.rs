@@ -1,7 +1,7 @@
 //! The central service: accounts, roles, devices, case access and the audit trail, on
 //! PostgreSQL. A library (`router`, `serve`) so tests boot it on port 0, plus the
 //! `porchlight-server` binary for operators. The rules of who sees what are in `rules`;
-//! everything else asks them.
+//! everything else asks them. Offline sync with the app's workspaces is in `sync`.
 
 pub mod audit;
 pub mod cases;
@@ -15,6 +15,7 @@ pub mod login;
 pub mod password;
 pub mod people;
 pub mod rules;
+pub mod sync;
 pub mod throttle;
 pub mod totp;
 

@@ -60,6 +60,9 @@ pub struct Grant {
     /// List, revoke and flag for wipe any device (everyone may do so for their own).
     pub manage_devices: bool,
     pub read_audit: bool,
+    /// Add a lead or tip (a note of category lead) to a case in scope, from the field, without
+    /// any other right to write to the case or to read its notes.
+    pub log_tips: bool,
 }
 
 /// The rules. Admins manage people and devices and read the audit log but see no case: running
@@ -77,6 +80,7 @@ pub const RULES: [Grant; 5] = [
         manage_people: true,
         manage_devices: true,
         read_audit: true,
+        log_tips: false,
     },
     Grant {
         role: Role::Supervisor,
@@ -90,6 +94,7 @@ pub const RULES: [Grant; 5] = [
         manage_people: false,
         manage_devices: false,
         read_audit: false,
+        log_tips: true,
     },
     Grant {
         role: Role::CaseManager,
@@ -103,6 +108,7 @@ pub const RULES: [Grant; 5] = [
         manage_people: false,
         manage_devices: false,
         read_audit: false,
+        log_tips: true,
     },
     Grant {
         role: Role::PosterStaff,
@@ -116,6 +122,7 @@ pub const RULES: [Grant; 5] = [
         manage_people: false,
         manage_devices: false,
         read_audit: false,
+        log_tips: false,
     },
     Grant {
         role: Role::Volunteer,
@@ -129,6 +136,7 @@ pub const RULES: [Grant; 5] = [
         manage_people: false,
         manage_devices: false,
         read_audit: false,
+        log_tips: true,
     },
 ];
 
@@ -211,6 +219,16 @@ pub const CONFIDENTIAL_FIELDS: &[&str] = &[
     "event.address",
     "event.possible_destinations",
 ];
+
+/// What identifies a case rather than describes the child: every view that reaches a case sees
+/// these sync fields of it.
+pub const RECORD_FIELDS: &[&str] = &["case_number", "archived"];
+
+/// Whether `view` may see the case field at the flattened `path` (`child.given_name`), or one of
+/// the `RECORD_FIELDS`.
+pub fn field_visible(view: CaseView, path: &str) -> bool {
+    RECORD_FIELDS.contains(&path) || allowed(view, path)
+}
 
 fn allowed(view: CaseView, path: &str) -> bool {
     match view {

@@ -12,5 +12,7 @@ mod server {
     mod cli;
     mod hardening;
     mod sessions;
+    mod sync_kit;
+    mod sync_push;
     mod tls;
 }

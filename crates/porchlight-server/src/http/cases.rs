@@ -8,9 +8,9 @@ use super::error::{ApiCode, ApiError};
 use super::extract::{parse_id, too_large, Auth, JsonBody, QueryParams};
 use crate::audit::{self, Action, Entry};
 use crate::cases::{
-    self, CaseError, Contact, ContactFields, Note, NoteCategory, Photo, PhotoMeta, Recipient,
-    StoredCase,
+    self, CaseError, Contact, Note, NoteCategory, Photo, PhotoMeta, Recipient, StoredCase,
 };
+use crate::sync::write::Writer;
 use crate::rules::{self, CaseScope, CaseView, PhotoAccess};
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -218,14 +218,16 @@ pub async fn create(
         auth.caller.user_id,
         auth.grant.view,
     );
+    let (clock, device) = (auth.clock.clone(), auth.caller.device_id);
     let tx = auth.db.transaction().await?;
+    let writer = Writer::load(&tx, user, Some(device), &clock).await?;
     let case = cases::create(
         &tx,
+        &writer,
         id,
         office,
         req.status.unwrap_or(CaseStatus::Intake),
         &fields,
-        user,
         assign_creator,
         now,
     )
@@ -266,8 +268,10 @@ pub async fn update(
         auth.caller.user_id,
         auth.grant,
     );
+    let (clock, device) = (auth.clock.clone(), auth.caller.device_id);
     let tx = auth.db.transaction().await?;
-    let result = cases::update(&tx, grant, user, id, req.version, req.status, &fields, now).await;
+    let writer = Writer::load(&tx, user, Some(device), &clock).await?;
+    let result = cases::update(&tx, &writer, grant, id, req.version, req.status, &fields, now).await;
     let case = match result {
         Ok(case) => case,
         Err(CaseError::NotFound) => {
@@ -405,7 +409,7 @@ pub async fn contacts(auth: Auth, Path(id): Path<String>) -> Result<Json<Vec<Con
 pub async fn add_contact(
     mut auth: Auth,
     Path(id): Path<String>,
-    JsonBody(req): JsonBody<ContactFields>,
+    JsonBody(req): JsonBody<Value>,
 ) -> Result<(StatusCode, Json<Contact>), ApiError> {
     let case = reach(&auth, &id).await?;
     need(
@@ -415,11 +419,13 @@ pub async fn add_contact(
         "add family contacts",
     )
     .await?;
-    let fields = req.validate()?;
+    let fields = cases::contact_form(&req)?;
     let now = super::now();
     let (actor, address, user) = (auth.actor(), auth.address.clone(), auth.caller.user_id);
+    let (clock, device) = (auth.clock.clone(), auth.caller.device_id);
     let tx = auth.db.transaction().await?;
-    let contact = cases::add_contact(&tx, case.id, crate::new_id(now), fields, user, now).await?;
+    let writer = Writer::load(&tx, user, Some(device), &clock).await?;
+    let contact = cases::add_contact(&tx, &writer, case.id, crate::new_id(now), fields, now).await?;
     audit::append(
         &tx,
         &Entry::new(now, actor, Action::ContactAdded)
@@ -501,15 +507,17 @@ pub async fn add_note(
     .await?;
     let now = super::now();
     let (actor, address, user) = (auth.actor(), auth.address.clone(), auth.caller.user_id);
+    let (clock, device) = (auth.clock.clone(), auth.caller.device_id);
     let tx = auth.db.transaction().await?;
+    let writer = Writer::load(&tx, user, Some(device), &clock).await?;
     let note = cases::add_note(
         &tx,
+        &writer,
         case.id,
         crate::new_id(now),
         req.category,
         &req.body,
         req.supersedes,
-        user,
         now,
     )
     .await?;
@@ -568,9 +576,10 @@ pub async fn upload_photo(
     };
     let now = super::now();
     let (actor, address, user) = (auth.actor(), auth.address.clone(), auth.caller.user_id);
+    let (clock, device) = (auth.clock.clone(), auth.caller.device_id);
     let tx = auth.db.transaction().await?;
-    let photo =
-        cases::add_photo(&tx, case.id, crate::new_id(now), &meta, &bytes, user, now).await?;
+    let writer = Writer::load(&tx, user, Some(device), &clock).await?;
+    let photo = cases::add_photo(&tx, &writer, case.id, crate::new_id(now), &meta, &bytes, now).await?;
     audit::append(
         &tx,
         &Entry::new(now, actor, Action::PhotoUploaded)

@@ -162,6 +162,8 @@ pub struct Auth {
     pub grant: &'static Grant,
     pub address: Option<String>,
     pub db: deadpool_postgres::Client,
+    /// The service's clock, which stamps writes made here.
+    pub clock: std::sync::Arc<porchlight_sync::Clock>,
 }
 
 impl Auth {
@@ -227,6 +229,7 @@ where
             grant,
             address: client_address(parts, app.trust_forwarded_for),
             db,
+            clock: app.clock.clone(),
         })
     }
 }

@@ -7,6 +7,7 @@ pub mod admin;
 pub mod cases;
 pub mod error;
 pub mod extract;
+pub mod sync;
 
 use crate::db::{self, Pool};
 use crate::throttle::LoginLimits;
@@ -17,9 +18,12 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use error::{ApiCode, ApiError};
+use porchlight_sync::{Clock, ReplicaId, BLOB_CHUNK, MAX_PUSH_OPS};
 use serde_json::json;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use tower_http::compression::{CompressionLayer, CompressionLevel};
+use tower_http::decompression::RequestDecompressionLayer;
 
 /// What every handler shares. Nothing here changes between requests: all state that matters is
 /// in PostgreSQL, so any number of instances can serve the same database.
@@ -33,6 +37,15 @@ pub struct AppState {
     pub request_timeout: Duration,
     pub max_body_bytes: usize,
     pub max_photo_bytes: usize,
+    /// The largest push body, decompressed: `MAX_PUSH_OPS` ops with long notes fit.
+    pub max_push_bytes: usize,
+    /// The largest photo a device may upload by chunks.
+    pub max_blob_bytes: usize,
+    /// zstd level of sync responses (gzip gets the level's nearest equivalent).
+    pub compression_level: i32,
+    /// The service's hybrid logical clock. Each process has its own replica id, so stamps made by
+    /// two instances never collide; what makes them comparable is in the stamps, not here.
+    pub clock: Arc<Clock>,
 }
 
 impl AppState {
@@ -45,12 +58,44 @@ impl AppState {
             request_timeout: Duration::from_secs(30),
             max_body_bytes: 256 * 1024,
             max_photo_bytes: 10 * 1024 * 1024,
+            max_push_bytes: MAX_PUSH_OPS * 32 * 1024,
+            max_blob_bytes: 32 * 1024 * 1024,
+            compression_level: 9,
+            clock: Arc::new(Clock::new(ReplicaId::random(), None, 0)),
         }
     }
 }
 
+/// The sync endpoints: versioned, compressed both ways (zstd or gzip, by the request's headers).
+fn sync_routes(state: &AppState) -> Router<AppState> {
+    Router::new()
+        .route("/v1/sync/hello", get(sync::hello))
+        .route(
+            "/v1/sync/push",
+            post(sync::push).layer(DefaultBodyLimit::max(state.max_push_bytes)),
+        )
+        .route("/v1/sync/pull", get(sync::pull))
+        .route("/v1/blobs/{sha}", get(sync::download).head(sync::head))
+        .route(
+            "/v1/blobs/{sha}/upload",
+            get(sync::upload_state)
+                .put(sync::upload_chunk)
+                .layer(DefaultBodyLimit::max(BLOB_CHUNK + 1024)),
+        )
+        .route("/v1/blobs/{sha}/complete", post(sync::complete))
+        .layer(middleware::from_fn(sync::protocol))
+        .layer(RequestDecompressionLayer::new().zstd(true).gzip(true))
+        .layer(
+            CompressionLayer::new()
+                .zstd(true)
+                .gzip(true)
+                .quality(CompressionLevel::Precise(state.compression_level)),
+        )
+}
+
 pub fn router(state: AppState) -> Router {
     Router::new()
+        .merge(sync_routes(&state))
         .route("/health", get(health))
         .route("/ready", get(ready))
         .route("/v1/login", post(account::login))

@@ -166,9 +166,9 @@ async fn a_created_case_belongs_to_its_creator_and_notes_supersede_rather_than_c
             Method::POST,
             &format!("/v1/cases/{id}/contacts"),
             Some(&cm),
-            Some(json!({ "name": "Rosa Diaz", "relationship": "aunt", "phone": "not a phone" })),
+            Some(json!({ "name": "Rosa Diaz", "relationship": "other", "relationship_detail": "aunt", "phones": ["not a phone"] })),
         )
         .await;
     assert_eq!(status, 422);
-    assert_eq!(json(&text)["fields"][0]["field"], "phone");
+    assert_eq!(json(&text)["fields"][0]["field"], "phones.0");
 }

@@ -4,7 +4,10 @@
 
 use chrono::{DateTime, Utc};
 use porchlight_domain::{CaseFields, CaseStatus};
-use porchlight_server::cases::{self, ContactFields, NoteCategory, PhotoKind, PhotoMeta};
+use porchlight_domain::{ContactFields, Relationship};
+use porchlight_server::cases::{self, NoteCategory, PhotoKind, PhotoMeta};
+use porchlight_server::sync::write::Writer;
+use porchlight_sync::{Clock, ReplicaId};
 use porchlight_server::db::{self, Pool};
 use porchlight_server::people::{self, Role};
 use porchlight_server::{password, totp, AppState, Listener};
@@ -386,13 +389,15 @@ pub async fn world(db: &TestDb) -> World {
     }
     let fields = cases::validate(&sample_fields("Maya"), at).unwrap();
     let cm = ppl["cm_assigned"].id;
+    let clock = Clock::new(ReplicaId::random(), None, 0);
+    let writer = Writer::load(&c, cm, None, &clock).await.unwrap();
     let case_a = cases::create(
         &c,
+        &writer,
         porchlight_server::new_id(at),
         tulsa,
         CaseStatus::Active,
         &fields,
-        cm,
         true,
         at,
     )
@@ -401,11 +406,11 @@ pub async fn world(db: &TestDb) -> World {
     .id;
     let case_b = cases::create(
         &c,
+        &writer,
         porchlight_server::new_id(at),
         tulsa,
         CaseStatus::Intake,
         &cases::validate(&sample_fields("Lena"), at).unwrap(),
-        cm,
         true,
         at,
     )
@@ -414,11 +419,11 @@ pub async fn world(db: &TestDb) -> World {
     .id;
     let case_c = cases::create(
         &c,
+        &writer,
         porchlight_server::new_id(at),
         austin,
         CaseStatus::Active,
         &cases::validate(&sample_fields("Iris"), at).unwrap(),
-        cm,
         false,
         at,
     )
@@ -428,46 +433,46 @@ pub async fn world(db: &TestDb) -> World {
     c.execute("INSERT INTO case_access (case_id, user_id, kind, granted_at) VALUES ($1, $2, 'shared', $3)", &[&case_a, &ppl["cm_shared"].id, &at]).await.unwrap();
     let rosa = ContactFields {
         name: "Rosa Okafor".into(),
-        relationship: "mother".into(),
-        phone: "918 555 0142".into(),
+        relationship: Some(Relationship::Mother),
+        phones: vec!["918 555 0142".into()],
         notes: format!("{MARK}contact prefers evenings"),
         ..Default::default()
     };
     cases::add_contact(
         &c,
+        &writer,
         case_a,
         porchlight_server::new_id(at),
         rosa.validate().unwrap(),
-        cm,
         at,
     )
     .await
     .unwrap();
     let dale = ContactFields {
         name: "Dale Okafor".into(),
-        relationship: "father".into(),
-        phone: "918 555 0199".into(),
+        relationship: Some(Relationship::Father),
+        phones: vec!["918 555 0199".into()],
         do_not_disclose: true,
         ..Default::default()
     };
     cases::add_contact(
         &c,
+        &writer,
         case_a,
         porchlight_server::new_id(at),
         dale.validate().unwrap(),
-        cm,
         at,
     )
     .await
     .unwrap();
     cases::add_note(
         &c,
+        &writer,
         case_a,
         porchlight_server::new_id(at),
         NoteCategory::Internal,
         &format!("{MARK}note father may be involved"),
         None,
-        cm,
         at,
     )
     .await
@@ -486,11 +491,11 @@ pub async fn world(db: &TestDb) -> World {
     };
     let photo_public = cases::add_photo(
         &c,
+        &writer,
         case_a,
         porchlight_server::new_id(at),
         &public,
         &[PNG, b"public"].concat(),
-        cm,
         at,
     )
     .await
@@ -498,11 +503,11 @@ pub async fn world(db: &TestDb) -> World {
     .id;
     let photo_private = cases::add_photo(
         &c,
+        &writer,
         case_a,
         porchlight_server::new_id(at),
         &private,
         &[PNG, b"private"].concat(),
-        cm,
         at,
     )
     .await

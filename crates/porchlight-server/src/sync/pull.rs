@@ -1,0 +1,384 @@
+//! Answering a pull: one page of what changed for one device, within what its user may see now.
+//!
+//! The service keeps, per device, the cases the device holds (`device_cases`), each tagged with
+//! the page (`epoch`) that added or removed it. A page and its cursor are applied by the device
+//! in one transaction, so a cursor naming an older epoch means the later pages never arrived:
+//! their additions and removals are undone first. Then, when something that changes scope has
+//! happened since the device's cases were last checked (a scope mark, see migration 0002), the
+//! cases the user may see now are compared with those the device holds: cases no longer visible
+//! go in `removed_cases`; newly visible ones are sent whole (every record, redacted for the
+//! role), a bounded number per page, walking cases by id. Last come the change-log rows after
+//! the cursor for the cases held, redacted for the role. Snapshots are sent as the stored text
+//! of each record, so a first sync of thousands of cases mostly copies text.
+//!
+//! It does not speak HTTP, and it never sends a case outside `rules::scope_sql`.
+
+use super::{redact, SyncError};
+use crate::audit::{self, Action, Actor, Entry};
+use crate::db::{self, DbError};
+use crate::rules::{self, Grant, PhotoAccess};
+use chrono::{DateTime, Utc};
+use deadpool_postgres::GenericClient;
+use porchlight_sync::{Change, Cursor, Entity, Stamp};
+use serde_json::json;
+use uuid::Uuid;
+
+/// The most cases whose whole state one page carries. A first sync of 30,000 cases then takes
+/// a dozen pages: few round trips, and pages small enough to hold in memory at both ends.
+pub const MAX_SNAPSHOT_CASES: usize = 2500;
+
+pub struct Puller {
+    pub grant: &'static Grant,
+    pub user: Uuid,
+    pub device: Uuid,
+    pub address: Option<String>,
+    pub now: DateTime<Utc>,
+    pub server_stamp: Stamp,
+}
+
+/// A page as JSON text (a `porchlight_sync::PullPage`), and what it held.
+pub struct Page {
+    pub text: String,
+    pub changes: usize,
+    pub snapshots: usize,
+    pub removed: usize,
+    pub cursor: Cursor,
+    pub has_more: bool,
+}
+
+const PULL_LOCK_CLASS: i32 = 7307;
+
+struct DeviceState {
+    scope_seq: Option<i64>,
+    scope_epoch: i64,
+    scan_after: Option<Uuid>,
+    scan_seq: Option<i64>,
+    scan_epoch: i64,
+}
+
+/// The pieces of one page's `changes`, each a change's JSON text.
+#[derive(Default)]
+struct Pieces {
+    text: String,
+    count: usize,
+}
+
+impl Pieces {
+    fn push(&mut self, piece: &str) {
+        if !self.text.is_empty() {
+            self.text.push(',');
+        }
+        self.text.push_str(piece);
+        self.count += 1;
+    }
+
+    /// Adds pieces already joined by commas.
+    fn push_joined(&mut self, joined: &str, count: usize) {
+        if joined.is_empty() {
+            return;
+        }
+        if !self.text.is_empty() {
+            self.text.push(',');
+        }
+        self.text.push_str(joined);
+        self.count += count;
+    }
+
+    fn push_change(&mut self, change: &Change) {
+        self.push(&serde_json::to_string(change).expect("changes serialise"));
+    }
+}
+
+pub async fn pull(db: &impl GenericClient, p: &Puller, cursor: Cursor, limit: usize) -> Result<Page, SyncError> {
+    // One device's pulls run one at a time: each rewrites what the service believes it holds.
+    db::execute(db, "SELECT pg_advisory_xact_lock($1, hashtext($2::uuid::text))", &[&PULL_LOCK_CLASS, &p.device]).await?;
+    let row = db::query_one(
+        db,
+        "INSERT INTO sync_devices (device_id, last_pull_at) VALUES ($1, $2)
+         ON CONFLICT (device_id) DO UPDATE SET last_pull_at = excluded.last_pull_at
+         RETURNING scope_seq, scope_epoch, scan_after, scan_seq, scan_epoch",
+        &[&p.device, &p.now],
+    )
+    .await?;
+    let mut state = DeviceState {
+        scope_seq: row.get(0),
+        scope_epoch: row.get(1),
+        scan_after: row.get(2),
+        scan_seq: row.get(3),
+        scan_epoch: row.get(4),
+    };
+    let epoch = cursor.epoch;
+    // Pages after the cursor's never reached the device: forget what they added and removed.
+    if epoch < state.scan_epoch {
+        state.scan_after = None;
+        state.scan_seq = None;
+    }
+    if epoch < state.scope_epoch {
+        state.scope_seq = None;
+    }
+    let held_any: bool = db::query_one(
+        db,
+        "WITH undo_added AS (DELETE FROM device_cases WHERE device_id = $1 AND added_epoch > $2 RETURNING 1),
+              undo_removed AS (UPDATE device_cases SET removed_epoch = NULL
+                               WHERE device_id = $1 AND removed_epoch > $2 AND added_epoch <= $2 RETURNING 1),
+              settled AS (DELETE FROM device_cases WHERE device_id = $1 AND removed_epoch <= $2 RETURNING 1)
+         -- The statements above run whatever this one reads; it sees the rows as they were before
+         -- them, so it asks which cases the device held as of its epoch.
+         SELECT EXISTS (SELECT 1 FROM device_cases WHERE device_id = $1 AND added_epoch <= $2
+                        AND (removed_epoch IS NULL OR removed_epoch > $2))",
+        &[&p.device, &epoch],
+    )
+    .await?
+    .get(0);
+    let heads = db::query_one(
+        db,
+        "SELECT (SELECT coalesce(max(seq), 0) FROM change_log), (SELECT coalesce(max(seq), 0) FROM scope_marks)",
+        &[],
+    )
+    .await?;
+    let (log_head, mark_head): (i64, i64) = (heads.get(0), heads.get(1));
+
+    let scanning = state.scan_after.is_some() && state.scan_seq.is_some();
+    let need_scan = scanning || state.scope_seq.is_none_or(|s| mark_head > s);
+    let page_epoch = epoch + 1;
+    let mut removed: Vec<Uuid> = Vec::new();
+    let mut added: Vec<Uuid> = Vec::new();
+    let mut more_snapshots = false;
+    if need_scan {
+        let scope = rules::scope_sql(p.grant, 2);
+        let round_seq = if scanning { state.scan_seq.expect("scanning") } else { mark_head };
+        if !scanning {
+            removed = db::query(
+                db,
+                &format!(
+                    "UPDATE device_cases d SET removed_epoch = $3
+                     WHERE d.device_id = $1 AND d.removed_epoch IS NULL
+                       AND NOT EXISTS (SELECT 1 FROM cases c WHERE c.id = d.case_id AND {scope})
+                     RETURNING d.case_id"
+                ),
+                &[&p.device, &p.user, &page_epoch],
+            )
+            .await?
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        }
+        let batch = limit.clamp(1, MAX_SNAPSHOT_CASES) as i64;
+        added = db::query(
+            db,
+            &format!(
+                "SELECT c.id FROM cases c
+                 WHERE {scope} AND ($3::uuid IS NULL OR c.id > $3)
+                   AND NOT EXISTS (SELECT 1 FROM device_cases d WHERE d.device_id = $1 AND d.case_id = c.id AND d.removed_epoch IS NULL)
+                 ORDER BY c.id LIMIT $4"
+            ),
+            &[&p.device, &p.user, &state.scan_after, &batch],
+        )
+        .await?
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+        if !added.is_empty() {
+            db::execute(
+                db,
+                "INSERT INTO device_cases (device_id, case_id, added_epoch, snap_seq)
+                 SELECT $1, c, $3, $4 FROM unnest($2::uuid[]) AS t(c)
+                 ON CONFLICT (device_id, case_id) DO UPDATE
+                 SET added_epoch = excluded.added_epoch, removed_epoch = NULL, snap_seq = excluded.snap_seq",
+                &[&p.device, &added, &page_epoch, &log_head],
+            )
+            .await?;
+        }
+        let changed = !removed.is_empty() || !added.is_empty();
+        let epoch_now = if changed { page_epoch } else { epoch };
+        if added.len() as i64 == batch {
+            more_snapshots = true;
+            state.scan_after = added.last().copied();
+            state.scan_seq = Some(round_seq);
+            state.scan_epoch = epoch_now;
+        } else {
+            state.scan_after = None;
+            state.scan_seq = None;
+            state.scope_seq = Some(round_seq);
+            state.scope_epoch = epoch_now;
+        }
+    }
+    let new_epoch = if !removed.is_empty() || !added.is_empty() { page_epoch } else { epoch };
+
+    let mut pieces = Pieces::default();
+    if !added.is_empty() {
+        snapshots(db, p.grant, &added, &mut pieces).await?;
+    }
+    let snapshot_changes = pieces.count;
+
+    // The log after the cursor, for the cases the device held before this page (those added now
+    // came whole, as of a moment after `log_head`).
+    let mut next_seq = log_head.max(cursor.seq);
+    let mut log_cases: Vec<Uuid> = Vec::new();
+    let mut log_full = false;
+    if held_any && cursor.seq < log_head {
+        let limit = limit.max(1) as i64;
+        let mut skip: Vec<&str> = Vec::new();
+        if !p.grant.contacts_and_notes {
+            skip.extend(["contact", "note"]);
+        }
+        if p.grant.photos == PhotoAccess::None {
+            skip.push("photo");
+        }
+        let rows = db::query(
+            db,
+            "SELECT l.seq, l.case_id, l.entity, l.body, p.consent_to_publish, p.sync_state
+             FROM change_log l
+             JOIN device_cases d ON d.device_id = $1 AND d.case_id = l.case_id
+             LEFT JOIN photos p ON l.entity = 'photo' AND p.id = l.record_id
+             WHERE l.seq > $2 AND l.seq <= $3 AND d.removed_epoch IS NULL AND l.seq > d.snap_seq
+               AND l.entity <> ALL($4::text[])
+             ORDER BY l.seq LIMIT $5",
+            &[&p.device, &cursor.seq, &log_head, &skip, &limit],
+        )
+        .await?;
+        log_full = rows.len() as i64 == limit;
+        if log_full {
+            next_seq = rows.last().map_or(cursor.seq, |r| r.get(0));
+        }
+        for r in &rows {
+            let entity: String = r.get(2);
+            let entity = Entity::parse(&entity).ok_or_else(|| DbError::Corrupt("a change names no known entity".into()))?;
+            let body: String = r.get(3);
+            let case_id: Uuid = r.get(1);
+            let sent = if redact::passes_whole(p.grant, entity) {
+                pieces.push(&body);
+                true
+            } else {
+                let change: Change = serde_json::from_str(&body).map_err(|e| DbError::Corrupt(format!("a change: {e}")))?;
+                let change = if entity == Entity::Photo && p.grant.photos == PhotoAccess::Consented {
+                    consented_photo(change, r.get(4), r.get(5))?
+                } else {
+                    redact::change(p.grant, change)
+                };
+                match change {
+                    Some(c) => {
+                        pieces.push_change(&c);
+                        true
+                    }
+                    None => false,
+                }
+            };
+            if sent && log_cases.last() != Some(&case_id) {
+                log_cases.push(case_id);
+            }
+        }
+        log_cases.sort_unstable();
+        log_cases.dedup();
+    }
+
+    db::execute(
+        db,
+        "UPDATE sync_devices SET scope_seq = $2, scope_epoch = $3, scan_after = $4, scan_seq = $5, scan_epoch = $6 WHERE device_id = $1",
+        &[&p.device, &state.scope_seq, &state.scope_epoch, &state.scan_after, &state.scan_seq, &state.scan_epoch],
+    )
+    .await?;
+    let next = Cursor { seq: next_seq, epoch: new_epoch };
+    let has_more = more_snapshots || log_full;
+    // The read is recorded before the data leaves: which cases went whole to which device, and
+    // which had changes sent.
+    audit::append(
+        db,
+        &Entry::new(p.now, Actor::User { user: p.user, device: Some(p.device) }, Action::SyncPulled)
+            .address(p.address.clone())
+            .detail(json!({
+                "cursor": cursor.to_string(),
+                "next": next.to_string(),
+                "changes": pieces.count,
+                "view": p.grant.view,
+                "case_ids": added,
+                "changed_case_ids": log_cases,
+                "removed_case_ids": removed,
+            })),
+    )
+    .await?;
+
+    let mut text = String::with_capacity(pieces.text.len() + 256);
+    text.push('{');
+    if !removed.is_empty() {
+        text.push_str("\"removed_cases\":");
+        text.push_str(&serde_json::to_string(&removed).expect("ids serialise"));
+        text.push(',');
+    }
+    text.push_str("\"changes\":[");
+    text.push_str(&pieces.text);
+    text.push_str("],\"cursor\":");
+    text.push_str(&serde_json::to_string(&next).expect("cursors serialise"));
+    text.push_str(",\"has_more\":");
+    text.push_str(if has_more { "true" } else { "false" });
+    text.push_str(",\"server_time\":");
+    text.push_str(&serde_json::to_string(&p.now).expect("times serialise"));
+    text.push_str(",\"server_stamp\":");
+    text.push_str(&serde_json::to_string(&p.server_stamp).expect("stamps serialise"));
+    text.push('}');
+    Ok(Page {
+        text,
+        changes: pieces.count,
+        snapshots: if snapshot_changes > 0 { added.len() } else { 0 },
+        removed: removed.len(),
+        cursor: next,
+        has_more,
+    })
+}
+
+/// A photo change for a role that sees consented photos only: the photo's whole current record
+/// while it is consented, or once more when this change withdrew the consent; otherwise nothing.
+fn consented_photo(change: Change, consented: Option<bool>, current: Option<String>) -> Result<Option<Change>, DbError> {
+    let withdrawn = matches!(&change, Change::Record(s) if s.fields.get("consent_to_publish") == Some(&serde_json::Value::Bool(false)));
+    let (Some(consented), Some(current)) = (consented, current) else {
+        return Ok(None);
+    };
+    if !(consented || withdrawn) {
+        return Ok(None);
+    }
+    serde_json::from_str(&current).map(Some).map_err(|e| DbError::Corrupt(format!("a photo's sync state: {e}")))
+}
+
+/// Every record of the cases, as the role may see them: case fields, status events, contacts,
+/// photos, note versions and open conflicts, in that order (a case before what hangs off it).
+async fn snapshots(db: &impl GenericClient, grant: &Grant, cases: &[Uuid], out: &mut Pieces) -> Result<(), DbError> {
+    let whole = redact::passes_whole(grant, Entity::Case) && grant.photos == PhotoAccess::All;
+    let mut queries: Vec<(&str, Entity)> = vec![
+        ("SELECT sync_state FROM cases WHERE id = ANY($1)", Entity::Case),
+        ("SELECT change FROM status_events WHERE case_id = ANY($1)", Entity::StatusEvent),
+    ];
+    if grant.contacts_and_notes {
+        queries.push(("SELECT sync_state FROM contacts WHERE case_id = ANY($1)", Entity::Contact));
+    }
+    match grant.photos {
+        PhotoAccess::All => queries.push(("SELECT sync_state FROM photos WHERE case_id = ANY($1)", Entity::Photo)),
+        PhotoAccess::Consented => queries.push((
+            "SELECT sync_state FROM photos WHERE case_id = ANY($1) AND consent_to_publish AND NOT deleted",
+            Entity::Photo,
+        )),
+        PhotoAccess::None => {}
+    }
+    if grant.contacts_and_notes {
+        queries.push(("SELECT change FROM notes WHERE case_id = ANY($1)", Entity::Note));
+    }
+    queries.push(("SELECT record FROM sync_conflicts WHERE case_id = ANY($1) AND resolved_at IS NULL", Entity::Case));
+    for (sql, entity) in queries {
+        if whole {
+            // Joined in the database: one row per table however many records.
+            let joined = format!("SELECT coalesce(string_agg(t, ','), ''), count(*) FROM ({sql}) AS s(t)");
+            let row = db::query_one(db, &joined, &[&cases]).await?;
+            let text: String = row.get(0);
+            let count: i64 = row.get(1);
+            out.push_joined(&text, count as usize);
+        } else {
+            for r in db::query(db, sql, &[&cases]).await? {
+                let text: String = r.get(0);
+                let change: Change = serde_json::from_str(&text).map_err(|e| DbError::Corrupt(format!("{}: {e}", entity.as_str())))?;
+                if let Some(c) = redact::change(grant, change) {
+                    out.push_change(&c);
+                }
+            }
+        }
+    }
+    Ok(())
+}

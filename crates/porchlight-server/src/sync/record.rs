@@ -1,0 +1,167 @@
+//! A mutable record's sync state in memory: each flattened field with its value and the stamp of
+//! its last write, read from and written back to the `sync_state` text the tables keep (the
+//! record as one `Change::Record`). It knows nothing of which fields a record may have
+//! (`schema`) nor of who may see them (`redact`).
+
+use crate::db::DbError;
+use chrono::{DateTime, Utc};
+use porchlight_sync::{AppendedRecord, Change, ConflictRecord, Entity, RecordState, ReplicaId, Stamp};
+use serde::Serialize;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use uuid::Uuid;
+
+/// A change as it goes on the wire, borrowed: serialising it gives exactly the text of the
+/// owned `porchlight_sync::Change`, without copying the record first.
+#[derive(Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ChangeRef<'a> {
+    Record(&'a RecordState),
+    Appended(&'a AppendedRecord),
+    Conflict(&'a ConflictRecord),
+}
+
+impl ChangeRef<'_> {
+    pub fn text(&self) -> String {
+        serde_json::to_string(self).expect("changes serialise")
+    }
+}
+
+/// The stamp that stands for writes made before sync existed (as migration 0002 backfills them):
+/// their time, on replica 1.
+pub fn legacy_stamp(at: DateTime<Utc>) -> Stamp {
+    Stamp::at(at, ReplicaId(1))
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Record {
+    pub entity: Entity,
+    pub case_id: Uuid,
+    pub record_id: Uuid,
+    pub fields: BTreeMap<String, (Value, Stamp)>,
+}
+
+impl Record {
+    pub fn new(entity: Entity, case_id: Uuid, record_id: Uuid) -> Record {
+        Record { entity, case_id, record_id, fields: BTreeMap::new() }
+    }
+
+    pub fn from_state(state: RecordState) -> Record {
+        let mut record = Record::new(state.entity, state.case_id, state.record_id);
+        for (field, value) in state.fields {
+            let stamp = state.stamps.get(&field).copied().unwrap_or(state.stamp);
+            record.fields.insert(field, (value, stamp));
+        }
+        record
+    }
+
+    /// Reads the stored `sync_state` text.
+    pub fn from_text(text: &str) -> Result<Record, DbError> {
+        match serde_json::from_str::<Change>(text) {
+            Ok(Change::Record(state)) => Ok(Record::from_state(state)),
+            Ok(_) => Err(DbError::Corrupt("a record's sync state is not a record".into())),
+            Err(e) => Err(DbError::Corrupt(format!("a record's sync state: {e}"))),
+        }
+    }
+
+    /// Every field, in the compact form; `None` for a record with no field.
+    pub fn state(&self) -> Option<RecordState> {
+        self.state_of(|_| true)
+    }
+
+    /// The fields `keep` accepts, in the compact form; `None` when it accepts none.
+    pub fn state_of(&self, keep: impl Fn(&str) -> bool) -> Option<RecordState> {
+        RecordState::from_fields(
+            self.entity,
+            self.case_id,
+            self.record_id,
+            self.fields
+                .iter()
+                .filter(|(field, _)| keep(field))
+                .map(|(field, (value, stamp))| (field.clone(), value.clone(), *stamp)),
+        )
+    }
+
+    /// The stored text: the whole record as one change.
+    pub fn text(&self) -> String {
+        match self.state() {
+            Some(state) => ChangeRef::Record(&state).text(),
+            None => {
+                // A record always has fields once written; an empty one is stored with none, and
+                // `RecordState` needs a stamp, so it takes the smallest there is.
+                let state = RecordState {
+                    entity: self.entity,
+                    case_id: self.case_id,
+                    record_id: self.record_id,
+                    stamp: legacy_stamp(DateTime::<Utc>::UNIX_EPOCH),
+                    fields: BTreeMap::new(),
+                    stamps: BTreeMap::new(),
+                };
+                ChangeRef::Record(&state).text()
+            }
+        }
+    }
+
+    pub fn value(&self, field: &str) -> Option<&Value> {
+        self.fields.get(field).map(|(v, _)| v)
+    }
+
+    pub fn stamp_of(&self, field: &str) -> Option<Stamp> {
+        self.fields.get(field).map(|(_, s)| *s)
+    }
+
+    /// The newest stamp of any field: a write made at the service must be stamped after it.
+    pub fn newest(&self) -> Option<Stamp> {
+        self.fields.values().map(|(_, s)| *s).max()
+    }
+
+    pub fn set(&mut self, field: &str, value: Value, stamp: Stamp) {
+        self.fields.insert(field.to_owned(), (value, stamp));
+    }
+
+    /// The values alone, flat.
+    pub fn values(&self) -> BTreeMap<String, Value> {
+        self.fields.iter().map(|(f, (v, _))| (f.clone(), v.clone())).collect()
+    }
+
+    pub fn bool(&self, field: &str) -> bool {
+        self.value(field).and_then(Value::as_bool).unwrap_or(false)
+    }
+
+    pub fn str(&self, field: &str) -> Option<&str> {
+        self.value(field).and_then(Value::as_str)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+    use serde_json::json;
+
+    #[test]
+    fn a_record_reads_back_from_its_stored_text_with_every_stamp() {
+        let t = Utc.with_ymd_and_hms(2026, 11, 22, 9, 0, 0).unwrap();
+        let a = Stamp::at(t, ReplicaId(7));
+        let b = Stamp::at(t + chrono::Duration::seconds(3), ReplicaId(8));
+        let mut r = Record::new(Entity::Contact, Uuid::now_v7(), Uuid::now_v7());
+        r.set("name", json!("Rosa Diaz"), a);
+        r.set("email", json!(""), a);
+        r.set("phones", json!(["(918) 555-0142"]), b);
+        let text = r.text();
+        assert!(text.starts_with(r#"{"type":"record","entity":"contact""#), "{text}");
+        assert_eq!(Record::from_text(&text).unwrap(), r);
+        assert_eq!(r.newest(), Some(b));
+        let only = r.state_of(|f| f == "phones").unwrap();
+        assert_eq!(only.fields.len(), 1);
+        assert_eq!(only.stamp, b);
+    }
+
+    #[test]
+    fn the_legacy_stamp_matches_the_one_the_migration_writes() {
+        // sync_legacy_stamp('2026-01-19 10:00:00+00') in migration 0002.
+        let t = Utc.with_ymd_and_hms(2026, 1, 19, 10, 0, 0).unwrap();
+        let secs = t.timestamp() as u64;
+        assert_eq!(legacy_stamp(t).to_string(), format!("{}/1", secs << 32));
+    }
+}
