@@ -39,4 +39,12 @@ pub const COMMANDS: &[&str] = &[
     "start_bulk_posters",
     "bulk_progress",
     "cancel_bulk",
+    "sync_status",
+    "enrol_device",
+    "sync_now",
+    "list_conflicts",
+    "resolve_conflict",
+    "list_rejected",
+    "dismiss_rejected",
+    "leave_sync",
 ];

@@ -32,6 +32,7 @@ pub async fn create_workspace(
         Ok(())
     })
     .await?;
+    session.sync.start();
     Ok(session.status())
 }
 
@@ -48,6 +49,8 @@ pub async fn unlock_workspace(
         Ok(())
     })
     .await?;
+    // An enrolled workspace syncs as soon as it is open.
+    session.sync.start();
     Ok(session.status())
 }
 
@@ -60,6 +63,7 @@ pub async fn lock_workspace(session: State<'_, Session>) -> Result<WorkspaceStat
         Ok(())
     })
     .await?;
+    session.sync.stop();
     Ok(session.status())
 }
 

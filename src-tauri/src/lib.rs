@@ -1,10 +1,12 @@
-//! The Porchlight desktop shell: opens the window, holds the open workspace and the bulk poster
-//! jobs for the session, and registers the commands the webview may call. It owns no SQL and no
-//! business rule; those live in `porchlight-store`, `porchlight-domain` and `porchlight-poster`.
+//! The Porchlight desktop shell: opens the window, holds the open workspace, the bulk poster
+//! jobs and the background sync for the session, and registers the commands the webview may
+//! call. It owns no SQL and no business rule; those live in `porchlight-store`,
+//! `porchlight-domain`, `porchlight-poster` and the sync crates.
 //!
 //! Modules: `session` (the shared workspace), `commands` (workspace and case form), `casework`
-//! (case view and search), `photos`, `posters`, `bulk`, and the edges they use: `dialogs`
-//! (native file dialogs), `files` (atomic writes), `printing` (lp / xdg-open).
+//! (case view and search), `photos`, `posters`, `bulk`, `sync` (enrolment, the background sync,
+//! conflicts and refused changes), and the edges they use: `dialogs` (native file dialogs),
+//! `files` (atomic writes), `printing` (lp / xdg-open).
 
 mod bulk;
 mod casework;
@@ -15,17 +17,38 @@ mod photos;
 mod posters;
 mod printing;
 mod session;
+mod sync;
 
 use session::Session;
+use std::sync::Arc;
+use tauri::{Emitter, Manager};
 
 /// Starts the app and blocks until its last window closes.
 pub fn run() {
     // Internal faults go to stderr with their whole chain; the level can be raised with RUST_LOG.
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
 
+    let (sync_handle, sync_inbox) = sync::channel();
     let result = tauri::Builder::default()
-        .manage(Session::at_default_path())
+        .manage(Session::at_default_path(sync_handle))
         .manage(bulk::BulkJobs::default())
+        .setup(move |app| {
+            let session = app.state::<Session>();
+            let handle = app.handle().clone();
+            // The worker's reports become the window's events; an emit fails only when the
+            // window is closing, and then nobody is left to tell.
+            let notify: sync::Notify = Arc::new(move |notice| {
+                let sent = match notice {
+                    sync::Notice::Status(status) => handle.emit(sync::STATUS_EVENT, status),
+                    sync::Notice::Removed(message) => handle.emit(sync::REMOVED_EVENT, message),
+                };
+                if let Err(e) = sent {
+                    log::warn!("a sync event could not reach the window: {e}");
+                }
+            });
+            sync::spawn(sync_inbox, Arc::clone(&session.open), session.path.clone(), notify)?;
+            Ok(())
+        })
         .invoke_handler(tauri::generate_handler![
             commands::workspace_status,
             commands::create_workspace,
@@ -64,6 +87,14 @@ pub fn run() {
             bulk::start_bulk_posters,
             bulk::bulk_progress,
             bulk::cancel_bulk,
+            sync::sync_status,
+            sync::enrol_device,
+            sync::sync_now,
+            sync::list_conflicts,
+            sync::resolve_conflict,
+            sync::list_rejected,
+            sync::dismiss_rejected,
+            sync::leave_sync,
         ])
         .run(tauri::generate_context!());
     if let Err(error) = result {
@@ -99,10 +130,12 @@ mod tests {
                     .expect("plain permission names, no scoped grants")
             })
             .collect();
-        let ours: Vec<String> = COMMANDS
+        let mut ours: Vec<String> = COMMANDS
             .iter()
             .map(|c| format!("allow-{}", c.replace('_', "-")))
             .collect();
+        // The one core grant: listening to the sync events the shell emits (it cannot emit).
+        ours.extend(["core:event:allow-listen".to_owned(), "core:event:allow-unlisten".to_owned()]);
         assert_eq!(granted, ours);
         assert_eq!(cap["windows"], json!(["main"]));
         assert!(

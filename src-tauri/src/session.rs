@@ -1,8 +1,10 @@
 //! The workspace of this session as the commands share it: where its file is, the open
-//! workspace behind a lock, and the two ways commands reach it (on Tauri's blocking pool, or
-//! from a thread of their own), with store errors turned into `AppError`s. It decides nothing
-//! about cases; the commands and the store do.
+//! workspace behind a lock, the two ways commands reach it (on Tauri's blocking pool, or from a
+//! thread of their own), with store errors turned into `AppError`s, and the handle that tells
+//! the background sync a command touched the workspace. It decides nothing about cases; the
+//! commands and the store do.
 
+use crate::sync::SyncHandle;
 use porchlight_domain::{AppError, ErrorCode, WorkspaceStatus};
 use porchlight_store::{StoreError, Workspace};
 use std::error::Error;
@@ -18,16 +20,19 @@ pub struct Session {
     pub(crate) path: PathBuf,
     /// `None` while locked. Shared with the blocking tasks and bulk jobs that do the work.
     pub(crate) open: OpenWorkspace,
+    /// The background sync, told of every command that may have written.
+    pub(crate) sync: SyncHandle,
 }
 
 impl Session {
     /// The session on the user's workspace (or `PORCHLIGHT_WORKSPACE`, when set).
-    pub fn at_default_path() -> Self {
+    pub fn at_default_path(sync: SyncHandle) -> Self {
         let path = Workspace::default_path();
         log::info!("workspace file: {}", path.display());
         Session {
             path,
             open: Arc::new(Mutex::new(None)),
+            sync,
         }
     }
 
@@ -37,14 +42,20 @@ impl Session {
         status
     }
 
-    /// Runs `work` on the open workspace on a blocking thread, or says it is locked.
+    /// Runs `work` on the open workspace on a blocking thread, or says it is locked. Nearly every
+    /// command writes something that syncs (opening a case is audited), so each one tells the
+    /// background sync, which looks whether anything waits once the commands fall quiet.
     pub(crate) async fn with_open<T, F>(&self, work: F) -> Result<T, AppError>
     where
         T: Send + 'static,
         F: FnOnce(&mut Workspace) -> Result<T, StoreError> + Send + 'static,
     {
         let open = Arc::clone(&self.open);
-        blocking(move || with_workspace(&open, |w| work(w).map_err(report))).await
+        let answer = blocking(move || with_workspace(&open, |w| work(w).map_err(report))).await;
+        if answer.is_ok() {
+            self.sync.wrote();
+        }
+        answer
     }
 }
 

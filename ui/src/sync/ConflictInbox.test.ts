@@ -31,6 +31,8 @@ describe("ConflictInbox", () => {
 
     const name = item("child.given_name");
     expect(name).toHaveTextContent("Given name");
+    // Each conflict names its case itself, so it reads right on its own.
+    expect(name).toHaveTextContent(`Maya Okafor · ${fake.cases.get(maya)!.case_number}`);
     const mine = within(name).getByTestId("conflict-mine");
     const theirs = within(name).getByTestId("conflict-theirs");
     expect(within(mine).getByTestId("conflict-mine-value")).toHaveTextContent("Maya");

@@ -25,9 +25,9 @@ describe("SyncBar", () => {
     try {
       await renderWithSync(SyncBar, fake, { onopencase: () => {}, clock: () => now });
       const indicator = await screen.findByTestId("sync-indicator");
-      expect(indicator).toHaveTextContent("Synced 2 min ago");
+      expect(indicator).toHaveTextContent("Synced 2 min ago — 0 changes waiting");
       expect(indicator).toHaveAttribute("data-tone", "ok");
-      expect(screen.queryByTestId("pending-count")).toBeNull();
+      expect(screen.getByTestId("pending-count")).toHaveAttribute("data-count", "0");
       now = new Date("2026-11-21T12:30:00Z");
       vi.advanceTimersByTime(30_000);
       await waitFor(() => expect(indicator).toHaveTextContent("Synced 3 h ago"));
@@ -62,7 +62,7 @@ describe("SyncBar", () => {
     fake.syncDesk.lastError = "This computer was signed out by an administrator; enrol it again.";
     await renderWithSync(SyncBar, fake, { onopencase: () => {}, clock: at("2026-11-21T09:05:00Z") });
     const indicator = await screen.findByTestId("sync-indicator");
-    expect(indicator).toHaveTextContent("Sync stopped — This computer was signed out by an administrator; enrol it again.");
+    expect(indicator).toHaveTextContent("Sync stopped — This computer was signed out by an administrator; enrol it again. — 0 changes waiting");
     expect(indicator).toHaveAttribute("data-tone", "error");
   });
 
@@ -85,7 +85,7 @@ describe("SyncBar", () => {
     expect(screen.getByTestId("sync-now")).toBeDisabled();
     release();
     await waitFor(() => expect(indicator).toHaveTextContent("Synced just now"));
-    expect(screen.queryByTestId("pending-count")).toBeNull();
+    expect(screen.getByTestId("pending-count")).toHaveTextContent("0 changes waiting");
     expect(syncNow).toHaveBeenCalledTimes(1);
   });
 

@@ -45,8 +45,8 @@ describe("ago", () => {
 });
 
 describe("pendingText", () => {
-  it("counts changes, and says nothing when none wait", () => {
-    expect(pendingText(0)).toBeNull();
+  it("counts changes, none included", () => {
+    expect(pendingText(0)).toBe("0 changes waiting");
     expect(pendingText(1)).toBe("1 change waiting");
     expect(pendingText(1234)).toBe("1,234 changes waiting");
   });

@@ -24,9 +24,8 @@ export function syncLabel(s: SyncStatus, now: Date): SyncLabel {
   return { tone: "idle", text: "Not synced yet" };
 }
 
-/** "12 changes waiting", or null when nothing waits. */
-export function pendingText(pending: number): string | null {
-  if (pending <= 0) return null;
+/** "12 changes waiting", "1 change waiting", "0 changes waiting". */
+export function pendingText(pending: number): string {
   return pending === 1 ? "1 change waiting" : `${pending.toLocaleString("en-US")} changes waiting`;
 }
 

@@ -1,0 +1,368 @@
+//! The shell's part of sync with no window: enrolment refusals tied to their fields, and the
+//! worker against a real workspace file and a service that is either gone or asks for a wipe
+//! (a few lines of HTTP on a loopback port stand in for it; the real service's round trips are
+//! the engine's and the end-to-end test's).
+
+use super::schedule::{Outcome, Reason};
+use super::worker::{self, Live, Message, Worker};
+use super::*;
+use crate::session::{lock, OpenWorkspace};
+use porchlight_domain::ErrorCode;
+use porchlight_store::Workspace;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::Duration;
+use uuid::Uuid;
+
+const PASSPHRASE: &str = "Blue-kettle-49-sings-at-dawn";
+const TOKEN: &str = "synthetic-device-token-for-tests-only-0000000";
+
+fn form(totp: &str) -> EnrolForm {
+    EnrolForm {
+        server_url: "https://sync.example.org".into(),
+        username: "avery".into(),
+        password: "not the password".into(),
+        totp: totp.into(),
+        device_name: "Field laptop 3".into(),
+    }
+}
+
+#[test]
+fn enrol_refusals_name_the_field_to_fix() {
+    let invalid = enrol_error(
+        SyncError::Invalid {
+            field: "username",
+            message: "give the user name an administrator created for you".into(),
+        },
+        &form(""),
+    );
+    assert_eq!(invalid.code, ErrorCode::Validation);
+    assert_eq!(
+        invalid.fields,
+        vec![FieldError::new(
+            "username",
+            "Give the user name an administrator created for you."
+        )]
+    );
+    assert_eq!(
+        invalid.message,
+        "Give the user name an administrator created for you."
+    );
+
+    let code = enrol_error(SyncError::SecondFactorRequired, &form(""));
+    assert_eq!(code.code, ErrorCode::ServiceRefused);
+    assert!(code.message.contains("authenticator"), "{}", code.message);
+    assert_eq!(
+        code.fields
+            .iter()
+            .map(|f| f.field.as_str())
+            .collect::<Vec<_>>(),
+        ["totp"]
+    );
+
+    let refused = |totp| {
+        enrol_error(
+            SyncError::Refused {
+                status: 401,
+                message: "wrong username or password".into(),
+            },
+            &form(totp),
+        )
+    };
+    let password = refused("");
+    assert_eq!(password.code, ErrorCode::ServiceRefused);
+    assert_eq!(
+        password.message,
+        "The central service refused: wrong username or password."
+    );
+    assert_eq!(
+        password
+            .fields
+            .iter()
+            .map(|f| f.field.as_str())
+            .collect::<Vec<_>>(),
+        ["password"]
+    );
+    // With a code given, the same answer may be about the code: no field is blamed.
+    assert!(refused("123456").fields.is_empty());
+
+    let throttled = enrol_error(
+        SyncError::Refused {
+            status: 429,
+            message: "too many failed logins; try again in 60 s".into(),
+        },
+        &form(""),
+    );
+    assert!(throttled.fields.is_empty());
+    assert!(throttled.message.contains("try again in 60 s"));
+
+    let gone = enrol_error(
+        SyncError::Unreachable {
+            server: "https://sync.example.org".into(),
+            detail: "connection refused".into(),
+        },
+        &form(""),
+    );
+    assert_eq!(gone.code, ErrorCode::ServiceUnreachable);
+    assert!(gone.fields.is_empty());
+}
+
+#[test]
+fn clauses_become_sentences() {
+    assert_eq!(sentence("give the six digits"), "Give the six digits.");
+    assert_eq!(sentence("  Already one.  "), "Already one.");
+    assert_eq!(sentence("é accentuée?"), "É accentuée?");
+    assert_eq!(sentence(""), ".");
+}
+
+/// A workspace file with one generated case, enrolled with the service at `server_url`.
+fn enrolled_workspace(dir: &Path, server_url: &str) -> (OpenWorkspace, PathBuf) {
+    let path = dir.join("field-laptop.porchlight");
+    let now = Moment::now();
+    let mut w = Workspace::create(&path, PASSPHRASE, now).expect("a new workspace");
+    let seeded = porchlight_seed::case(11, 0, now.local.date(), false);
+    w.create_case(&seeded.fields, now).expect("a case");
+    let identity = SyncIdentity {
+        server_url: server_url.into(),
+        device_id: Uuid::now_v7(),
+        token: TOKEN.into(),
+        user_id: Uuid::now_v7(),
+        username: "avery.lindqvist".into(),
+        display_name: "Avery Lindqvist".into(),
+        role: "case_manager".into(),
+    };
+    w.set_sync_identity(&identity, now).expect("enrolled");
+    (Arc::new(Mutex::new(Some(w))), path)
+}
+
+/// An address nothing listens on: the port was free a moment ago.
+fn silent_address() -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    drop(listener);
+    format!("http://127.0.0.1:{port}")
+}
+
+fn worker(open: &OpenWorkspace, path: &Path) -> (Worker, Arc<Mutex<Vec<Notice>>>) {
+    let notices = Arc::new(Mutex::new(Vec::new()));
+    let seen = Arc::clone(&notices);
+    let notify: Notify = Arc::new(move |n| seen.lock().unwrap().push(n));
+    let worker = Worker {
+        open: Arc::clone(open),
+        path: path.to_owned(),
+        live: Arc::new(Mutex::new(Live::default())),
+        notify,
+    };
+    (worker, notices)
+}
+
+fn statuses(notices: &Mutex<Vec<Notice>>) -> Vec<SyncStatus> {
+    notices
+        .lock()
+        .unwrap()
+        .iter()
+        .filter_map(|n| match n {
+            Notice::Status(s) => Some(s.clone()),
+            Notice::Removed(_) => None,
+        })
+        .collect()
+}
+
+#[test]
+fn an_unreachable_service_is_offline_with_the_changes_kept_and_the_reason_recorded() {
+    let dir = tempfile::tempdir().unwrap();
+    let (open, path) = enrolled_workspace(dir.path(), &silent_address());
+    let waiting = lock(&open).as_ref().unwrap().pending_count().unwrap();
+    let (worker, notices) = worker(&open, &path);
+
+    assert_eq!(worker.attempt(Reason::Written), Outcome::Unreachable);
+
+    let said = statuses(&notices);
+    assert_eq!(
+        said.len(),
+        2,
+        "one report as the sync starts, one as it ends: {said:?}"
+    );
+    assert!(said[0].syncing && said[0].enrolled);
+    let after = &said[1];
+    assert!(!after.syncing && !after.online, "{after:?}");
+    assert_eq!(after.pending, waiting, "nothing was lost or sent");
+    let error = after.last_error.as_deref().unwrap_or_default();
+    assert!(
+        error.contains("could not reach the central service")
+            && error.contains("kept on this computer"),
+        "{error}"
+    );
+    // The reason is kept in the workspace, for the status bar after a restart.
+    assert_eq!(
+        lock(&open)
+            .as_ref()
+            .unwrap()
+            .sync_status()
+            .unwrap()
+            .last_error
+            .as_deref(),
+        Some(error)
+    );
+}
+
+#[test]
+fn nothing_is_attempted_without_an_enrolment_or_an_open_workspace() {
+    let dir = tempfile::tempdir().unwrap();
+    let (open, path) = enrolled_workspace(dir.path(), &silent_address());
+    lock(&open)
+        .as_mut()
+        .unwrap()
+        .clear_sync_identity(Moment::now())
+        .unwrap();
+    let (worker, notices) = worker(&open, &path);
+    assert_eq!(worker.attempt(Reason::Asked), Outcome::Stopped);
+    drop(lock(&open).take());
+    assert_eq!(worker.attempt(Reason::Asked), Outcome::Stopped);
+    assert!(notices.lock().unwrap().is_empty());
+}
+
+/// What the stand-in service saw: the request line and the bearer token of each request.
+type Requests = Arc<Mutex<Vec<(String, Option<String>)>>>;
+
+/// A service that asks this device to wipe itself: 410 to every sync request, 204 to the report.
+fn wiping_service() -> (String, Requests) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = format!("http://{}", listener.local_addr().unwrap());
+    let seen: Requests = Arc::default();
+    let log = Arc::clone(&seen);
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut line = String::new();
+            if reader.read_line(&mut line).is_err() {
+                continue;
+            }
+            let (mut length, mut bearer) = (0usize, None);
+            loop {
+                let mut header = String::new();
+                if reader.read_line(&mut header).unwrap_or(0) == 0 || header == "\r\n" {
+                    break;
+                }
+                let (name, value) = header.split_once(':').unwrap_or((&header, ""));
+                match name.to_ascii_lowercase().as_str() {
+                    "content-length" => length = value.trim().parse().unwrap_or(0),
+                    "authorization" => {
+                        bearer = value.trim().strip_prefix("Bearer ").map(str::to_owned)
+                    }
+                    _ => {}
+                }
+            }
+            let mut body = vec![0; length];
+            let _ = reader.read_exact(&mut body);
+            let request = line.trim().to_owned();
+            let answer = if request.starts_with("POST /v1/device/wiped") {
+                "HTTP/1.1 204 No Content\r\nconnection: close\r\n\r\n".to_owned()
+            } else {
+                let body = r#"{"code":"wipe_requested","message":"This device must delete its workspace."}"#;
+                format!("HTTP/1.1 410 Gone\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}", body.len())
+            };
+            log.lock().unwrap().push((request, bearer));
+            let _ = stream.write_all(answer.as_bytes());
+        }
+    });
+    (address, seen)
+}
+
+#[test]
+fn a_wipe_request_deletes_the_workspace_then_tells_the_service_and_the_window() {
+    let dir = tempfile::tempdir().unwrap();
+    let (address, requests) = wiping_service();
+    let (open, path) = enrolled_workspace(dir.path(), &address);
+    assert!(path.exists());
+    let (worker, notices) = worker(&open, &path);
+
+    assert_eq!(worker.attempt(Reason::Periodic), Outcome::Stopped);
+
+    assert!(
+        lock(&open).is_none(),
+        "the open workspace was dropped with its key"
+    );
+    assert!(!path.exists(), "the workspace file is gone");
+    assert!(!Workspace::status(&path).exists);
+    let seen = requests.lock().unwrap().clone();
+    assert!(
+        seen.iter()
+            .all(|(_, token)| token.as_deref() == Some(TOKEN)),
+        "{seen:?}"
+    );
+    assert!(
+        seen.first()
+            .is_some_and(|(line, _)| line.starts_with("GET /v1/sync/hello")),
+        "{seen:?}"
+    );
+    assert!(
+        seen.last()
+            .is_some_and(|(line, _)| line.starts_with("POST /v1/device/wiped")),
+        "the service heard of the wipe last: {seen:?}"
+    );
+    let removed: Vec<String> = notices
+        .lock()
+        .unwrap()
+        .iter()
+        .filter_map(|n| match n {
+            Notice::Removed(m) => Some(m.clone()),
+            Notice::Status(_) => None,
+        })
+        .collect();
+    assert_eq!(removed.len(), 1);
+    assert!(
+        removed[0].contains("Your organisation removed this computer's workspace"),
+        "{}",
+        removed[0]
+    );
+}
+
+#[test]
+fn the_worker_thread_answers_sync_now_with_the_state_after_its_attempt_and_ends_with_the_app() {
+    let dir = tempfile::tempdir().unwrap();
+    let (open, path) = enrolled_workspace(dir.path(), &silent_address());
+    let (handle, inbox) = channel();
+    let notices = Arc::new(Mutex::new(Vec::new()));
+    let seen = Arc::clone(&notices);
+    let thread = spawn(
+        inbox,
+        Arc::clone(&open),
+        path,
+        Arc::new(move |n| seen.lock().unwrap().push(n)),
+    )
+    .unwrap();
+
+    handle.start();
+    let (reply, answer) = tokio::sync::oneshot::channel();
+    handle.send(Message::Now(reply));
+    let status = answer
+        .blocking_recv()
+        .expect("an answer")
+        .expect("a status");
+    assert!(
+        status.enrolled && !status.online && !status.syncing,
+        "{status:?}"
+    );
+    assert!(status.last_error.is_some());
+    // Started and asked arrive together or one after the other: either way every attempt told
+    // the window twice, as it started and as it ended.
+    let said = statuses(&notices);
+    assert!(said.len() >= 2 && said.len() % 2 == 0, "{said:?}");
+    assert!(!handle.live().online);
+
+    // With the session gone, the worker ends rather than outliving the app.
+    drop(handle);
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !thread.is_finished() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the worker did not end"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(worker::status(&open, Live::default()).is_ok());
+}
