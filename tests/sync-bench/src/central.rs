@@ -1,0 +1,209 @@
+//! The central service the benchmark talks to: a database of its own in the PostgreSQL named by
+//! `PORCHLIGHT_TEST_DATABASE_URL` (migrated by the owner, served through an append-only service
+//! role, dropped at the end), the real `porchlight_server::serve` on 127.0.0.1, one office and
+//! the two synthetic people whose devices sync. It does not drive any device.
+
+use crate::BenchError;
+use chrono::Utc;
+use porchlight_server::db::{self, Pool};
+use porchlight_server::people::{self, Role};
+use porchlight_server::{password, totp, AppState, Listener};
+use std::net::SocketAddr;
+use std::time::Duration;
+use tokio::runtime::Runtime;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+/// The database role the service runs as, as in production: a member of
+/// `porchlight_service`, which may only read and append the audit log.
+const SERVICE_ROLE: &str = "porchlight_bench_app";
+const SERVICE_ROLE_PASSWORD: &str = "porchlight-bench-app";
+
+/// Connections the service may open. The service's default pool is sized for many clients;
+/// two devices syncing one after the other need few.
+const POOL_SIZE: usize = 8;
+
+/// Someone who logs in: username, password and, for supervisors, the TOTP secret.
+#[derive(Clone)]
+pub struct Account {
+    pub username: String,
+    pub display_name: String,
+    pub password: String,
+    totp: Option<Vec<u8>>,
+}
+
+impl Account {
+    /// The current authenticator code, for roles with a second factor.
+    pub fn code(&self) -> Option<String> {
+        self.totp.as_ref().map(|secret| totp::code_at(secret, Utc::now().timestamp()))
+    }
+}
+
+/// The running service and its database.
+pub struct Central {
+    pub runtime: Runtime,
+    /// `http://127.0.0.1:PORT`.
+    pub url: String,
+    pub addr: SocketAddr,
+    /// A case manager of the office: device A.
+    pub case_manager: Account,
+    /// A supervisor of the same office: device B, which sees every case of the office.
+    pub supervisor: Account,
+    /// The owner's connections, for counting what the server holds.
+    owner: Pool,
+    admin_url: String,
+    database: String,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<std::io::Result<()>>>,
+}
+
+/// The PostgreSQL to create the benchmark's database in. Without one the benchmark cannot run;
+/// the error says how to start the project's throwaway cluster.
+pub fn admin_url() -> Result<String, BenchError> {
+    match std::env::var("PORCHLIGHT_TEST_DATABASE_URL") {
+        Ok(url) if !url.is_empty() => Ok(url),
+        _ => Err(BenchError::NoDatabase),
+    }
+}
+
+fn url_with(admin: &str, user: Option<(&str, &str)>, database: &str) -> Result<String, BenchError> {
+    let config: tokio_postgres::Config = admin
+        .parse()
+        .map_err(|e| BenchError::Database(format!("PORCHLIGHT_TEST_DATABASE_URL is not a postgres:// URL: {e}")))?;
+    let host = match config.get_hosts().first() {
+        Some(tokio_postgres::config::Host::Tcp(h)) => h.clone(),
+        Some(tokio_postgres::config::Host::Unix(p)) => p.display().to_string(),
+        None => "127.0.0.1".to_owned(),
+    };
+    let port = config.get_ports().first().copied().unwrap_or(5432);
+    let (name, pass) = match user {
+        Some((n, p)) => (n.to_owned(), p.to_owned()),
+        None => (
+            config.get_user().unwrap_or("postgres").to_owned(),
+            config.get_password().map(|p| String::from_utf8_lossy(p).into_owned()).unwrap_or_default(),
+        ),
+    };
+    Ok(format!("postgres://{name}:{pass}@{host}:{port}/{database}"))
+}
+
+fn db_err(what: &str) -> impl Fn(tokio_postgres::Error) -> BenchError + '_ {
+    move |e| BenchError::Database(format!("{what}: {e}"))
+}
+
+impl Central {
+    /// Creates the database, migrates it, adds the office and people, and starts the service.
+    pub fn start() -> Result<Central, BenchError> {
+        let admin = admin_url()?;
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("central")
+            .enable_all()
+            .build()
+            .map_err(|e| BenchError::Database(format!("cannot start the service's runtime: {e}")))?;
+        let database = format!("sync_bench_{}", uuid::Uuid::now_v7().simple());
+        let owner_url = url_with(&admin, None, &database)?;
+        let service_url = url_with(&admin, Some((SERVICE_ROLE, SERVICE_ROLE_PASSWORD)), &database)?;
+        let setup = runtime.block_on(async {
+            let (client, conn) = tokio_postgres::connect(&admin, tokio_postgres::NoTls)
+                .await
+                .map_err(db_err("cannot connect to PORCHLIGHT_TEST_DATABASE_URL (is `bash scripts/pg.sh start` running?)"))?;
+            tokio::spawn(conn);
+            client.batch_execute(&format!("CREATE DATABASE {database}")).await.map_err(db_err("create the benchmark database"))?;
+            let owner = db::pool(&owner_url, 4, Duration::from_secs(10)).map_err(|e| BenchError::Database(e.to_string()))?;
+            let mut c = owner.get().await.map_err(|e| BenchError::Database(e.to_string()))?;
+            db::migrate(&mut c).await.map_err(|e| BenchError::Database(format!("migrations: {e}")))?;
+            c.batch_execute(&format!(
+                "DO $$ BEGIN
+                    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{SERVICE_ROLE}') THEN
+                        CREATE ROLE {SERVICE_ROLE} LOGIN PASSWORD '{SERVICE_ROLE_PASSWORD}' IN ROLE porchlight_service;
+                    END IF;
+                 EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
+                 END $$;"
+            ))
+            .await
+            .map_err(db_err("the service role"))?;
+            let now = Utc::now();
+            let office = people::add_office(&c, "Tulsa", "Oklahoma", now).await.map_err(|e| BenchError::Database(e.to_string()))?;
+            let mut accounts = Vec::new();
+            for (username, display, role) in [
+                ("bench.casemanager", "Bench Case Manager", Role::CaseManager),
+                ("bench.supervisor", "Bench Supervisor", Role::Supervisor),
+            ] {
+                let password = format!("{username} synthetic password 2026");
+                let hash = password::hash(&password).map_err(|e| BenchError::Database(e.to_string()))?;
+                let made = people::add_user(&c, username, display, role, Some(office.id), hash, now)
+                    .await
+                    .map_err(|e| BenchError::Database(e.to_string()))?;
+                accounts.push(Account { username: username.to_owned(), display_name: display.to_owned(), password, totp: made.totp_secret });
+            }
+            drop(c);
+            let service = db::pool(&service_url, POOL_SIZE, Duration::from_secs(10)).map_err(|e| BenchError::Database(e.to_string()))?;
+            let tcp = tokio::net::TcpListener::bind("127.0.0.1:0").await.map_err(|e| BenchError::Database(format!("bind: {e}")))?;
+            let addr = tcp.local_addr().map_err(|e| BenchError::Database(format!("bind: {e}")))?;
+            let (stop, stopped) = oneshot::channel::<()>();
+            let task = tokio::spawn(porchlight_server::serve(Listener::plain(tcp), AppState::new(service), async move {
+                let _ = stopped.await;
+            }));
+            Ok::<_, BenchError>((owner, accounts, addr, stop, task))
+        });
+        let (owner, mut accounts, addr, stop, task) = match setup {
+            Ok(parts) => parts,
+            Err(e) => {
+                drop_database(&runtime, &admin, &database);
+                return Err(e);
+            }
+        };
+        let supervisor = accounts.pop().expect("two accounts were made");
+        let case_manager = accounts.pop().expect("two accounts were made");
+        Ok(Central {
+            runtime,
+            url: format!("http://{addr}"),
+            addr,
+            case_manager,
+            supervisor,
+            owner,
+            admin_url: admin,
+            database,
+            stop: Some(stop),
+            task: Some(task),
+        })
+    }
+
+    /// One number from the service's database, e.g. `SELECT count(*) FROM cases`.
+    pub fn count(&self, sql: &str) -> Result<i64, BenchError> {
+        self.runtime.block_on(async {
+            let c = self.owner.get().await.map_err(|e| BenchError::Database(e.to_string()))?;
+            let row = c.query_one(sql, &[]).await.map_err(db_err("count"))?;
+            Ok(row.get::<_, i64>(0))
+        })
+    }
+
+    /// The size of the service's database, for the report.
+    pub fn database_bytes(&self) -> Result<i64, BenchError> {
+        self.count("SELECT pg_database_size(current_database())")
+    }
+}
+
+fn drop_database(runtime: &Runtime, admin: &str, database: &str) {
+    runtime.block_on(async {
+        if let Ok((client, conn)) = tokio_postgres::connect(admin, tokio_postgres::NoTls).await {
+            tokio::spawn(conn);
+            let _ = client.batch_execute(&format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)")).await;
+        }
+    });
+}
+
+impl Drop for Central {
+    /// Stops the service, lets requests in flight finish, and drops the database.
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = self.runtime.block_on(async { tokio::time::timeout(Duration::from_secs(10), task).await });
+        }
+        // The owner's pool holds connections to the database being dropped; FORCE ends them.
+        self.owner.close();
+        drop_database(&self.runtime, &self.admin_url, &self.database);
+    }
+}

@@ -1,0 +1,8 @@
+//! The `sync-bench` program: reads the command line and runs the benchmark of
+//! `porchlight_sync_bench` (see its documentation for the command and the flow). It holds no
+//! logic of its own.
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    std::process::exit(porchlight_sync_bench::main(&args));
+}

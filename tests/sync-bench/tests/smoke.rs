@@ -1,0 +1,54 @@
+//! The whole benchmark at 200 cases against the real service on a real PostgreSQL, so that the
+//! benchmark never rots: the program must run every step, find the devices converged, and print
+//! every row of its table. It checks no timing target (a debug build on a shared CI machine is
+//! not what the targets are about); the release run of the benchmark does.
+
+use std::process::Command;
+
+#[test]
+fn the_benchmark_runs_end_to_end_at_200_cases_and_prints_every_figure() {
+    if std::env::var("PORCHLIGHT_TEST_DATABASE_URL").map_or(true, |v| v.is_empty()) {
+        if std::env::var("CI").is_ok_and(|v| v == "true") {
+            panic!("PORCHLIGHT_TEST_DATABASE_URL is not set, and CI must run the sync benchmark against PostgreSQL: run `eval \"$(bash scripts/pg.sh start)\"` first");
+        }
+        use std::io::Write;
+        let _ = writeln!(
+            std::io::stderr(),
+            "\n*** SKIPPED: PORCHLIGHT_TEST_DATABASE_URL is not set; run `eval \"$(bash scripts/pg.sh start)\"` to run the sync benchmark's smoke test ***\n"
+        );
+        return;
+    }
+    let output = Command::new(env!("CARGO_BIN_EXE_sync-bench"))
+        .args(["--cases", "200", "--edits", "300", "--rounds", "3", "--noops", "5"])
+        .output()
+        .expect("the benchmark starts");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "the benchmark failed ({}):\n{stdout}\n{stderr}", output.status);
+    for row in [
+        "| A: first push of 200 cases",
+        "| B: first sync of 200 cases",
+        "| B: first sync on the wire (both ways)",
+        "| B: peak memory of the syncing process",
+        "| A: sync of 100 edited cases (median of 3)",
+        "| B: no-op sync (median of 5)",
+        "| B: no-op sync (p95 of 5)",
+        "| A: push of 300 offline edits",
+        "| B: pull of the 300 offline edits",
+    ] {
+        assert!(stdout.contains(row), "the table has no row {row:?}:\n{stdout}");
+    }
+    // Each measured row ends with pass or FAIL against the target.
+    let judged = stdout.lines().filter(|l| l.starts_with('|') && (l.contains("| pass") || l.contains("| FAIL"))).count();
+    assert_eq!(judged, 6, "six rows carry a target:\n{stdout}");
+    assert!(!stdout.contains("check failed"), "{stdout}");
+}
+
+#[test]
+fn a_bad_flag_is_refused_with_its_name_and_the_usage() {
+    let output = Command::new(env!("CARGO_BIN_EXE_sync-bench")).args(["--cases", "lots"]).output().expect("the benchmark starts");
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("--cases \"lots\": give a whole number"), "{stderr}");
+    assert!(stderr.contains("usage: sync-bench"), "{stderr}");
+}
