@@ -71,6 +71,79 @@ pub enum Command {
     /// Print missing-child posters as PDF: for cases named here, or with --bulk for every case
     /// that matches a filter. Each poster produced is recorded in its case.
     Poster(PosterArgs),
+    /// Enrol this workspace with the organisation's central service, as you. The password comes
+    /// from PORCHLIGHT_SYNC_PASSWORD or a prompt, never from the command line.
+    Enrol(EnrolArgs),
+    /// Exchange changes with the central service: send this workspace's changes, then receive
+    /// everyone else's on the cases you may see. Says what was sent, refused and received.
+    Sync(SyncArgs),
+    /// The conflicts sync found (two people changed one field without seeing each other's
+    /// change), and resolving them: keep mine, keep theirs, or give a new value.
+    Conflicts(ConflictsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct EnrolArgs {
+    /// The central service's address, e.g. https://sync.example.org.
+    #[arg(long, value_name = "URL")]
+    pub server: String,
+    /// Your user name on the service.
+    #[arg(long, value_name = "NAME")]
+    pub user: String,
+    /// How this computer is listed to administrators; defaults to its host name.
+    #[arg(long, value_name = "NAME")]
+    pub device_name: Option<String>,
+    /// The six-digit code of your authenticator app, for accounts that need one (asked for
+    /// when left out and the service wants it).
+    #[arg(long, value_name = "CODE")]
+    pub totp: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct SyncArgs {
+    /// Print what the sync did as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ConflictsArgs {
+    #[command(subcommand)]
+    pub command: Option<ConflictsCommand>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConflictsCommand {
+    /// The open conflicts, both values side by side with who wrote them and when (the default).
+    List {
+        /// Only the conflicts of this case.
+        #[arg(long, value_name = "ID_OR_CASE_NUMBER")]
+        case: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Settle one conflict. The choice is itself a change that syncs, so everyone sees it.
+    Resolve(ResolveArgs),
+}
+
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("choice").required(true).args(["keep", "value"])))]
+pub struct ResolveArgs {
+    /// The conflict's id, as `porchlight conflicts` lists it.
+    #[arg(value_name = "CONFLICT_ID")]
+    pub conflict: String,
+    /// Keep the value written on this device (mine) or the other one (theirs).
+    #[arg(long, value_enum, value_name = "SIDE")]
+    pub keep: Option<KeepSide>,
+    /// Neither: this value instead, as JSON (a bare word is taken as text).
+    #[arg(long, value_name = "JSON")]
+    pub value: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum KeepSide {
+    Mine,
+    Theirs,
 }
 
 #[derive(Debug, Args)]
@@ -383,6 +456,17 @@ pub enum CasesCommand {
         #[arg(long = "json", value_name = "FILE|-")]
         file: PathBuf,
     },
+    /// Change one field of a case, named by its dotted path (child.given_name, event.city,
+    /// description.hair…; `cases show --json` lists them). VALUE is read as JSON when it is JSON
+    /// (numbers, true, null, lists), else as text. Checked like any edit.
+    Set {
+        #[arg(value_name = "ID_OR_CASE_NUMBER")]
+        case: String,
+        #[arg(value_name = "FIELD")]
+        field: String,
+        #[arg(value_name = "VALUE", allow_hyphen_values = true)]
+        value: String,
+    },
     /// Archive a case, or restore it with --restore. Archived cases keep everything.
     Archive {
         #[arg(value_name = "ID_OR_CASE_NUMBER")]
@@ -523,6 +607,29 @@ mod tests {
         assert_eq!(parse_relationship("foster parent"), Ok(Relationship::FosterParent));
         let refused = parse_note_category("gossip").unwrap_err();
         assert!(refused.contains("call, lead_tip, family_contact, law_enforcement, media, internal"), "{refused}");
+    }
+
+    #[test]
+    fn a_conflict_is_resolved_by_exactly_one_choice() {
+        let parse = |args: &[&str]| Cli::try_parse_from([&["porchlight", "conflicts", "resolve", "C1"], args].concat());
+        assert!(parse(&[]).is_err(), "no choice");
+        assert!(parse(&["--keep", "mine", "--value", "\"x\""]).is_err(), "two choices");
+        assert!(parse(&["--keep", "ours"]).is_err(), "unknown side");
+        let Command::Conflicts(ConflictsArgs { command: Some(ConflictsCommand::Resolve(r)) }) = parse(&["--keep", "theirs"]).unwrap().command else {
+            panic!("not a resolve command")
+        };
+        assert_eq!(r.keep, Some(KeepSide::Theirs));
+        let listed = Cli::try_parse_from(["porchlight", "conflicts"]).unwrap();
+        assert!(matches!(listed.command, Command::Conflicts(ConflictsArgs { command: None })));
+    }
+
+    #[test]
+    fn enrolment_takes_no_password_argument() {
+        let parse = |args: &[&str]| Cli::try_parse_from([&["porchlight", "enrol"], args].concat());
+        assert!(parse(&["--server", "https://sync.example.org", "--user", "ana", "--password", "x"]).is_err());
+        let ok = parse(&["--server", "https://sync.example.org", "--user", "ana", "--totp", "123456"]).unwrap();
+        let Command::Enrol(e) = ok.command else { panic!("not enrol") };
+        assert_eq!((e.user.as_str(), e.totp.as_deref(), e.device_name), ("ana", Some("123456"), None));
     }
 
     #[test]

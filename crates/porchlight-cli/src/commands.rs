@@ -1,9 +1,9 @@
 //! What each command does: open the workspace, call one use case, and turn the answer into
 //! text. The clock is read here, once per write, and passed down as a `Moment`.
 
-use crate::args::{CasesCommand, Cli, Command, ContactsCommand, ListArgs, NotesCommand, PhotosCommand, SeedArgs, StatusCommand};
+use crate::args::{CasesCommand, Cli, Command, ConflictsArgs, ConflictsCommand, ContactsCommand, ListArgs, NotesCommand, PhotosCommand, SeedArgs, StatusCommand};
 use crate::passphrase::{self, Purpose};
-use crate::{casework, photos, posters, render, search};
+use crate::{casefield, casework, photos, posters, render, search, sync};
 use porchlight_domain::{AppError, CaseFields, CaseId, CaseNumber, ErrorCode, FieldError, ListQuery, Moment, PhotoKind, PhotoMeta, RecordId, SortDir};
 use porchlight_seed::SeedPhotoKind;
 use porchlight_store::{NewCase, NewPhoto, StoreError, Workspace};
@@ -23,6 +23,8 @@ pub fn wants_json(command: &Command) -> bool {
         Command::Photos(PhotosCommand::List { json, .. }) => *json,
         Command::Contacts(ContactsCommand::Add(a)) => a.json,
         Command::Contacts(ContactsCommand::List { json, .. }) => *json,
+        Command::Sync(a) => a.json,
+        Command::Conflicts(ConflictsArgs { command: Some(ConflictsCommand::List { json, .. }) }) => *json,
         _ => false,
     }
 }
@@ -35,12 +37,16 @@ pub fn execute(cli: &Cli) -> Result<String, AppError> {
         Command::Cases(CasesCommand::Show { case, json }) => show(cli, case, *json),
         Command::Cases(CasesCommand::Create { file }) => create(cli, file),
         Command::Cases(CasesCommand::Archive { case, restore }) => archive(cli, case, *restore),
+        Command::Cases(CasesCommand::Set { case, field, value }) => casefield::set(cli, case, field, value),
         Command::Search(args) => search::run(cli, args),
         Command::Notes(command) => casework::notes(cli, command),
         Command::Status(command) => casework::status(cli, command),
         Command::Contacts(command) => casework::contacts(cli, command),
         Command::Photos(command) => photos::run(cli, command),
         Command::Poster(args) => posters::run(cli, args),
+        Command::Enrol(args) => sync::enrol(cli, args),
+        Command::Sync(args) => sync::sync(cli, args),
+        Command::Conflicts(args) => sync::conflicts(cli, args),
     }
 }
 

@@ -1,9 +1,10 @@
 //! The `porchlight` command line over the workspace use cases: it reads flags, the
-//! environment and the passphrase, calls the store, and prints what came back for a person or,
-//! with `--json`, for a script. It holds no business rules of its own: validity, statuses and
+//! environment and the passphrase, calls the store (and, to sync, the sync engine), and prints
+//! what came back for a person or, with `--json`, for a script. It holds no business rules of its own: validity, statuses and
 //! storage are the domain's and the store's.
 
 mod args;
+mod casefield;
 mod casework;
 mod commands;
 mod passphrase;
@@ -11,6 +12,7 @@ mod photos;
 mod posters;
 mod render;
 mod search;
+mod sync;
 
 use clap::error::ErrorKind;
 use clap::Parser;
@@ -102,5 +104,9 @@ mod tests {
         assert_eq!(exit_code(ErrorCode::WorkspaceExists), 5);
         assert_eq!(exit_code(ErrorCode::WorkspaceLocked), 6);
         assert_eq!(exit_code(ErrorCode::Storage), 1);
+        assert_eq!(exit_code(ErrorCode::NotEnrolled), 7);
+        assert_eq!(exit_code(ErrorCode::ServiceUnreachable), 8);
+        assert_eq!(exit_code(ErrorCode::ServiceRefused), 9);
+        assert_eq!(exit_code(ErrorCode::ProtocolMismatch), 10);
     }
 }

@@ -1,6 +1,7 @@
 //! Runs the real `porchlight` binary against temporary workspaces: creating one, seeding it,
 //! listing with filters and sorts, showing, creating and archiving cases, every way a
-//! passphrase can be wrong or missing, searching, notes, status changes, photos and posters.
+//! passphrase can be wrong or missing, searching, notes, status changes, photos, posters, and
+//! the sync commands (`cli/sync.rs`, some against the real central service).
 //! Each test has its own workspace, seeded once (every run of the binary pays for one unlock).
 
 use serde_json::Value;
@@ -758,4 +759,8 @@ fn bulk_posters_over_a_state_write_a_file_per_case_and_list_the_refused() {
     let bad_url = ws.run(&["poster", &numbers[1], "--out", one.to_str().unwrap(), "--base-url", "porchlight.example.org"]);
     assert_eq!(code(&bad_url), 2);
     assert!(stderr(&bad_url).contains("--base-url: "), "{}", stderr(&bad_url));
+}
+
+mod cli {
+    mod sync;
 }

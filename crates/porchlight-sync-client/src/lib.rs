@@ -16,7 +16,7 @@ mod transport;
 
 pub use engine::{sync_once, sync_run, BlobProblem, Direction, Refusal, SyncRun};
 pub use error::SyncError;
-pub use remote::{Enrolment, Remote};
+pub use remote::{server_address, Enrolment, Remote};
 pub use transport::{Fault, FaultHook, Phase, CONNECT_TIMEOUT, REQUEST_TIMEOUT};
 
 #[cfg(test)]

@@ -9,7 +9,7 @@ use crate::transport::{Call, FaultHook, Payload, Phase, Reply, Transport};
 use porchlight_domain::EnrolForm;
 use porchlight_sync::{
     BlobRef, CompleteUpload, Cursor, Hello, Op, PullPage, PushResponse, UploadState, VersionMismatch, BLOB_CHUNK,
-    MAX_PULL_LIMIT, MAX_PUSH_OPS, PROTOCOL_VERSION,
+    MAX_PULL_LIMIT, MAX_PUSH_OPS,
 };
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -79,7 +79,7 @@ struct PushBody<'a> {
 impl Remote {
     /// The service at `server_url`, reached with a device `token` from an earlier enrolment.
     pub fn new(server_url: &str, token: &str) -> Result<Remote, SyncError> {
-        let base = base_address(server_url)?;
+        let base = server_address(server_url)?;
         if token.trim().is_empty() {
             return Err(SyncError::Invalid {
                 field: "token",
@@ -92,7 +92,7 @@ impl Remote {
     /// Logs in as the person in `form` (which enrols this device and issues its token), then
     /// says hello with the new token to learn the service's clock and protocol.
     pub fn enrol(server_url: &str, form: &EnrolForm) -> Result<(Remote, Enrolment), SyncError> {
-        let base = base_address(server_url)?;
+        let base = server_address(server_url)?;
         let (username, device_name, totp) = (form.username.trim(), form.device_name.trim(), form.totp.trim());
         if username.is_empty() {
             return Err(SyncError::Invalid { field: "username", message: "give the user name an administrator created for you".into() });
@@ -149,6 +149,13 @@ impl Remote {
         self
     }
 
+    /// Announces protocol `version` instead of this build's, to test how the service and the
+    /// messages handle an app that is too old or too new. The app never calls it.
+    pub fn with_protocol_version(mut self, version: u32) -> Remote {
+        self.transport.protocol = version;
+        self
+    }
+
     /// The service's address, as requests use it (no trailing slash).
     pub fn server_url(&self) -> &str {
         &self.base
@@ -161,7 +168,8 @@ impl Remote {
             return Err(SyncError::ProtocolMismatch { min: 0, max: 0 });
         }
         let hello: Hello = parse(&self.check(reply)?)?;
-        if PROTOCOL_VERSION < hello.min_protocol || PROTOCOL_VERSION > hello.protocol {
+        let ours = self.transport.protocol;
+        if ours < hello.min_protocol || ours > hello.protocol {
             return Err(SyncError::ProtocolMismatch { min: hello.min_protocol, max: hello.protocol });
         }
         Ok(hello)
@@ -177,7 +185,7 @@ impl Remote {
         }
         let json = serde_json::to_vec(&PushBody { ops })
             .map_err(|e| SyncError::Server { status: 0, message: format!("the changes could not be written: {e}") })?;
-        let reply = self.exchange(Phase::Push, Method::POST, "/v1/sync/push".into(), Payload::Json(json))?;
+        let reply = self.exchange(Phase::Push, Method::POST, "/v1/sync/push".into(), Payload::PackedJson(json))?;
         let response: PushResponse = parse(&self.check(reply)?)?;
         let answered: Vec<Uuid> = response.results.iter().map(|r| r.op_id).collect();
         let sent: Vec<Uuid> = ops.iter().map(|o| o.id).collect();
@@ -339,7 +347,7 @@ impl Remote {
 
 /// The service's address from what a person typed: http or https, a host, no query; the
 /// trailing slash dropped so paths can be appended.
-fn base_address(raw: &str) -> Result<String, SyncError> {
+pub fn server_address(raw: &str) -> Result<String, SyncError> {
     let text = raw.trim();
     let refuse = |why: &str| SyncError::Invalid {
         field: "server_url",
@@ -419,11 +427,11 @@ mod tests {
 
     #[test]
     fn addresses_are_checked_and_the_refusal_names_the_field_and_the_fix() {
-        assert_eq!(base_address(" https://sync.example.org/ ").unwrap(), "https://sync.example.org");
-        assert_eq!(base_address("http://127.0.0.1:8443").unwrap(), "http://127.0.0.1:8443");
-        assert_eq!(base_address("https://example.org/porchlight/").unwrap(), "https://example.org/porchlight");
+        assert_eq!(server_address(" https://sync.example.org/ ").unwrap(), "https://sync.example.org");
+        assert_eq!(server_address("http://127.0.0.1:8443").unwrap(), "http://127.0.0.1:8443");
+        assert_eq!(server_address("https://example.org/porchlight/").unwrap(), "https://example.org/porchlight");
         for bad in ["", "sync.example.org", "ftp://example.org", "https://", "https://example.org/?x=1", "http://exa mple.org"] {
-            let e = base_address(bad).unwrap_err();
+            let e = server_address(bad).unwrap_err();
             let SyncError::Invalid { field, message } = &e else { panic!("{bad:?} gave {e:?}") };
             assert_eq!(*field, "server_url");
             assert!(message.contains("https://sync.example.org"), "{bad:?}: {message}");

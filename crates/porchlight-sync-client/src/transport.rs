@@ -70,8 +70,10 @@ pub type FaultHook = Arc<dyn Fn(&str, Phase) -> Option<Fault> + Send + Sync>;
 /// A request body and how it travels.
 pub(crate) enum Payload<'a> {
     None,
-    /// JSON, zstd-compressed on the wire.
+    /// JSON as it is: small bodies, and endpoints that take no compressed bodies (login).
     Json(Vec<u8>),
+    /// JSON, zstd-compressed on the wire: pushes, the one large body a device sends.
+    PackedJson(Vec<u8>),
     /// Bytes sent as they are (photos are compressed already).
     Raw(&'a [u8]),
 }
@@ -101,6 +103,9 @@ pub(crate) struct Transport {
     sent: AtomicU64,
     received: AtomicU64,
     hook: Option<FaultHook>,
+    /// The protocol version announced on every request: `PROTOCOL_VERSION`, unless a test of
+    /// version negotiation pretends to be another build.
+    pub protocol: u32,
 }
 
 impl Transport {
@@ -115,7 +120,13 @@ impl Transport {
             .user_agent(concat!("porchlight/", env!("CARGO_PKG_VERSION")))
             .accept_encoding("zstd, gzip;q=0.5")
             .build();
-        Transport { agent: ureq::Agent::new_with_config(config), sent: AtomicU64::new(0), received: AtomicU64::new(0), hook: None }
+        Transport {
+            agent: ureq::Agent::new_with_config(config),
+            sent: AtomicU64::new(0),
+            received: AtomicU64::new(0),
+            hook: None,
+            protocol: PROTOCOL_VERSION,
+        }
     }
 
     pub fn set_hook(&mut self, hook: Option<FaultHook>) {
@@ -196,7 +207,7 @@ impl Transport {
         let mut builder = http::Request::builder()
             .method(call.method.clone())
             .uri(&url)
-            .header(porchlight_sync::PROTOCOL_HEADER, PROTOCOL_VERSION.to_string());
+            .header(porchlight_sync::PROTOCOL_HEADER, self.protocol.to_string());
         if let Some(token) = call.token {
             builder = builder.header("authorization", format!("Bearer {token}"));
         }
@@ -213,6 +224,14 @@ impl Transport {
                 self.agent.run(request)
             }
             Payload::Json(json) => {
+                self.sent.fetch_add(json.len() as u64, Ordering::Relaxed);
+                let request = builder
+                    .header("content-type", "application/json")
+                    .body(json.as_slice())
+                    .map_err(|e| bad_request(base, &e))?;
+                self.agent.run(request)
+            }
+            Payload::PackedJson(json) => {
                 let packed = zstd::bulk::compress(json, PUSH_LEVEL).map_err(|e| SyncError::Server {
                     status: 0,
                     message: format!("the request could not be compressed: {e}"),
