@@ -128,7 +128,6 @@ impl Workspace {
         }
         let out = Outbox::new(&tx, &self.clock, &change)?;
         let seq = append(&out, case, action, detail)?;
-        drop(out);
         tx.commit()?;
         Ok(AuditEntry { seq, case_id: case, action, at: crate::parse_stamp(&change.at)?, actor: change.actor, detail: detail.to_owned() })
     }

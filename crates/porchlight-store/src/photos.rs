@@ -652,7 +652,6 @@ impl Workspace {
         let id = insert(&out, seq, version, &prepared, bytes, &uuid::ContextV7::new())?
             .ok_or_else(|| StoreError::Corrupt("a photo checked as new was already attached".into()))?;
         audit::append(&out, Some(case), AuditAction::PhotoAdded, &format!("photo {id}"))?;
-        drop(out);
         crate::search::reindex_seq(&tx, seq)?;
         let record = read_photo(&tx, id)?;
         tx.commit()?;
@@ -699,7 +698,6 @@ impl Workspace {
         let out = Outbox::new(&tx, &self.clock, &change)?;
         records::emit_changes(&out, *current.case_id.as_uuid(), Entity::Photo, &before, &records::photo_states(&tx, seq)?)?;
         audit::append(&out, Some(current.case_id), AuditAction::PhotoEdited, &format!("photo {id}"))?;
-        drop(out);
         let record = read_photo(&tx, id)?;
         tx.commit()?;
         Ok(record)
@@ -743,7 +741,6 @@ impl Workspace {
         let out = Outbox::new(&tx, &self.clock, &change)?;
         records::emit_changes(&out, *current.case_id.as_uuid(), Entity::Photo, &before, &records::photo_states(&tx, seq)?)?;
         audit::append(&out, Some(current.case_id), AuditAction::PhotoEdited, &format!("photo {id} made primary"))?;
-        drop(out);
         let record = read_photo(&tx, id)?;
         tx.commit()?;
         Ok(record)
@@ -793,7 +790,6 @@ impl Workspace {
             .ok_or(StoreError::RecordNotFound { kind: "photo", id })?;
         let out = Outbox::new(&tx, &self.clock, &change)?;
         audit::append(&out, Some(case), AuditAction::PhotoViewed, &format!("photo {id}"))?;
-        drop(out);
         tx.commit()?;
         Ok((bytes, mime))
     }

@@ -77,7 +77,6 @@ impl Workspace {
             let detail = format!("poster {id}; {channel}; {} child(ren); {} photo(s)", unique.len(), photo_ids.len());
             audit::append(&out, Some(*case), AuditAction::PosterProduced, &detail)?;
         }
-        drop(out);
         tx.commit()?;
         Ok(PosterRecord {
             id,

@@ -57,7 +57,6 @@ impl Workspace {
         let record = records::status_record(Some(from), change.to, &change.reason, change.outcome, &moment.actor, &moment.at);
         out.append(*case.as_uuid(), Entity::StatusEvent, id, record, base, stamp)?;
         audit::append(&out, Some(case), AuditAction::StatusChanged, &format!("{} to {}", from.code(), change.to.code()))?;
-        drop(out);
         tx.commit()?;
         self.forget_totals();
         Ok(StatusEvent {

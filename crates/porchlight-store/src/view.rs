@@ -34,7 +34,6 @@ impl Workspace {
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let out = crate::sync::outbox::Outbox::new(&tx, &self.clock, &change)?;
         audit::append(&out, Some(id), AuditAction::CaseOpened, &format!("version {}", record.version))?;
-        drop(out);
         tx.commit()?;
         Ok(CaseView { record, contacts, notes, status_history, photos, photo_warning, do_not_disclose })
     }

@@ -660,12 +660,14 @@ impl Drop for Writer {
 fn run_writer(path: &Path) -> ! {
     let mut ws = Workspace::open(path, PASSPHRASE).expect("the writer opens the workspace");
     // Each report goes out in one unbuffered write(2) on file descriptor 1, so that what the
-    // parent reads is exactly what committed before the kill, with no buffer in between.
+    // parent reads is exactly what committed before the kill, with no buffer in between. It
+    // starts with a line break: the test harness may have written "test … ... " on the same
+    // descriptor without ending its line, and a report glued to it would go unread.
     let report = |line: String| {
         use std::io::Write;
         use std::os::fd::FromRawFd;
         let mut out = std::mem::ManuallyDrop::new(unsafe { std::fs::File::from_raw_fd(1) });
-        out.write_all(format!("{line}\n").as_bytes()).expect("the parent reads the reports");
+        out.write_all(format!("\n{line}\n").as_bytes()).expect("the parent reads the reports");
     };
     let started = std::time::Instant::now();
     for round in 0u32.. {

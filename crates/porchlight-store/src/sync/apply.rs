@@ -19,10 +19,13 @@ pub(crate) const OUT_OF_SCOPE_REASON: &str = "this case is no longer shared with
 
 /// The fields that ops still waiting in the outbox write, and the conflicts they settle: a
 /// value received from the service never overwrites a local edit the service has not seen yet.
+/// One field of one record: (entity, record id, dotted field).
+type FieldOf = (Entity, Uuid, String);
+
 pub(crate) struct Pending {
-    /// Per case with waiting ops, the (entity, record, field) they write; None for a case with
-    /// none. Filled as cases come up, so a page of thousands of cases costs one index probe each.
-    fields: HashMap<Uuid, Option<HashSet<(Entity, Uuid, String)>>>,
+    /// Per case with waiting ops, the fields they write; None for a case with none. Filled as
+    /// cases come up, so a page of thousands of cases costs one index probe each.
+    fields: HashMap<Uuid, Option<HashSet<FieldOf>>>,
     resolves: HashSet<Uuid>,
 }
 
@@ -37,16 +40,17 @@ impl Pending {
     }
 
     fn writes(&mut self, tx: &Connection, case_id: Uuid, entity: Entity, record_id: Uuid, field: &str) -> Result<bool, StoreError> {
-        if !self.fields.contains_key(&case_id) {
-            let mut written: Option<HashSet<(Entity, Uuid, String)>> = None;
-            let mut stmt = tx.prepare_cached("SELECT op FROM outbox WHERE case_id = ?1")?;
-            for json in stmt.query_map([case_id.as_bytes()], |row| row.get::<_, String>(0))? {
+        if let std::collections::hash_map::Entry::Vacant(entry) = self.fields.entry(case_id) {
+            let mut written: Option<HashSet<FieldOf>> = None;
+            let mut stmt = tx.prepare_cached("SELECT op, fields_from FROM outbox WHERE case_id = ?1")?;
+            let rows: Vec<(String, Option<i64>)> = stmt.query_map([case_id.as_bytes()], |row| Ok((row.get(0)?, row.get(1)?)))?.collect::<Result<_, _>>()?;
+            for (json, fields_from) in rows {
                 let set = written.get_or_insert_with(HashSet::new);
-                if let OpBody::Set { entity, record_id, fields } = parse_op(&json?)?.body {
+                if let OpBody::Set { entity, record_id, fields } = outbox::read_op(tx, &json, fields_from)?.body {
                     set.extend(fields.into_iter().map(|w| (entity, record_id, w.field)));
                 }
             }
-            self.fields.insert(case_id, written);
+            entry.insert(written);
         }
         Ok(self.fields[&case_id].as_ref().is_some_and(|set| set.contains(&(entity, record_id, field.to_owned()))))
     }
@@ -241,10 +245,12 @@ pub(crate) fn purge_case(tx: &Connection, case_id: Uuid, refused_at: &str) -> Re
     let case_number = found.as_ref().map(|(_, n)| n.clone()).unwrap_or_default();
     let nil = Uuid::nil();
     // Waiting ops become refusals that keep only what the change was, in words without names.
-    let waiting: Vec<(String, String)> =
-        tx.prepare("SELECT op, made_at FROM outbox WHERE case_id = ?1 ORDER BY seq")?.query_map([id], |row| Ok((row.get(0)?, row.get(1)?)))?.collect::<Result<_, _>>()?;
-    for (json, made_at) in waiting {
-        let op = parse_op(&json)?;
+    let waiting: Vec<(String, String, Option<i64>)> = tx
+        .prepare("SELECT op, made_at, fields_from FROM outbox WHERE case_id = ?1 ORDER BY seq")?
+        .query_map([id], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?
+        .collect::<Result<_, _>>()?;
+    for (json, made_at, fields_from) in waiting {
+        let op = outbox::read_op(tx, &json, fields_from)?;
         if op.entity() == Some(Entity::AuditEvent) {
             continue;
         }

@@ -14,6 +14,11 @@ use uuid::Uuid;
 
 const MARK: &str = "sync_backfill";
 
+/// A status event as stored: seq, from, to, reason, outcome, actor, at.
+type EventRow = (i64, Option<String>, String, String, Option<String>, String, String);
+/// A note version as stored: rowid, note id, version, category, text, author, at.
+type VersionRow = (i64, [u8; 16], u32, String, String, String, String);
+
 fn done(conn: &Connection) -> rusqlite::Result<bool> {
     conn.prepare("SELECT 1 FROM workspace_meta WHERE key = 'sync_backfill'")?.exists([])
 }
@@ -43,7 +48,7 @@ pub(crate) fn run(conn: &mut Connection, clock: &Clock) -> Result<(), StoreError
         let state = records::case_state(&tx, seq)?;
         out.set(case, Entity::Case, case, state.into_iter().collect(), true)?;
         // Status events, oldest first, so the newest by stamp is the newest by history.
-        let events: Vec<(i64, Option<String>, String, String, Option<String>, String, String)> = tx
+        let events: Vec<EventRow> = tx
             .prepare("SELECT seq, from_status, to_status, reason, outcome, actor, at FROM status_events WHERE case_seq = ?1 AND stamp IS NULL ORDER BY seq")?
             .query_map([seq], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?, row.get(5)?, row.get(6)?)))?
             .collect::<Result<_, _>>()?;
@@ -63,7 +68,7 @@ pub(crate) fn run(conn: &mut Connection, clock: &Clock) -> Result<(), StoreError
         }
         let contacts = records::contact_states(&tx, case_id)?;
         records::emit_changes(&out, case, Entity::Contact, &Default::default(), &contacts)?;
-        let versions: Vec<(i64, [u8; 16], u32, String, String, String, String)> = tx
+        let versions: Vec<VersionRow> = tx
             .prepare("SELECT rowid, note_id, version, category, text, author, at FROM note_versions WHERE case_id = ?1 AND stamp IS NULL ORDER BY rowid")?
             .query_map([id], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?, row.get(5)?, row.get(6)?)))?
             .collect::<Result<_, _>>()?;

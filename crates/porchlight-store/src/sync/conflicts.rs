@@ -122,7 +122,6 @@ impl Workspace {
         let detail = format!("conflict {id}; {} {} field {}; {choice}", record.entity.as_str(), record.record_id, record.field);
         audit::append(&out, Some(CaseId::from_uuid(record.case_id)), AuditAction::ConflictResolved, &detail)?;
         crate::search::reindex_seq(&tx, seq)?;
-        drop(out);
         tx.commit()?;
         self.forget_totals();
         Ok(())

@@ -12,6 +12,9 @@ pub(crate) mod outbox;
 pub(crate) mod records;
 mod words;
 
+#[cfg(test)]
+mod tests;
+
 use crate::audit;
 use crate::error::StoreError;
 use crate::workspace::Workspace;
@@ -131,7 +134,6 @@ impl Workspace {
         let out = Outbox::new(&tx, &self.clock, &change)?;
         let detail = format!("device {}; user {}; role {}", identity.device_id, identity.user_id, identity.role.trim());
         audit::append(&out, None, AuditAction::DeviceEnrolled, &detail)?;
-        drop(out);
         tx.commit()?;
         Ok(())
     }
@@ -150,7 +152,6 @@ impl Workspace {
         )?;
         let out = Outbox::new(&tx, &self.clock, &change)?;
         audit::append(&out, None, AuditAction::DeviceUnenrolled, &format!("device {}", Uuid::from_bytes(device)))?;
-        drop(out);
         tx.commit()?;
         Ok(())
     }
@@ -168,18 +169,11 @@ impl Workspace {
     /// The sync state for the status bar. `online` and `syncing` are false here: the app, which
     /// talks to the service, overlays them.
     pub fn sync_status(&self) -> Result<SyncStatus, StoreError> {
-        let (server, username, display_name, role, token, last_sync_at, last_error): (
-            Option<String>,
-            Option<String>,
-            Option<String>,
-            Option<String>,
-            Option<String>,
-            Option<String>,
-            Option<String>,
-        ) = self.conn.query_row(
+        type Meta = [Option<String>; 7];
+        let [server, username, display_name, role, token, last_sync_at, last_error]: Meta = self.conn.query_row(
             "SELECT server_url, username, display_name, role, token, last_sync_at, last_error FROM sync_meta WHERE id = 1",
             [],
-            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?, row.get(5)?, row.get(6)?)),
+            |row| Ok([row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?, row.get(5)?, row.get(6)?]),
         )?;
         let count = |sql: &str| -> Result<u64, StoreError> { Ok(self.conn.prepare_cached(sql)?.query_row([], |row| row.get::<_, i64>(0))? as u64) };
         let user = match (&display_name, &username) {
@@ -280,9 +274,13 @@ impl Replica for Workspace {
     }
 
     fn outbox(&self, limit: usize) -> Result<Vec<Op>, StoreError> {
-        let mut stmt = self.conn.prepare_cached("SELECT op FROM outbox ORDER BY seq LIMIT ?1")?;
-        let ops = stmt.query_map([limit.min(i64::MAX as usize) as i64], |row| row.get::<_, String>(0))?;
-        ops.map(|json| apply::parse_op(&json?)).collect()
+        let mut stmt = self.conn.prepare_cached("SELECT op, fields_from FROM outbox ORDER BY seq LIMIT ?1")?;
+        let rows = stmt.query_map([limit.min(i64::MAX as usize) as i64], |row| Ok((row.get::<_, String>(0)?, row.get::<_, Option<i64>>(1)?)))?;
+        rows.map(|row| {
+            let (json, fields_from) = row?;
+            outbox::read_op(&self.conn, &json, fields_from)
+        })
+        .collect()
     }
 
     fn pending_count(&self) -> Result<u64, StoreError> {
@@ -295,22 +293,21 @@ impl Replica for Workspace {
         let by_id: HashMap<Uuid, &Op> = pushed.iter().map(|op| (op.id, op)).collect();
         let mut dirty = Dirty::default();
         let mut answered: Vec<(Option<porchlight_sync::Stamp>, &porchlight_sync::OpResult)> = Vec::new();
+        let mut refused = Vec::new();
         for result in &response.results {
-            let waiting: Option<(String, String)> = tx
-                .prepare_cached("SELECT op, made_at FROM outbox WHERE op_id = ?1")?
-                .query_row([result.op_id.as_bytes()], |row| Ok((row.get(0)?, row.get(1)?)))
+            let waiting: Option<(String, String, Option<i64>)> = tx
+                .prepare_cached("SELECT op, made_at, fields_from FROM outbox WHERE op_id = ?1")?
+                .query_row([result.op_id.as_bytes()], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
                 .optional()?;
             let op = match (by_id.get(&result.op_id), &waiting) {
                 (Some(op), _) => Some((*op).clone()),
-                (None, Some((json, _))) => Some(apply::parse_op(json)?),
+                (None, Some((json, _, fields_from))) => Some(outbox::read_op(&tx, json, *fields_from)?),
                 (None, None) => None,
             };
             tx.prepare_cached("DELETE FROM outbox WHERE op_id = ?1")?.execute([result.op_id.as_bytes()])?;
-            if let (Outcome::Rejected { code, reason }, Some(op)) = (&result.outcome, &op) {
-                // An answer to an op no longer waiting was applied before (a repeated answer).
-                if let Some((_, made_at)) = &waiting {
-                    apply::record_rejection(&tx, op, *code, reason, made_at, &refused_at, &mut dirty)?;
-                }
+            // An answer to an op no longer waiting was applied before (a reply that came twice).
+            if let (Outcome::Rejected { code, reason }, Some(op), Some((_, made_at, _))) = (&result.outcome, &op, waiting) {
+                refused.push((op.clone(), *code, reason.clone(), made_at));
             }
             answered.push((op.map(|o| o.stamp), result));
         }
@@ -322,6 +319,10 @@ impl Replica for Workspace {
             for conflict in &result.conflicts {
                 apply::upsert_conflict(&tx, &pending, conflict)?;
             }
+        }
+        // Refusals are recorded once the service's values are in, so they read as the case now is.
+        for (op, code, reason, made_at) in refused {
+            apply::record_rejection(&tx, &op, code, &reason, &made_at, &refused_at, &mut dirty)?;
         }
         dirty.reindex(&tx)?;
         apply::observe_server(&tx, &self.clock, response.server_stamp, response.server_time, wall)?;

@@ -143,13 +143,43 @@ impl<'a> Outbox<'a> {
         Ok(op)
     }
 
+    /// Adds the `Set` of every field of a case just made: its form as the `create` history row
+    /// `event_seq` holds it (read from there when the op is sent, see `read_op`), then `extra`.
+    pub(crate) fn set_new_case(&self, case_id: Uuid, event_seq: i64, extra: Vec<(String, Value)>) -> Result<(), StoreError> {
+        let stamp = self.tick()?;
+        set_record_stamp(self.tx, Entity::Case, case_id, case_id, stamp)?;
+        let fields = extra.into_iter().map(|(field, value)| FieldWrite { field, value, base: None }).collect();
+        let op = Op { id: new_id(self.change.now.utc), case_id, stamp, resolves: Vec::new(), body: OpBody::Set { entity: Entity::Case, record_id: case_id, fields } };
+        self.push_from(&op, Some(event_seq))
+    }
+
     fn push(&self, op: &Op) -> Result<(), StoreError> {
+        self.push_from(op, None)
+    }
+
+    fn push_from(&self, op: &Op, fields_from: Option<i64>) -> Result<(), StoreError> {
         let json = serde_json::to_string(op).map_err(|e| StoreError::Corrupt(format!("an op could not be written as JSON: {e}")))?;
         self.tx
-            .prepare_cached("INSERT INTO outbox (op_id, case_id, op, made_at, resolving) VALUES (?1, ?2, ?3, ?4, ?5)")?
-            .execute(rusqlite::params![op.id.as_bytes(), op.case_id.as_bytes(), json, self.change.at, !op.resolves.is_empty()])?;
+            .prepare_cached("INSERT INTO outbox (op_id, case_id, op, made_at, resolving, fields_from) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?
+            .execute(rusqlite::params![op.id.as_bytes(), op.case_id.as_bytes(), json, self.change.at, !op.resolves.is_empty(), fields_from])?;
         Ok(())
     }
+}
+
+/// An op as the outbox holds it: its JSON, and for a new case's first `Set` the history row
+/// whose form supplies the fields written before the op's own (see `Outbox::set_new_case`).
+pub(crate) fn read_op(conn: &Connection, json: &str, fields_from: Option<i64>) -> Result<Op, StoreError> {
+    let mut op: Op = serde_json::from_str(json).map_err(|e| StoreError::Corrupt(format!("an op in the outbox cannot be read: {e}")))?;
+    if let (Some(seq), OpBody::Set { fields, .. }) = (fields_from, &mut op.body) {
+        let form: String = conn.prepare_cached("SELECT new FROM case_events WHERE seq = ?1")?.query_row([seq], |row| row.get(0))?;
+        let form: porchlight_domain::CaseFields =
+            serde_json::from_str(&form).map_err(|e| StoreError::Corrupt(format!("the form of history row {seq} cannot be read: {e}")))?;
+        let mut all: Vec<FieldWrite> =
+            crate::sync::records::case_form_fields(&form)?.into_iter().map(|(field, value)| FieldWrite { field, value, base: None }).collect();
+        all.append(fields);
+        *fields = all;
+    }
+    Ok(op)
 }
 
 /// The stamps this replica holds for one record's fields.

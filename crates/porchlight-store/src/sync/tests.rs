@@ -1,0 +1,956 @@
+//! The workspace's half of sync on real encrypted files, with no server: the ops each write adds
+//! (and only when it commits), base stamps, pages applied once however often they come, the
+//! stamp rule, waiting edits kept, cases leaving the device whole, status by stamp, push answers,
+//! refusals, the conflict inbox, the clock across a restart, and a wipe. A second workspace fed
+//! the first one's ops as pages stands in for the service where a test needs another device.
+//! Every child here is invented.
+
+use super::apply::OUT_OF_SCOPE_REASON;
+use super::outbox::stamp_key;
+use crate::{NewCase, NewPhoto, StoreError, Workspace};
+use chrono::{DateTime, TimeZone, Utc};
+use porchlight_domain::{
+    CaseFields, CaseId, CaseStatus, CaseType, ChildFields, ConflictChoice, ConflictResolution, ContactFields, EventFields, Moment, NoteCategory,
+    NoteInput, PhotoKind, PhotoMeta, Relationship, SearchQuery, Sex, StatusChange,
+};
+use porchlight_sync::{
+    AppendedRecord, Change, ConflictRecord, ConflictSide, Cursor, Entity, Hello, Op, OpBody, OpResult, Outcome, PullPage, PushResponse, RecordState,
+    RejectCode, Replica, ReplicaId, Stamp,
+};
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use uuid::Uuid;
+
+const PASSPHRASE: &str = "Sync lanterns on the porch 7";
+
+fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 21, 14, 30, 0).unwrap()
+}
+
+fn at(minutes: i64) -> Moment {
+    Moment::at_utc(t0() + chrono::Duration::minutes(minutes))
+}
+
+fn now() -> Moment {
+    at(0)
+}
+
+fn maya() -> CaseFields {
+    CaseFields {
+        case_type: Some(CaseType::EndangeredRunaway),
+        child: ChildFields {
+            given_name: "Maya".into(),
+            family_name: "Okafor".into(),
+            date_of_birth: "2011-04-02".into(),
+            sex: Some(Sex::Female),
+            ..Default::default()
+        },
+        event: EventFields { last_seen_date: "2026-11-19".into(), city: "Tulsa".into(), state: "OK".into(), ..Default::default() },
+        ..Default::default()
+    }
+}
+
+fn grace() -> ContactFields {
+    ContactFields { name: "Grace Okafor".into(), relationship: Some(Relationship::Mother), phones: vec!["(918) 555-0142".into()], ..Default::default() }
+}
+
+fn png(seed: u8) -> Vec<u8> {
+    let img = image::RgbImage::from_fn(48, 36, |x, y| image::Rgb([seed, (x * 5) as u8, (y * 7) as u8]));
+    let mut out = Vec::new();
+    image::DynamicImage::ImageRgb8(img).write_to(&mut std::io::Cursor::new(&mut out), image::ImageFormat::Png).unwrap();
+    out
+}
+
+fn photo_meta() -> PhotoMeta {
+    PhotoMeta { kind: Some(PhotoKind::Photo), source: "family".into(), consent_to_publish: true, taken_on: "2026-06-01".into(), ..Default::default() }
+}
+
+struct Device {
+    _dir: tempfile::TempDir,
+    path: PathBuf,
+    ws: Workspace,
+}
+
+fn device() -> Device {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("w.porchlight");
+    let ws = Workspace::create(&path, PASSPHRASE, now()).unwrap();
+    Device { _dir: dir, path, ws }
+}
+
+fn ops(ws: &Workspace) -> Vec<Op> {
+    ws.outbox(100_000).unwrap()
+}
+
+/// The ops other than audit events, which every write also adds.
+fn data_ops(ws: &Workspace) -> Vec<Op> {
+    ops(ws).into_iter().filter(|op| op.entity() != Some(Entity::AuditEvent)).collect()
+}
+
+fn set_fields(op: &Op) -> BTreeMap<String, (Value, Option<Stamp>)> {
+    match &op.body {
+        OpBody::Set { fields, .. } => fields.iter().map(|f| (f.field.clone(), (f.value.clone(), f.base))).collect(),
+        other => panic!("expected a set, got {other:?}"),
+    }
+}
+
+/// Acknowledges every op in the outbox as the service would when it took them all.
+fn ack_all(ws: &mut Workspace, at: Moment) {
+    let pushed = ops(ws);
+    let results = pushed.iter().enumerate().map(|(i, op)| OpResult { op_id: op.id, outcome: Outcome::Applied { seq: i as i64 + 1 }, current: vec![], conflicts: vec![] }).collect();
+    let response = PushResponse { results, server_time: at.utc, server_stamp: Stamp::at(at.utc, ReplicaId(0x5e7)) };
+    ws.apply_push(&pushed, &response, at.utc).unwrap();
+}
+
+/// The service's view of ops: each `Set` as a record state, each `Append` as an appended record.
+fn changes_of(ops: &[Op]) -> Vec<Change> {
+    ops.iter()
+        .filter_map(|op| match &op.body {
+            OpBody::Set { entity, record_id, fields } => Some(Change::Record(RecordState {
+                entity: *entity,
+                case_id: op.case_id,
+                record_id: *record_id,
+                stamp: op.stamp,
+                fields: fields.iter().map(|f| (f.field.clone(), f.value.clone())).collect(),
+                stamps: BTreeMap::new(),
+            })),
+            OpBody::Append { entity, record_id, record, .. } if *entity != Entity::AuditEvent => {
+                Some(Change::Appended(AppendedRecord { entity: *entity, case_id: op.case_id, record_id: *record_id, stamp: op.stamp, record: record.clone() }))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+fn page(changes: Vec<Change>, removed: Vec<Uuid>, seq: i64) -> PullPage {
+    PullPage {
+        removed_cases: removed,
+        changes,
+        cursor: Cursor { seq, epoch: 1 },
+        has_more: false,
+        server_time: t0(),
+        server_stamp: Stamp::at(t0(), ReplicaId(0x5e7)),
+    }
+}
+
+/// Every row of every table, as text, for comparing a workspace before and after.
+fn dump(ws: &Workspace, skip: &[&str]) -> BTreeMap<String, Vec<String>> {
+    let tables: Vec<String> = ws
+        .conn
+        .prepare("SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+        .unwrap()
+        .query_map([], |row| row.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let mut out = BTreeMap::new();
+    for table in tables.into_iter().filter(|t| !skip.contains(&t.as_str())) {
+        let mut stmt = ws.conn.prepare(&format!("SELECT * FROM \"{table}\"")).unwrap();
+        let columns = stmt.column_count();
+        let mut rows: Vec<String> = stmt
+            .query_map([], |row| {
+                let mut line = String::new();
+                for i in 0..columns {
+                    let value: rusqlite::types::Value = row.get(i)?;
+                    line.push_str(&format!("{value:?}|"));
+                }
+                Ok(line)
+            })
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        rows.sort();
+        out.insert(table, rows);
+    }
+    out
+}
+
+fn count(ws: &Workspace, sql: &str) -> i64 {
+    ws.conn.query_row(sql, [], |row| row.get(0)).unwrap()
+}
+
+// ---- Ops of local writes ----
+
+#[test]
+fn a_new_case_is_one_set_of_every_field_then_its_first_status_then_its_audit_line() {
+    let mut d = device();
+    let record = d.ws.create_case(&maya(), now()).unwrap();
+    let ops = ops(&d.ws);
+    assert_eq!(ops.len(), 3, "{ops:#?}");
+    let case = *record.id.as_uuid();
+    assert!(ops.iter().all(|op| op.case_id == case));
+    let OpBody::Set { entity: Entity::Case, record_id, .. } = &ops[0].body else { panic!("{:?}", ops[0]) };
+    assert_eq!(*record_id, case);
+    let fields = set_fields(&ops[0]);
+    assert_eq!(fields["child.given_name"], (json!("Maya"), None));
+    assert_eq!(fields["event.city"], (json!("Tulsa"), None));
+    assert_eq!(fields["case_number"], (json!(record.case_number), None));
+    assert_eq!(fields["archived"], (json!(false), None));
+    assert_eq!(fields.len(), super::records::case_form_fields(&CaseFields::default()).unwrap().len() + 2, "every field of the form");
+    let OpBody::Append { entity: Entity::StatusEvent, record, base: None, .. } = &ops[1].body else { panic!("{:?}", ops[1]) };
+    assert_eq!(record["to"], "intake");
+    assert_eq!(record["from"], Value::Null);
+    let OpBody::Append { entity: Entity::AuditEvent, record, .. } = &ops[2].body else { panic!("{:?}", ops[2]) };
+    assert_eq!(record["action"], "case_created");
+    assert!(ops[0].stamp < ops[1].stamp && ops[1].stamp < ops[2].stamp);
+    assert_eq!(ops[0].stamp.replica(), d.ws.replica_id());
+    assert_eq!(d.ws.pending_count().unwrap(), 3);
+}
+
+#[test]
+fn an_edit_sets_only_the_changed_fields_with_bases_that_chain() {
+    let mut d = device();
+    let record = d.ws.create_case(&maya(), now()).unwrap();
+    let created = ops(&d.ws)[0].stamp;
+    let mut fields = maya();
+    fields.child.given_name = "Maia".into();
+    fields.event.city = "Tulsa Hills".into();
+    let v2 = d.ws.update_case(record.id, 1, &fields, at(1)).unwrap();
+    let edit = data_ops(&d.ws).pop().unwrap();
+    let written = set_fields(&edit);
+    assert_eq!(written.keys().collect::<Vec<_>>(), ["child.given_name", "event.city"]);
+    assert_eq!(written["child.given_name"], (json!("Maia"), Some(created)), "the base is the value the author saw");
+    fields.child.given_name = "Mayah".into();
+    d.ws.update_case(record.id, v2.version, &fields, at(2)).unwrap();
+    let second = data_ops(&d.ws).pop().unwrap();
+    assert_eq!(set_fields(&second)["child.given_name"], (json!("Mayah"), Some(edit.stamp)), "the next edit's base is the last edit's stamp");
+    assert_eq!(set_fields(&second).len(), 1);
+    // Saving the same fields again writes nothing and adds no op.
+    let before = d.ws.pending_count().unwrap();
+    d.ws.update_case(record.id, v2.version + 1, &fields, at(3)).unwrap();
+    assert_eq!(d.ws.pending_count().unwrap(), before);
+    d.ws.set_archived(record.id, true, at(4)).unwrap();
+    assert_eq!(set_fields(&data_ops(&d.ws).pop().unwrap())["archived"], (json!(true), Some(created)));
+}
+
+#[test]
+fn a_refused_write_adds_no_op_and_a_write_that_never_commits_leaves_neither_row_nor_op() {
+    let mut d = device();
+    let mut bad = maya();
+    bad.child.given_name.clear();
+    assert!(matches!(d.ws.create_case(&bad, now()), Err(StoreError::Validation(_))));
+    assert_eq!(d.ws.pending_count().unwrap(), 0);
+    let record = d.ws.create_case(&maya(), now()).unwrap();
+    let before = d.ws.pending_count().unwrap();
+    assert!(matches!(d.ws.add_note(record.id, &NoteInput { category: NoteCategory::Call, text: "  ".into() }, now()), Err(StoreError::Validation(_))));
+    assert!(d.ws.change_status(record.id, &StatusChange { to: CaseStatus::Resolved, reason: "found".into(), outcome: None }, now()).is_err());
+    assert_eq!(d.ws.pending_count().unwrap(), before);
+    // A write cut off before its commit (the process dies, the transaction is dropped).
+    let change = d.ws.change(now());
+    {
+        let tx = d.ws.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).unwrap();
+        let out = super::outbox::Outbox::new(&tx, &d.ws.clock, &change).unwrap();
+        let valid = maya().validate(now().local).unwrap();
+        crate::cases::tests_support::insert(&out, &valid);
+        assert_eq!(tx.query_row("SELECT count(*) FROM cases", [], |r| r.get::<_, i64>(0)).unwrap(), 2, "written inside");
+    }
+    assert_eq!(count(&d.ws, "SELECT count(*) FROM cases"), 1);
+    assert_eq!(d.ws.pending_count().unwrap(), before);
+}
+
+#[test]
+fn contacts_notes_statuses_and_photos_each_add_their_op() {
+    let mut d = device();
+    let case = d.ws.create_case(&maya(), now()).unwrap().id;
+    let first_status = ops(&d.ws)[1].stamp;
+    ack_all(&mut d.ws, now());
+
+    let mother = d.ws.add_contact(case, &ContactFields { primary: true, ..grace() }, at(1)).unwrap();
+    let added = data_ops(&d.ws);
+    assert_eq!(added.len(), 1);
+    let fields = set_fields(&added[0]);
+    assert_eq!(fields["name"], (json!("Grace Okafor"), None));
+    assert_eq!(fields["removed_reason"], (Value::Null, None));
+    assert_eq!(added[0].record_id(), Some(*mother.id.as_uuid()));
+    // A second primary contact takes the mark off the first: two records change, two ops.
+    let father = ContactFields { name: "Ade Okafor".into(), relationship: Some(Relationship::Father), primary: true, phones: vec!["(918) 555-0177".into()], ..Default::default() };
+    let father = d.ws.add_contact(case, &father, at(2)).unwrap();
+    let two = data_ops(&d.ws)[1..].to_vec();
+    assert_eq!(two.len(), 2, "{two:#?}");
+    let off = two.iter().find(|op| op.record_id() == Some(*mother.id.as_uuid())).unwrap();
+    assert_eq!(set_fields(off).keys().collect::<Vec<_>>(), ["primary"]);
+    assert_eq!(set_fields(off)["primary"], (json!(false), Some(added[0].stamp)));
+    assert!(two.iter().any(|op| op.record_id() == Some(*father.id.as_uuid())));
+    ack_all(&mut d.ws, at(2));
+
+    d.ws.remove_contact(father.id, "number disconnected", at(3)).unwrap();
+    let removal = data_ops(&d.ws);
+    assert_eq!(set_fields(&removal[0])["removed_reason"].0, json!("number disconnected"));
+    ack_all(&mut d.ws, at(3));
+
+    let note = d.ws.add_note(case, &NoteInput { category: NoteCategory::LeadTip, text: "Seen at the bus station".into() }, at(4)).unwrap();
+    d.ws.edit_note(note.current.note_id, 1, &NoteInput { category: NoteCategory::LeadTip, text: "Seen at the Greyhound station".into() }, at(5)).unwrap();
+    let notes = data_ops(&d.ws);
+    assert_eq!(notes.len(), 2);
+    for (op, version, body) in [(&notes[0], 1, "Seen at the bus station"), (&notes[1], 2, "Seen at the Greyhound station")] {
+        let OpBody::Append { entity: Entity::Note, record, base: None, .. } = &op.body else { panic!("{op:?}") };
+        assert_eq!(record["version"], version);
+        assert_eq!(record["body"], body);
+        assert_eq!(record["note_id"], note.current.note_id.to_string());
+        assert_eq!(record["category"], "lead_tip");
+    }
+    assert_ne!(notes[0].record_id(), notes[1].record_id(), "each version is its own record");
+    ack_all(&mut d.ws, at(5));
+
+    d.ws.change_status(case, &StatusChange { to: CaseStatus::Active, reason: "Police report filed".into(), outcome: None }, at(6)).unwrap();
+    let status = data_ops(&d.ws);
+    let OpBody::Append { entity: Entity::StatusEvent, record, base, .. } = &status[0].body else { panic!("{status:?}") };
+    assert_eq!((record["from"].as_str(), record["to"].as_str()), (Some("intake"), Some("active")));
+    assert_eq!(*base, Some(first_status), "the base is the newest status event held");
+    ack_all(&mut d.ws, at(6));
+
+    let one = d.ws.add_photo_file(case, &png(1), "maya.png", &photo_meta(), at(7)).unwrap();
+    let photo_ops = data_ops(&d.ws);
+    assert_eq!(photo_ops.len(), 1);
+    let fields = set_fields(&photo_ops[0]);
+    assert_eq!(fields["sha256"].0, json!(one.sha256));
+    assert_eq!(fields["is_primary"].0, json!(true));
+    assert_eq!(fields["deleted"].0, json!(false));
+    assert_eq!(fields["mime"].0, json!("image/png"));
+    assert_eq!(d.ws.blobs_to_upload().unwrap().iter().map(|b| b.sha256.clone()).collect::<Vec<_>>(), vec![one.sha256.clone()]);
+    let two = d.ws.add_photo_file(case, &png(2), "maya-2.png", &photo_meta(), at(8)).unwrap();
+    ack_all(&mut d.ws, at(8));
+    d.ws.set_primary_photo(two.id, at(9)).unwrap();
+    let primary = data_ops(&d.ws);
+    assert_eq!(primary.len(), 2, "{primary:#?}");
+    assert!(primary.iter().all(|op| set_fields(op).keys().collect::<Vec<_>>() == ["is_primary"]));
+    ack_all(&mut d.ws, at(9));
+    d.ws.update_photo(two.id, &PhotoMeta { consent_to_publish: false, ..photo_meta() }, at(10)).unwrap();
+    assert_eq!(set_fields(&data_ops(&d.ws)[0]).keys().collect::<Vec<_>>(), ["consent_to_publish"]);
+
+    // Reads that are audited add an audit op and nothing else.
+    ack_all(&mut d.ws, at(10));
+    d.ws.open_case(case, at(11)).unwrap();
+    let audit = ops(&d.ws);
+    assert_eq!(audit.len(), 1);
+    let OpBody::Append { entity: Entity::AuditEvent, record, .. } = &audit[0].body else { panic!("{audit:?}") };
+    assert_eq!(record["action"], "case_opened");
+    assert!(!record["detail"].as_str().unwrap().contains("Maya"), "audit details hold ids and counts only");
+}
+
+#[test]
+fn an_import_adds_the_same_ops_as_creating_each_case() {
+    let mut d = device();
+    let photo = NewPhoto { bytes: png(3), file_name: "a.png".into(), meta: photo_meta() };
+    let cases = vec![NewCase { fields: maya(), photos: vec![photo] }, NewCase { fields: CaseFields { child: ChildFields { given_name: "Ida".into(), ..maya().child }, ..maya() }, photos: vec![] }];
+    let ids = d.ws.import_cases(&cases, now()).unwrap();
+    let ops = ops(&d.ws);
+    let kinds: Vec<(Uuid, Option<Entity>)> = ops.iter().map(|op| (op.case_id, op.entity())).collect();
+    let (a, b) = (*ids[0].as_uuid(), *ids[1].as_uuid());
+    assert_eq!(
+        kinds,
+        vec![
+            (a, Some(Entity::Case)),
+            (a, Some(Entity::StatusEvent)),
+            (a, Some(Entity::Photo)),
+            (a, Some(Entity::AuditEvent)),
+            (b, Some(Entity::Case)),
+            (b, Some(Entity::StatusEvent)),
+            (b, Some(Entity::AuditEvent)),
+        ]
+    );
+}
+
+// ---- The clock ----
+
+#[test]
+fn a_clock_restored_after_reopening_never_goes_back() {
+    let mut d = device();
+    let case = d.ws.create_case(&maya(), at(60)).unwrap().id;
+    let late = ops(&d.ws).last().unwrap().stamp;
+    drop(d.ws);
+    let mut ws = Workspace::open(&d.path, PASSPHRASE).unwrap();
+    // The wall clock now reads an hour earlier than the last write's.
+    ws.add_note(case, &NoteInput { category: NoteCategory::Call, text: "Called the school".into() }, at(0)).unwrap();
+    let next = ops(&ws).iter().find(|op| op.entity() == Some(Entity::Note)).unwrap().stamp;
+    assert!(next > late, "{next:?} is not after {late:?}");
+    assert_eq!(ws.replica_id(), late.replica(), "the replica id is kept");
+}
+
+#[test]
+fn the_service_clock_offset_moves_local_stamps_and_is_kept() {
+    let mut d = device();
+    let hello = Hello {
+        protocol: 1,
+        min_protocol: 1,
+        device_id: Uuid::nil(),
+        user_id: Uuid::nil(),
+        username: "rosa".into(),
+        display_name: "Rosa Diaz".into(),
+        role: "case_manager".into(),
+        server_time: t0() + chrono::Duration::hours(3),
+        server_stamp: Stamp::at(t0() + chrono::Duration::hours(3), ReplicaId(0x5e7)),
+    };
+    d.ws.observe_server(&hello, t0()).unwrap();
+    drop(d.ws);
+    let mut ws = Workspace::open(&d.path, PASSPHRASE).unwrap();
+    ws.create_case(&maya(), at(10)).unwrap();
+    let stamp = ops(&ws)[0].stamp;
+    let expected = t0() + chrono::Duration::hours(3) + chrono::Duration::minutes(10);
+    assert!((stamp.time() - expected).num_seconds().abs() < 2, "stamped {} instead of about {expected}", stamp.time());
+}
+
+// ---- Pull pages ----
+
+/// A second device that has received device A's case through the service.
+fn replicate(from: &Workspace, to: &mut Workspace, seq: i64) {
+    to.apply_pull(&page(changes_of(&ops(from)), vec![], seq), t0()).unwrap();
+}
+
+#[test]
+fn a_case_received_whole_shows_as_on_the_device_that_made_it() {
+    let mut a = device();
+    let case = a.ws.create_case(&maya(), now()).unwrap().id;
+    let contact = a.ws.add_contact(case, &grace(), at(1)).unwrap();
+    let note = a.ws.add_note(case, &NoteInput { category: NoteCategory::FamilyContact, text: "Mother called back".into() }, at(2)).unwrap();
+    a.ws.change_status(case, &StatusChange { to: CaseStatus::Active, reason: "Report filed".into(), outcome: None }, at(3)).unwrap();
+    let photo = a.ws.add_photo_file(case, &png(4), "maya.png", &photo_meta(), at(4)).unwrap();
+    let mut b = device();
+    replicate(&a.ws, &mut b.ws, 10);
+    let (ra, rb) = (a.ws.get_case(case).unwrap(), b.ws.get_case(case).unwrap());
+    assert_eq!(rb.fields, ra.fields);
+    assert_eq!((rb.case_number.as_str(), rb.status), (ra.case_number.as_str(), CaseStatus::Active));
+    assert_eq!(b.ws.contacts(case).unwrap()[0].fields, contact.fields);
+    let notes = b.ws.notes(case).unwrap();
+    assert_eq!((notes[0].current.note_id, notes[0].current.text.as_str()), (note.current.note_id, "Mother called back"));
+    let statuses: Vec<CaseStatus> = b.ws.status_events(case).unwrap().iter().map(|e| e.to).collect();
+    assert_eq!(statuses, [CaseStatus::Intake, CaseStatus::Active]);
+    // The photo's metadata came first; it shows once its bytes are here.
+    assert!(b.ws.case_photos(case).unwrap().is_empty());
+    let wanted = b.ws.blobs_to_download().unwrap();
+    assert_eq!(wanted.len(), 1);
+    let mut damaged = a.ws.blob_bytes(&photo.sha256).unwrap();
+    damaged[40] ^= 0xff;
+    assert!(matches!(b.ws.store_blob(&wanted[0], &damaged), Err(StoreError::BlobMismatch { .. })));
+    b.ws.store_blob(&wanted[0], &a.ws.blob_bytes(&photo.sha256).unwrap()).unwrap();
+    assert!(b.ws.blobs_to_download().unwrap().is_empty());
+    assert!(b.ws.blobs_to_upload().unwrap().is_empty(), "bytes that came from the service need not go back");
+    let shown = b.ws.case_photos(case).unwrap();
+    assert_eq!((shown[0].id, &shown[0].meta, shown[0].is_primary), (photo.id, &photo.meta, true));
+    assert_eq!(b.ws.photo_thumbnail(photo.id).unwrap().0, a.ws.photo_thumbnail(photo.id).unwrap().0);
+    // And it is found by search, with its photo.
+    let found = b.ws.search(&SearchQuery { text: "okafor".into(), has_photo: Some(true), ..Default::default() }, now().local.date()).unwrap();
+    assert_eq!(found.hits.len(), 1);
+    assert_eq!(b.ws.cursor().unwrap(), Cursor { seq: 10, epoch: 1 });
+    b.ws.integrity_check().unwrap();
+}
+
+#[test]
+fn the_same_page_applied_twice_changes_nothing_the_second_time() {
+    let mut a = device();
+    let case = a.ws.create_case(&maya(), now()).unwrap().id;
+    a.ws.add_contact(case, &grace(), at(1)).unwrap();
+    a.ws.add_note(case, &NoteInput { category: NoteCategory::Call, text: "Called the school".into() }, at(2)).unwrap();
+    let mut fields = maya();
+    fields.description.clothing = "Red coat".into();
+    a.ws.update_case(case, 1, &fields, at(3)).unwrap();
+    let mut changes = changes_of(&ops(&a.ws));
+    changes.push(Change::Conflict(conflict_on(*case.as_uuid(), "description.clothing", json!("Red coat"), json!("Blue coat"), ReplicaId(1), ReplicaId(2))));
+    let mut b = device();
+    let p = page(changes, vec![], 7);
+    b.ws.apply_pull(&p, t0()).unwrap();
+    let once = dump(&b.ws, &[]);
+    b.ws.apply_pull(&p, t0()).unwrap();
+    assert_eq!(dump(&b.ws, &[]), once);
+    assert_eq!(b.ws.get_case(case).unwrap().fields.description.clothing, "Red coat");
+}
+
+#[test]
+fn an_older_value_is_skipped_and_a_newer_one_taken() {
+    let mut d = device();
+    let case = d.ws.create_case(&maya(), at(10)).unwrap().id;
+    ack_all(&mut d.ws, at(10));
+    let id = *case.as_uuid();
+    let record = |name: &str, stamp: Stamp| {
+        Change::Record(RecordState {
+            entity: Entity::Case,
+            case_id: id,
+            record_id: id,
+            stamp,
+            fields: [("child.given_name".to_string(), json!(name))].into(),
+            stamps: BTreeMap::new(),
+        })
+    };
+    let older = Stamp::at(t0(), ReplicaId(9));
+    d.ws.apply_pull(&page(vec![record("Old Name", older)], vec![], 1), t0()).unwrap();
+    assert_eq!(d.ws.get_case(case).unwrap().fields.child.given_name, "Maya");
+    let newer = Stamp::at(t0() + chrono::Duration::hours(1), ReplicaId(9));
+    d.ws.apply_pull(&page(vec![record("Mya", newer)], vec![], 2), t0()).unwrap();
+    let got = d.ws.get_case(case).unwrap();
+    assert_eq!((got.fields.child.given_name.as_str(), got.version), ("Mya", 2));
+    let history = d.ws.case_history(case).unwrap();
+    assert_eq!((history.last().unwrap().kind.as_str(), history.last().unwrap().actor.as_str()), ("edit", "sync"));
+    assert_eq!(d.ws.list_cases(&porchlight_domain::ListQuery { search: Some("mya".into()), ..Default::default() }).unwrap().total, 1);
+    // The next local edit names the received value's stamp as its base.
+    let mut fields = got.fields.clone();
+    fields.child.given_name = "Maya".into();
+    d.ws.update_case(case, 2, &fields, at(70)).unwrap();
+    assert_eq!(set_fields(&data_ops(&d.ws)[0])["child.given_name"].1, Some(newer));
+}
+
+#[test]
+fn a_field_with_an_edit_waiting_to_be_sent_is_never_overwritten() {
+    let mut d = device();
+    let case = d.ws.create_case(&maya(), now()).unwrap().id;
+    ack_all(&mut d.ws, now());
+    let mut fields = maya();
+    fields.event.city = "Broken Arrow".into();
+    d.ws.update_case(case, 1, &fields, at(1)).unwrap();
+    let id = *case.as_uuid();
+    let later = Stamp::at(t0() + chrono::Duration::hours(5), ReplicaId(9));
+    let incoming = RecordState {
+        entity: Entity::Case,
+        case_id: id,
+        record_id: id,
+        stamp: later,
+        fields: [("event.city".to_string(), json!("Owasso")), ("event.county".to_string(), json!("Tulsa County"))].into(),
+        stamps: BTreeMap::new(),
+    };
+    d.ws.apply_pull(&page(vec![Change::Record(incoming)], vec![], 3), t0()).unwrap();
+    let got = d.ws.get_case(case).unwrap();
+    assert_eq!(got.fields.event.city, "Broken Arrow", "the waiting local edit stays");
+    assert_eq!(got.fields.event.county, "Tulsa County", "other fields of the same record are taken");
+}
+
+#[test]
+fn the_status_is_the_newest_event_by_stamp_whatever_order_they_arrive_in() {
+    let mut d = device();
+    let case = d.ws.create_case(&maya(), at(30)).unwrap().id;
+    ack_all(&mut d.ws, at(30));
+    let event = |to: &str, from: &str, minutes: i64| {
+        Change::Appended(AppendedRecord {
+            entity: Entity::StatusEvent,
+            case_id: *case.as_uuid(),
+            record_id: Uuid::new_v4(),
+            stamp: Stamp::at(t0() + chrono::Duration::minutes(minutes), ReplicaId(9)),
+            record: json!({"from": from, "to": to, "reason": "From the field", "outcome": null, "actor": "Ruth Obi", "at": (t0() + chrono::Duration::minutes(minutes)).to_rfc3339()}),
+        })
+    };
+    // An event older than the local one arrives: the status stays.
+    d.ws.apply_pull(&page(vec![event("closed", "intake", 5)], vec![], 1), t0()).unwrap();
+    assert_eq!(d.ws.get_case(case).unwrap().status, CaseStatus::Intake);
+    // Two newer ones arrive in the wrong order: the newest by stamp wins.
+    d.ws.apply_pull(&page(vec![event("located_alive", "active", 90), event("active", "intake", 60)], vec![], 2), t0()).unwrap();
+    assert_eq!(d.ws.get_case(case).unwrap().status, CaseStatus::LocatedAlive);
+    let list = d.ws.list_cases(&porchlight_domain::ListQuery { status: Some(CaseStatus::LocatedAlive), ..Default::default() }).unwrap();
+    assert_eq!(list.total, 1);
+    let history: Vec<CaseStatus> = d.ws.status_events(case).unwrap().iter().map(|e| e.to).collect();
+    assert_eq!(history, [CaseStatus::Closed, CaseStatus::Intake, CaseStatus::Active, CaseStatus::LocatedAlive], "history in stamp order");
+    // The next local change starts from the status in force and names its event as base.
+    d.ws.change_status(case, &StatusChange { to: CaseStatus::Recovered, reason: "Home".into(), outcome: None }, at(100)).unwrap();
+    let OpBody::Append { base, record, .. } = &data_ops(&d.ws)[0].body else { panic!() };
+    assert_eq!(*base, Some(Stamp::at(t0() + chrono::Duration::minutes(90), ReplicaId(9))));
+    assert_eq!(record["from"], "located_alive");
+}
+
+#[test]
+fn two_offline_edits_of_one_note_both_stay_and_the_newer_is_current_everywhere() {
+    let mut a = device();
+    let case = a.ws.create_case(&maya(), now()).unwrap().id;
+    let note = a.ws.add_note(case, &NoteInput { category: NoteCategory::Call, text: "First".into() }, at(1)).unwrap();
+    let mut b = device();
+    replicate(&a.ws, &mut b.ws, 1);
+    ack_all(&mut a.ws, at(1));
+    a.ws.edit_note(note.current.note_id, 1, &NoteInput { category: NoteCategory::Call, text: "Edit on A".into() }, at(2)).unwrap();
+    b.ws.edit_note(note.current.note_id, 1, &NoteInput { category: NoteCategory::Call, text: "Edit on B".into() }, at(3)).unwrap();
+    let a_edit = changes_of(&data_ops(&a.ws));
+    let b_edit: Vec<Change> = changes_of(&data_ops(&b.ws)).into_iter().filter(|c| matches!(c, Change::Appended(x) if x.entity == Entity::Note && x.record["version"] == 2)).collect();
+    a.ws.apply_pull(&page(b_edit, vec![], 2), t0()).unwrap();
+    b.ws.apply_pull(&page(a_edit, vec![], 2), t0()).unwrap();
+    for ws in [&a.ws, &b.ws] {
+        assert_eq!(ws.notes(case).unwrap()[0].current.text, "Edit on B");
+        assert_eq!(ws.note_history(note.current.note_id).unwrap().len(), 3);
+    }
+}
+
+// ---- A case leaving the device ----
+
+#[test]
+fn a_case_that_leaves_the_users_scope_leaves_no_trace_on_the_device() {
+    let mut d = device();
+    let keep = d.ws.create_case(&CaseFields { child: ChildFields { given_name: "Ida".into(), family_name: "Lund".into(), ..maya().child }, ..maya() }, now()).unwrap().id;
+    let gone = d.ws.create_case(&maya(), now()).unwrap();
+    let case = gone.id;
+    let shared = png(5);
+    d.ws.add_photo_file(keep, &shared, "ida.png", &photo_meta(), at(1)).unwrap();
+    d.ws.add_photo_file(case, &shared, "same.png", &photo_meta(), at(1)).unwrap();
+    let own = d.ws.add_photo_file(case, &png(6), "maya.png", &photo_meta(), at(1)).unwrap();
+    let contact = d.ws.add_contact(case, &grace(), at(2)).unwrap();
+    d.ws.remove_contact(contact.id, "moved away", at(2)).unwrap();
+    d.ws.add_note(case, &NoteInput { category: NoteCategory::Internal, text: "Okafor family history".into() }, at(3)).unwrap();
+    d.ws.change_status(case, &StatusChange { to: CaseStatus::Active, reason: "Filed".into(), outcome: None }, at(4)).unwrap();
+    d.ws.open_case(case, at(4)).unwrap();
+    d.ws.record_poster(&[case, keep], "saved", "/tmp/p.pdf", &Default::default(), &[], "MISSING", &"ab".repeat(32), at(5)).unwrap();
+    ack_all(&mut d.ws, at(5));
+    // An edit still waiting, a conflict, and an earlier refusal of this case.
+    let mut fields = maya();
+    fields.event.city = "Owasso".into();
+    d.ws.update_case(case, 1, &fields, at(6)).unwrap();
+    let refused = data_ops(&d.ws).pop().unwrap();
+    let refusal = OpResult { op_id: refused.id, outcome: Outcome::Rejected { code: RejectCode::Invalid, reason: "city unknown".into() }, current: vec![], conflicts: vec![] };
+    d.ws.apply_push(&[refused], &PushResponse { results: vec![refusal], server_time: t0(), server_stamp: Stamp::at(t0(), ReplicaId(0x5e7)) }, at(6).utc).unwrap();
+    d.ws.update_case(case, 2, &CaseFields { description: porchlight_domain::DescriptionFields { clothing: "Red coat".into(), ..Default::default() }, ..fields }, at(7)).unwrap();
+    let conflict = conflict_on(*case.as_uuid(), "event.county", json!("Tulsa"), json!("Osage"), ReplicaId(1), d.ws.replica_id());
+    d.ws.apply_pull(&page(vec![Change::Conflict(conflict)], vec![], 4), t0()).unwrap();
+    assert_eq!(d.ws.conflicts(Some(case)).unwrap().len(), 1);
+
+    d.ws.apply_pull(&page(vec![], vec![*case.as_uuid()], 5), at(8).utc).unwrap();
+
+    let id = *case.as_uuid();
+    let needles: Vec<Vec<u8>> = vec![id.as_bytes().to_vec(), id.to_string().into_bytes(), id.simple().to_string().into_bytes()];
+    for (table, rows) in dump(&d.ws, &[]) {
+        for row in rows {
+            for needle in &needles {
+                assert!(!row.as_bytes().windows(needle.len()).any(|w| w == needle.as_slice()), "{table} still mentions the case: {row}");
+            }
+            // Byte columns print as lists of numbers; look for the id that way too.
+            let as_list = format!("{:?}", id.as_bytes().to_vec());
+            assert!(!row.contains(&as_list[1..as_list.len() - 1]), "{table} still holds the case id bytes: {row}");
+        }
+    }
+    assert!(matches!(d.ws.get_case(case), Err(StoreError::NotFound(_))));
+    let found = d.ws.search(&SearchQuery { text: "okafor".into(), ..Default::default() }, now().local.date()).unwrap();
+    assert!(found.hits.is_empty(), "{found:?}");
+    assert_eq!(count(&d.ws, "SELECT count(*) FROM case_search"), 1);
+    assert!(d.ws.photo_bytes(&own.sha256).is_err(), "its own image is gone");
+    assert!(d.ws.photo_bytes(&crate::hex(&<sha2::Sha256 as sha2::Digest>::digest(&shared))).is_ok(), "an image another case shows stays");
+    assert_eq!(count(&d.ws, "SELECT count(*) FROM posters"), 0, "a poster that printed this child goes");
+    // The waiting edit is listed as refused, naming the case by number only.
+    let listed = d.ws.rejected_changes().unwrap();
+    let waiting = listed.iter().find(|r| r.reason == OUT_OF_SCOPE_REASON).expect("the waiting edit is listed");
+    assert_eq!((waiting.case_number.as_str(), waiting.case_id.as_uuid()), (gone.case_number.as_str(), &Uuid::nil()));
+    assert!(waiting.what.contains("clothing when last seen") && !waiting.what.contains("Maya"), "{}", waiting.what);
+    assert!(listed.iter().all(|r| !r.what.contains("Maya")));
+    assert_eq!(d.ws.pending_count().unwrap(), 0);
+    assert!(d.ws.conflicts(None).unwrap().is_empty());
+    d.ws.integrity_check().unwrap();
+    // The other case is whole.
+    assert_eq!(d.ws.case_photos(keep).unwrap().len(), 1);
+    assert!(d.ws.photo_thumbnail(d.ws.case_photos(keep).unwrap()[0].id).is_ok());
+}
+
+// ---- Push answers ----
+
+#[test]
+fn a_push_that_lost_the_merge_ends_with_the_services_value() {
+    let mut d = device();
+    let case = d.ws.create_case(&maya(), now()).unwrap().id;
+    ack_all(&mut d.ws, now());
+    let mut fields = maya();
+    fields.description.clothing = "Green hoodie".into();
+    d.ws.update_case(case, 1, &fields, at(1)).unwrap();
+    let pushed = ops(&d.ws);
+    let edit = pushed.iter().find(|op| op.entity() == Some(Entity::Case)).unwrap().clone();
+    let id = *case.as_uuid();
+    let theirs = Stamp::at(t0() + chrono::Duration::minutes(2), ReplicaId(9));
+    let conflict = conflict_on(id, "description.clothing", json!("Grey parka"), json!("Green hoodie"), ReplicaId(9), d.ws.replica_id());
+    let results = pushed
+        .iter()
+        .map(|op| OpResult {
+            op_id: op.id,
+            outcome: Outcome::Applied { seq: 40 },
+            current: if op.id == edit.id {
+                vec![RecordState {
+                    entity: Entity::Case,
+                    case_id: id,
+                    record_id: id,
+                    stamp: theirs,
+                    fields: [("description.clothing".to_string(), json!("Grey parka"))].into(),
+                    stamps: BTreeMap::new(),
+                }]
+            } else {
+                vec![]
+            },
+            conflicts: if op.id == edit.id { vec![conflict.clone()] } else { vec![] },
+        })
+        .collect();
+    d.ws.apply_push(&pushed, &PushResponse { results, server_time: t0(), server_stamp: theirs }, at(2).utc).unwrap();
+    assert_eq!(d.ws.pending_count().unwrap(), 0);
+    assert_eq!(d.ws.get_case(case).unwrap().fields.description.clothing, "Grey parka");
+    let inbox = d.ws.conflicts(None).unwrap();
+    assert_eq!(inbox.len(), 1);
+    assert_eq!((inbox[0].mine.display.as_str(), inbox[0].theirs.display.as_str()), ("Green hoodie", "Grey parka"));
+    assert!(inbox[0].mine.this_device && !inbox[0].theirs.this_device);
+    assert_eq!(inbox[0].in_force, ConflictChoice::Theirs);
+    assert_eq!(inbox[0].field_label, "Clothing when last seen");
+    // Every later stamp is after the service's.
+    d.ws.open_case(case, at(0)).unwrap();
+    assert!(ops(&d.ws)[0].stamp > theirs);
+}
+
+#[test]
+fn a_refused_change_is_listed_with_its_reason_leaves_the_outbox_and_is_taken_back() {
+    let mut d = device();
+    let case = d.ws.create_case(&maya(), now()).unwrap().id;
+    ack_all(&mut d.ws, now());
+    let mut fields = maya();
+    fields.child.given_name = "Mayah".into();
+    d.ws.update_case(case, 1, &fields, at(1)).unwrap();
+    d.ws.add_note(case, &NoteInput { category: NoteCategory::Internal, text: "Volunteers may not write this".into() }, at(2)).unwrap();
+    d.ws.change_status(case, &StatusChange { to: CaseStatus::Active, reason: "Filed".into(), outcome: None }, at(3)).unwrap();
+    let pushed = ops(&d.ws);
+    let id = *case.as_uuid();
+    let created = Stamp::at(t0(), ReplicaId(9));
+    let results: Vec<OpResult> = pushed
+        .iter()
+        .map(|op| {
+            let refused = op.entity() != Some(Entity::AuditEvent);
+            OpResult {
+                op_id: op.id,
+                outcome: if refused {
+                    Outcome::Rejected { code: RejectCode::NotAllowed, reason: "Volunteers can add tips and sightings only.".into() }
+                } else {
+                    Outcome::Applied { seq: 9 }
+                },
+                current: if op.entity() == Some(Entity::Case) {
+                    vec![RecordState {
+                        entity: Entity::Case,
+                        case_id: id,
+                        record_id: id,
+                        stamp: created,
+                        fields: [("child.given_name".to_string(), json!("Maya"))].into(),
+                        stamps: BTreeMap::new(),
+                    }]
+                } else {
+                    vec![]
+                },
+                conflicts: vec![],
+            }
+        })
+        .collect();
+    let response = PushResponse { results, server_time: at(4).utc, server_stamp: Stamp::at(at(4).utc, ReplicaId(0x5e7)) };
+    d.ws.apply_push(&pushed, &response, at(4).utc).unwrap();
+    assert_eq!(d.ws.pending_count().unwrap(), 0, "refusals are final: nothing is sent again");
+    let got = d.ws.get_case(case).unwrap();
+    assert_eq!(got.fields.child.given_name, "Maya", "the refused edit is taken back");
+    assert_eq!(got.status, CaseStatus::Intake, "the refused status change is taken back");
+    assert!(d.ws.notes(case).unwrap().is_empty(), "the refused note is taken back");
+    let listed = d.ws.rejected_changes().unwrap();
+    assert_eq!(listed.len(), 3);
+    assert!(listed.iter().all(|r| r.reason == "Volunteers can add tips and sightings only." && r.case_id == case));
+    let whats: Vec<&str> = listed.iter().map(|r| r.what.as_str()).collect();
+    assert!(whats.contains(&"Edit of Maya Okafor: given name"), "{whats:?}");
+    assert!(whats.contains(&"Note on Maya Okafor"), "{whats:?}");
+    assert!(whats.iter().any(|w| w.starts_with("Status of Maya Okafor changed to")), "{whats:?}");
+    assert_eq!(d.ws.sync_status().unwrap().rejected, 3);
+    // The same answer again (a reply that came twice) changes nothing.
+    let before = dump(&d.ws, &["sync_meta"]);
+    d.ws.apply_push(&pushed, &response, at(4).utc).unwrap();
+    assert_eq!(dump(&d.ws, &["sync_meta"]), before);
+    d.ws.dismiss_rejected(&listed[0].op_id).unwrap();
+    assert_eq!(d.ws.rejected_changes().unwrap().len(), 2);
+    assert!(matches!(d.ws.dismiss_rejected(&Uuid::nil().to_string()), Err(StoreError::RecordNotFound { .. })));
+}
+
+// ---- The conflict inbox ----
+
+fn conflict_on(case: Uuid, field: &str, kept: Value, other: Value, kept_by: ReplicaId, other_by: ReplicaId) -> ConflictRecord {
+    ConflictRecord {
+        id: Uuid::new_v4(),
+        case_id: case,
+        entity: Entity::Case,
+        record_id: case,
+        field: field.into(),
+        kept: ConflictSide { value: kept, stamp: Stamp::at(t0() + chrono::Duration::minutes(2), kept_by), op_id: Uuid::new_v4(), device_id: Uuid::new_v4(), by: "Ruth Obi".into() },
+        other: ConflictSide { value: other, stamp: Stamp::at(t0() + chrono::Duration::minutes(1), other_by), op_id: Uuid::new_v4(), device_id: Uuid::new_v4(), by: "Me".into() },
+        resolution: None,
+    }
+}
+
+/// A case whose given name is in conflict: theirs ("Mya") in force, mine ("Maia") kept aside.
+fn case_in_conflict() -> (Device, CaseId, ConflictRecord) {
+    let mut d = device();
+    let case = d.ws.create_case(&maya(), now()).unwrap().id;
+    ack_all(&mut d.ws, now());
+    let id = *case.as_uuid();
+    let conflict = conflict_on(id, "child.given_name", json!("Mya"), json!("Maia"), ReplicaId(9), d.ws.replica_id());
+    let state = RecordState {
+        entity: Entity::Case,
+        case_id: id,
+        record_id: id,
+        stamp: conflict.kept.stamp,
+        fields: [("child.given_name".to_string(), json!("Mya"))].into(),
+        stamps: BTreeMap::new(),
+    };
+    d.ws.apply_pull(&page(vec![Change::Record(state), Change::Conflict(conflict.clone())], vec![], 3), t0()).unwrap();
+    (d, case, conflict)
+}
+
+#[test]
+fn keep_mine_writes_mine_over_the_value_in_force_and_settles_the_conflict() {
+    let (mut d, case, conflict) = case_in_conflict();
+    let inbox = d.ws.conflicts(Some(case)).unwrap();
+    assert_eq!(inbox.len(), 1);
+    assert_eq!((inbox[0].mine.display.as_str(), inbox[0].theirs.display.as_str(), inbox[0].in_force), ("Maia", "Mya", ConflictChoice::Theirs));
+    assert_eq!((inbox[0].case_number.as_str(), inbox[0].child_name.as_str()), (d.ws.get_case(case).unwrap().case_number.as_str(), "Mya Okafor"));
+    d.ws.resolve_conflict(&inbox[0].id, &ConflictResolution::KeepMine, at(5)).unwrap();
+    assert_eq!(d.ws.get_case(case).unwrap().fields.child.given_name, "Maia");
+    assert!(d.ws.conflicts(None).unwrap().is_empty(), "settled here at once");
+    let op = data_ops(&d.ws).pop().unwrap();
+    assert_eq!(op.resolves, vec![conflict.id]);
+    assert_eq!(set_fields(&op)["child.given_name"], (json!("Maia"), Some(conflict.kept.stamp)), "based on the value in force, so it wins quietly");
+    let audit = ops(&d.ws).into_iter().find(|op| matches!(&op.body, OpBody::Append { entity: Entity::AuditEvent, record, .. } if record["action"] == "conflict_resolved"));
+    assert!(audit.is_some(), "the resolution is audited");
+    // An unresolved copy arriving before the resolution is sent does not reopen it.
+    d.ws.apply_pull(&page(vec![Change::Conflict(conflict.clone())], vec![], 4), t0()).unwrap();
+    assert!(d.ws.conflicts(None).unwrap().is_empty());
+}
+
+#[test]
+fn keep_theirs_when_theirs_is_in_force_only_settles_the_conflict() {
+    let (mut d, case, conflict) = case_in_conflict();
+    d.ws.resolve_conflict(&conflict.id.to_string(), &ConflictResolution::KeepTheirs, at(5)).unwrap();
+    assert_eq!(d.ws.get_case(case).unwrap().fields.child.given_name, "Mya");
+    let op = ops(&d.ws).into_iter().find(|op| !op.resolves.is_empty()).unwrap();
+    assert_eq!((op.body.clone(), op.resolves.clone()), (OpBody::Resolve, vec![conflict.id]));
+}
+
+#[test]
+fn an_edited_value_is_checked_as_the_form_checks_it_and_names_the_field() {
+    let (mut d, case, conflict) = case_in_conflict();
+    let id = conflict.id.to_string();
+    for (text, why) in [("Maya", "not JSON"), ("\"\"", "a name is required"), ("42", "not text")] {
+        match d.ws.resolve_conflict(&id, &ConflictResolution::Edit { value: text.into() }, at(5)) {
+            Err(StoreError::Validation(faults)) => assert_eq!(faults[0].field, "child.given_name", "{why}: {faults:?}"),
+            other => panic!("{why}: {other:?}"),
+        }
+    }
+    assert_eq!(d.ws.conflicts(None).unwrap().len(), 1, "a refused edit settles nothing");
+    d.ws.resolve_conflict(&id, &ConflictResolution::Edit { value: "\"Maya\"".into() }, at(5)).unwrap();
+    assert_eq!(d.ws.get_case(case).unwrap().fields.child.given_name, "Maya");
+    let op = data_ops(&d.ws).pop().unwrap();
+    assert_eq!((set_fields(&op)["child.given_name"].0.clone(), op.resolves), (json!("Maya"), vec![conflict.id]));
+    assert!(matches!(d.ws.resolve_conflict(&Uuid::new_v4().to_string(), &ConflictResolution::KeepMine, at(6)), Err(StoreError::RecordNotFound { .. })));
+}
+
+#[test]
+fn a_status_race_is_settled_by_moving_to_the_chosen_status() {
+    let mut d = device();
+    let case = d.ws.create_case(&maya(), now()).unwrap().id;
+    d.ws.change_status(case, &StatusChange { to: CaseStatus::Active, reason: "Filed".into(), outcome: None }, at(1)).unwrap();
+    let mine = data_ops(&d.ws).pop().unwrap();
+    ack_all(&mut d.ws, at(1));
+    let id = *case.as_uuid();
+    let theirs_stamp = Stamp::at(t0() + chrono::Duration::minutes(2), ReplicaId(9));
+    let theirs = AppendedRecord {
+        entity: Entity::StatusEvent,
+        case_id: id,
+        record_id: Uuid::new_v4(),
+        stamp: theirs_stamp,
+        record: json!({"from": "intake", "to": "closed", "reason": "Duplicate", "outcome": null, "actor": "Ruth Obi", "at": t0().to_rfc3339()}),
+    };
+    let conflict = ConflictRecord {
+        id: Uuid::new_v4(),
+        case_id: id,
+        entity: Entity::StatusEvent,
+        record_id: theirs.record_id,
+        field: "status".into(),
+        kept: ConflictSide { value: theirs.record.clone(), stamp: theirs_stamp, op_id: Uuid::new_v4(), device_id: Uuid::new_v4(), by: "Ruth Obi".into() },
+        other: ConflictSide { value: json!("active"), stamp: mine.stamp, op_id: mine.id, device_id: Uuid::new_v4(), by: "Me".into() },
+        resolution: None,
+    };
+    d.ws.apply_pull(&page(vec![Change::Appended(theirs), Change::Conflict(conflict.clone())], vec![], 5), t0()).unwrap();
+    assert_eq!(d.ws.get_case(case).unwrap().status, CaseStatus::Closed);
+    let inbox = d.ws.conflicts(None).unwrap();
+    assert_eq!((inbox[0].mine.display.as_str(), inbox[0].theirs.display.as_str(), inbox[0].field_label.as_str()), ("Active", "Closed", "Status"));
+    d.ws.resolve_conflict(&inbox[0].id, &ConflictResolution::KeepMine, at(6)).unwrap();
+    assert_eq!(d.ws.get_case(case).unwrap().status, CaseStatus::Active);
+    let op = data_ops(&d.ws).pop().unwrap();
+    let OpBody::Append { entity: Entity::StatusEvent, record, base, .. } = &op.body else { panic!("{op:?}") };
+    assert_eq!((record["from"].as_str(), record["to"].as_str(), *base), (Some("closed"), Some("active"), Some(theirs_stamp)));
+    assert_eq!(op.resolves, vec![conflict.id]);
+}
+
+// ---- Enrolment, status, wipe ----
+
+fn identity() -> super::SyncIdentity {
+    super::SyncIdentity {
+        server_url: "https://sync.example.org/".into(),
+        device_id: Uuid::new_v4(),
+        token: "s3cret-token-value".into(),
+        user_id: Uuid::new_v4(),
+        username: "rosa".into(),
+        display_name: "Rosa Diaz".into(),
+        role: "case_manager".into(),
+    }
+}
+
+#[test]
+fn enrolment_is_kept_audited_without_its_token_and_shown_in_the_sync_state() {
+    let mut d = device();
+    assert!(!d.ws.sync_status().unwrap().enrolled);
+    assert_eq!(d.ws.sync_identity().unwrap(), None);
+    let bad = super::SyncIdentity { server_url: "sync".into(), ..identity() };
+    assert!(matches!(d.ws.set_sync_identity(&bad, now()), Err(StoreError::Validation(f)) if f[0].field == "server_url"));
+    let me = identity();
+    d.ws.set_sync_identity(&me, now()).unwrap();
+    d.ws.apply_pull(&page(vec![], vec![], 12), t0()).unwrap();
+    assert_eq!(d.ws.sync_identity().unwrap().unwrap().server_url, "https://sync.example.org");
+    let audit = ops(&d.ws);
+    let OpBody::Append { entity: Entity::AuditEvent, record, .. } = &audit[0].body else { panic!() };
+    assert_eq!(record["action"], "device_enrolled");
+    assert!(!serde_json::to_string(&audit).unwrap().contains("s3cret"), "the token never reaches the audit log");
+    assert!(!format!("{me:?}").contains("s3cret"));
+    d.ws.record_sync_attempt(Err("The central service could not be reached."), at(1)).unwrap();
+    let status = d.ws.sync_status().unwrap();
+    assert_eq!((status.enrolled, status.user.as_deref(), status.pending), (true, Some("Rosa Diaz (rosa)"), 1));
+    assert_eq!(status.last_error.as_deref(), Some("The central service could not be reached."));
+    d.ws.record_sync_attempt(Ok(&Default::default()), at(2)).unwrap();
+    let status = d.ws.sync_status().unwrap();
+    assert_eq!((status.last_error, status.last_sync_at), (None, Some(at(2).utc)));
+    // A new device id starts from the beginning of the change log; unenrolling forgets it all.
+    assert_eq!(d.ws.cursor().unwrap().seq, 12);
+    d.ws.set_sync_identity(&identity(), at(3)).unwrap();
+    assert_eq!(d.ws.cursor().unwrap(), Cursor::START);
+    d.ws.clear_sync_identity(at(4)).unwrap();
+    assert_eq!(d.ws.sync_identity().unwrap(), None);
+    assert!(!d.ws.sync_status().unwrap().enrolled);
+}
+
+#[test]
+fn destroying_a_workspace_removes_every_file_of_it() {
+    let d = device();
+    let Device { _dir, path, mut ws } = d;
+    ws.create_case(&maya(), now()).unwrap();
+    let folder = path.parent().unwrap().to_path_buf();
+    let files = |folder: &Path| std::fs::read_dir(folder).unwrap().count();
+    assert!(files(&folder) >= 2, "the file and its salt at least");
+    drop(ws);
+    Workspace::destroy(&path).unwrap();
+    assert_eq!(files(&folder), 0, "{:?}", std::fs::read_dir(&folder).unwrap().map(|e| e.unwrap().path()).collect::<Vec<_>>());
+    assert!(matches!(Workspace::open(&path, PASSPHRASE), Err(StoreError::WorkspaceNotFound(_))));
+    Workspace::destroy(&path).unwrap();
+}
+
+#[test]
+fn work_saved_before_sync_gets_its_ops_once_when_the_workspace_is_opened() {
+    let mut d = device();
+    let case = d.ws.create_case(&maya(), now()).unwrap().id;
+    d.ws.add_contact(case, &grace(), at(1)).unwrap();
+    d.ws.add_note(case, &NoteInput { category: NoteCategory::Call, text: "Called".into() }, at(2)).unwrap();
+    d.ws.change_status(case, &StatusChange { to: CaseStatus::Active, reason: "Filed".into(), outcome: None }, at(3)).unwrap();
+    // As a workspace from before migration 0004: no ops, no stamps on its history.
+    d.ws.conn
+        .execute_batch(
+            "DELETE FROM outbox; DELETE FROM field_stamps; DELETE FROM workspace_meta WHERE key = 'sync_backfill';
+             DROP TRIGGER status_events_are_append_only_update; DROP TRIGGER note_versions_are_append_only_update;
+             UPDATE status_events SET id = NULL, stamp = NULL, stamp_key = NULL; UPDATE note_versions SET id = NULL, stamp = NULL, stamp_key = NULL;",
+        )
+        .unwrap();
+    drop(d.ws);
+    let ws = Workspace::open(&d.path, PASSPHRASE).unwrap();
+    let kinds: Vec<Option<Entity>> = ops(&ws).iter().filter(|op| op.entity() != Some(Entity::AuditEvent)).map(Op::entity).collect();
+    assert_eq!(kinds, [Some(Entity::Case), Some(Entity::StatusEvent), Some(Entity::StatusEvent), Some(Entity::Contact), Some(Entity::Note)]);
+    let audits = ops(&ws).len() - kinds.len();
+    assert_eq!(audits, 4, "one per audit line: created, contact, note, status");
+    assert_eq!(count(&ws, "SELECT count(*) FROM status_events WHERE stamp IS NULL OR id IS NULL"), 0);
+    let statuses = ops(&ws).into_iter().filter(|op| op.entity() == Some(Entity::StatusEvent)).collect::<Vec<_>>();
+    let OpBody::Append { base, .. } = &statuses[1].body else { panic!() };
+    assert_eq!(*base, Some(statuses[0].stamp), "a later event names the one before");
+    assert!(stamp_key(&statuses[0].stamp) < stamp_key(&statuses[1].stamp));
+    drop(ws);
+    let ws = Workspace::open(&d.path, PASSPHRASE).unwrap();
+    assert_eq!(ops(&ws).len(), kinds.len() + audits, "once only");
+}
+
