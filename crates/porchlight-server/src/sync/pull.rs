@@ -328,8 +328,11 @@ pub async fn pull(db: &impl GenericClient, p: &Puller, cursor: Cursor, limit: us
 
 /// A photo change for a role that sees consented photos only: the photo's whole current record
 /// while it is consented, or once more when this change withdrew the consent; otherwise nothing.
+/// A photo added without consent withdrew nothing (its first change writes every field, `sha256`
+/// among them, which no later change writes): it never reaches the role at all.
 fn consented_photo(change: Change, consented: Option<bool>, current: Option<String>) -> Result<Option<Change>, DbError> {
-    let withdrawn = matches!(&change, Change::Record(s) if s.fields.get("consent_to_publish") == Some(&serde_json::Value::Bool(false)));
+    let withdrawn = matches!(&change, Change::Record(s)
+        if s.fields.get("consent_to_publish") == Some(&serde_json::Value::Bool(false)) && !s.fields.contains_key("sha256"));
     let (Some(consented), Some(current)) = (consented, current) else {
         return Ok(None);
     };
@@ -381,4 +384,38 @@ async fn snapshots(db: &impl GenericClient, grant: &Grant, cases: &[Uuid], out: 
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{TimeZone, Utc};
+    use porchlight_sync::{RecordState, ReplicaId, Stamp};
+    use serde_json::json;
+    use uuid::Uuid;
+
+    fn photo_change(fields: &[(&str, serde_json::Value)]) -> Change {
+        let stamp = Stamp::at(Utc.with_ymd_and_hms(2026, 11, 22, 9, 0, 0).unwrap(), ReplicaId(5));
+        let id = Uuid::now_v7();
+        Change::Record(
+            RecordState::from_fields(Entity::Photo, id, id, fields.iter().map(|(k, v)| (k.to_string(), v.clone(), stamp))).unwrap(),
+        )
+    }
+
+    #[test]
+    fn a_photo_added_without_consent_never_reaches_a_consented_only_role() {
+        let current = json!({"type": "record", "entity": "photo"}).to_string();
+        let added = photo_change(&[("sha256", json!("ab".repeat(32))), ("consent_to_publish", json!(false)), ("source", json!("school"))]);
+        assert!(consented_photo(added, Some(false), Some(current.clone())).unwrap().is_none());
+    }
+
+    #[test]
+    fn a_withdrawal_of_consent_goes_once_more_to_the_devices_that_showed_the_photo() {
+        let state = photo_change(&[("sha256", json!("ab".repeat(32))), ("consent_to_publish", json!(false))]);
+        let current = serde_json::to_string(&state).unwrap();
+        let withdrawn = photo_change(&[("consent_to_publish", json!(false))]);
+        assert_eq!(consented_photo(withdrawn, Some(false), Some(current.clone())).unwrap(), Some(state));
+        let other_edit = photo_change(&[("source", json!("family album"))]);
+        assert!(consented_photo(other_edit, Some(false), Some(current)).unwrap().is_none());
+    }
 }

@@ -188,7 +188,10 @@ pub async fn push(db: &impl GenericClient, p: &Pusher<'_>, ops: &[Op]) -> Result
                 p.clock.observe(&op.stamp);
                 Fate::Applied { items, current }
             }
-            Err((Refusal(code, reason), current)) => Fate::Rejected { code, reason, current },
+            Err((Refusal(code, reason), current)) => {
+                let current = if current.is_empty() { refused_current(&world, p, op) } else { current };
+                Fate::Rejected { code, reason, current }
+            }
         };
         fates.push(fate);
     }
@@ -724,6 +727,24 @@ fn raise(w: &mut World, p: &Pusher<'_>, entity: Entity, case_id: Uuid, record_id
             Item::Raised(w.raised.len() - 1)
         })
         .collect()
+}
+
+/// What the service holds of the fields a refused Set would have written, as this role may
+/// see it, so that the device takes its local edit back instead of keeping a value the service
+/// never saved (a refusal for a far-future stamp, or by role, is made before the record is
+/// read). Nothing of a case out of the caller's scope.
+fn refused_current(w: &World, p: &Pusher<'_>, op: &Op) -> Vec<RecordState> {
+    let OpBody::Set { entity, record_id, fields } = &op.body else { return Vec::new() };
+    if !w.cases.get(&op.case_id).is_some_and(|c| c.visible) {
+        return Vec::new();
+    }
+    let record = match entity {
+        Entity::Case if *record_id == op.case_id => w.cases.get(&op.case_id).map(|c| &c.record),
+        Entity::Contact => w.contacts.get(record_id).filter(|(case, _)| *case == op.case_id).map(|(_, row)| &row.record),
+        Entity::Photo => w.photos.get(record_id).filter(|(case, _)| *case == op.case_id).map(|(_, row)| &row.record),
+        _ => None,
+    };
+    record.map(|r| current_of(p.grant, r, fields)).unwrap_or_default()
 }
 
 /// The server's state of the fields an op wrote, as this role may see it.
