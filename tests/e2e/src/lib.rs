@@ -118,21 +118,63 @@ pub fn cli_binary() -> PathBuf {
     }
 }
 
+/// How long one `porchlight` command may run before the test kills it and fails: a command
+/// stuck (on a service that never answers, say) must not hang CI, and a scenario's own time
+/// limit cannot interrupt a call that blocks.
+pub const CLI_PATIENCE: Duration = Duration::from_secs(240);
+
 /// Runs the real `porchlight` command on `workspace` with `passphrase` and returns what it
 /// printed; a failure is a step that did not happen, with everything the command said.
 pub fn porchlight(workspace: &Path, passphrase: &str, args: &[&str]) -> Step<String> {
+    porchlight_with(workspace, passphrase, &[], args)
+}
+
+/// Runs the real `porchlight` command as `porchlight` does, with `env` set as well (the sync
+/// password of `porchlight enrol`, say). It is killed after `CLI_PATIENCE`.
+pub fn porchlight_with(
+    workspace: &Path,
+    passphrase: &str,
+    env: &[(&str, &str)],
+    args: &[&str],
+) -> Step<String> {
     let cli = cli_binary();
     let mut command = Command::new(&cli);
     if std::env::var_os("USER").is_none_or(|u| u.is_empty()) {
         command.env("USER", "e2e-case-manager");
     }
-    let output = command
+    let child = command
+        .envs(env.iter().copied())
         .args(args)
         .env("PORCHLIGHT_WORKSPACE", workspace)
         .env("PORCHLIGHT_PASSPHRASE", passphrase)
         .stdin(Stdio::null())
-        .output()
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
         .map_err(fail(format!("starting {}", cli.display())))?;
+    // The output is collected on a thread of its own, so both pipes are drained while this one
+    // keeps the time.
+    let pid = child.id() as libc::pid_t;
+    let (done, finished) = std::sync::mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        let _ = done.send(child.wait_with_output());
+    });
+    let output = match finished.recv_timeout(CLI_PATIENCE) {
+        Ok(output) => output,
+        Err(_) => {
+            // SAFETY: kill only signals the child this function started, which has not been
+            // reaped (its waiter is still waiting), so the pid is still its own.
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+            let _ = reader.join();
+            return Err(Failure(format!(
+                "`porchlight {}` did not finish within {} s and was killed",
+                args.join(" "),
+                CLI_PATIENCE.as_secs()
+            )));
+        }
+    };
+    let _ = reader.join();
+    let output = output.map_err(fail(format!("running `porchlight {}`", args.join(" "))))?;
     if !output.status.success() {
         return Err(Failure(format!(
             "`porchlight {}` failed ({}):\n{}{}",
@@ -423,6 +465,44 @@ impl App {
             self.visible(id)
         })
         .await
+    }
+
+    /// Waits until the element with test id `inner` is on screen inside the one with test id
+    /// `outer` (a button in the case header, not its twin in the hidden list behind).
+    pub async fn wait_for_inside(&self, outer: &str, inner: &str) -> Step<Element> {
+        let css = format!("{} {}", by_testid(outer), by_testid(inner));
+        self.poll(
+            &format!("[data-testid={inner}] inside [data-testid={outer}]"),
+            || {
+                let css = css.clone();
+                async move {
+                    let el = self.client.find(Locator::Css(&css)).await.ok()?;
+                    el.is_displayed().await.ok()?.then_some(el)
+                }
+            },
+        )
+        .await
+    }
+
+    /// Waits until the element with this test id is on screen with attribute `attr` equal to
+    /// `value` (a state the page states in a `data-` attribute, say), and returns it.
+    pub async fn wait_for_attr(&self, id: &str, attr: &str, value: &str) -> Step<Element> {
+        let what = format!("[data-testid={id}] with {attr}={value:?}");
+        // What the attribute held at the last look, for the failure message.
+        let last = std::sync::Mutex::new(None::<String>);
+        let found = self
+            .poll(&what, || async {
+                let el = self.visible(id).await?;
+                let now = el.attr(attr).await.ok()?;
+                let matched = now.as_deref() == Some(value);
+                if let Ok(mut seen) = last.lock() {
+                    *seen = now;
+                }
+                matched.then_some(el)
+            })
+            .await;
+        let seen = last.lock().map(|s| s.clone()).unwrap_or_default();
+        found.map_err(|Failure(why)| Failure(format!("{why} (it has {attr}={seen:?})")))
     }
 
     /// Whether the element is on screen right now.
