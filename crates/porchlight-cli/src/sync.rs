@@ -90,10 +90,11 @@ pub fn enrol(cli: &Cli, args: &EnrolArgs) -> Result<String, AppError> {
         role: enrolment.role.clone(),
     };
     let now = Moment::now();
-    workspace.set_sync_identity(&identity, now)?;
-    // The service's clock is known from the hello: stamps made before the first sync are
-    // already near the service's time.
+    // The service's clock, known from the hello, comes first: enrolling writes an audit op, and
+    // one stamped on a clock hours fast would carry every later stamp of this workspace past
+    // what the service accepts (refused for good as stamped in the future).
     workspace.observe_server(&enrolment.hello, now.utc)?;
+    workspace.set_sync_identity(&identity, now)?;
     Ok(format!(
         "Enrolled this computer (\"{}\") with {server} as {} ({}, {}).\nRun `porchlight sync` to send this workspace's changes and receive the cases shared with you.\n",
         form.device_name.trim(),

@@ -57,10 +57,12 @@ pub async fn enrol_device(
             display_name: enrolment.display_name,
             role: enrolment.role,
         };
+        // The service's clock comes first: enrolling writes an audit op, and one stamped on a
+        // clock hours fast would carry every later stamp past what the service accepts.
         with_workspace(&open, |w| {
-            w.set_sync_identity(&identity, Moment::now())
-                .map_err(report)?;
             w.observe_server(&enrolment.hello, Utc::now())
+                .map_err(report)?;
+            w.set_sync_identity(&identity, Moment::now())
                 .map_err(report)
         })?;
         sync.start();
