@@ -174,7 +174,7 @@ fn statuses(notices: &Mutex<Vec<Notice>>) -> Vec<SyncStatus> {
 fn an_unreachable_service_is_offline_with_the_changes_kept_and_the_reason_recorded() {
     let dir = tempfile::tempdir().unwrap();
     let (open, path) = enrolled_workspace(dir.path(), &silent_address());
-    let waiting = lock(&open).as_ref().unwrap().pending_count().unwrap();
+    let waiting = lock(&open).as_ref().unwrap().sync_status().unwrap().pending;
     let (worker, notices) = worker(&open, &path);
 
     assert_eq!(worker.attempt(Reason::Written), Outcome::Unreachable);

@@ -149,9 +149,13 @@ impl Worker {
             };
             // Everything already queued is taken in before deciding, so a burst of writes and a
             // "Sync now" that arrived together make one attempt.
+            let mut wrote = false;
             for message in first.into_iter().chain(rx.try_iter()) {
                 match message {
-                    Message::Wrote => schedule.wrote(Instant::now()),
+                    Message::Wrote => {
+                        schedule.wrote(Instant::now());
+                        wrote = true;
+                    }
                     Message::Start => schedule.start(),
                     Message::Stop => {
                         schedule.stop();
@@ -162,6 +166,11 @@ impl Worker {
                         waiting.push(reply);
                     }
                 }
+            }
+            // The count of changes waiting must move as the person works, not only when the
+            // next attempt comes round, which after a failed one may be minutes away.
+            if wrote {
+                self.publish();
             }
             if let Some(reason) = schedule.take(Instant::now()) {
                 let outcome = self.attempt(reason);

@@ -190,7 +190,9 @@ impl Workspace {
             syncing: false,
             last_sync_at: last_sync_at.as_deref().map(crate::parse_stamp).transpose()?,
             last_error,
-            pending: count("SELECT count(*) FROM outbox")?,
+            // People count their own changes: opening a case or viewing a photo also queues an
+            // audit event for the central log, but it is not a change waiting to be saved.
+            pending: count("SELECT count(*) FROM outbox WHERE json_extract(op, '$.body.entity') IS NOT 'audit_event'")?,
             conflicts: count("SELECT count(*) FROM conflicts WHERE resolved = 0")?,
             rejected: count("SELECT count(*) FROM rejected_ops WHERE dismissed = 0")?,
         })
