@@ -674,7 +674,7 @@ impl Run {
                     r.blobs_down,
                     r.conflicts
                 ));
-                let pending = self.devices[d].replica.ws.pending_count().unwrap_or(u64::MAX);
+                let pending = self.devices[d].replica.ws.outbox(usize::MAX).map(|ops| ops.len()).unwrap_or(usize::MAX);
                 if pending != 0 {
                     self.finding(format!("{who} finished a sync with {pending} ops still waiting in its outbox"));
                 }
