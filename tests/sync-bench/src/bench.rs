@@ -105,8 +105,10 @@ pub fn run(options: &Options) -> Result<Vec<Row>, BenchError> {
     let token = b.token.clone();
     drop(b);
     relay.reset();
+    central.mark("first sync starts");
     let child = first_sync_in_child(&b_path, &relay.url, &token, profile)?;
     let wire = relay.traffic();
+    central.mark("first sync ends");
     say(format!(
         "  device B first sync: {} for {} changes; {} on the wire ({} up, {} down; the engine counted {} of bodies); peak memory {}",
         ms(child.time),
@@ -132,8 +134,10 @@ pub fn run(options: &Options) -> Result<Vec<Row>, BenchError> {
     for round in 0..options.rounds {
         let ids: Vec<CaseId> = (0..ROUND_CASES).map(|i| cases.ids[(round * ROUND_CASES + i) % n]).collect();
         casework::edit(&mut a.ws, &ids, round, device::moment)?;
+        central.mark(&format!("round {round} starts"));
         let report = a.timed_sync(profile.then_some(&format!("device A's round {round} of {ROUND_CASES} edited cases")))?;
         times.push(report.time);
+        central.mark(&format!("round {round} ends"));
         check(report.pushed >= ROUND_CASES as u64, || format!("round {round}: device A pushed {} changes for {ROUND_CASES} edited cases", report.pushed))?;
         check(a.pending()? == 0, || format!("round {round}: changes still waiting on device A"))?;
         last_edit = ids.iter().enumerate().map(|(i, id)| (*id, casework::clothing(round, i))).collect();
@@ -149,8 +153,10 @@ pub fn run(options: &Options) -> Result<Vec<Row>, BenchError> {
     let mut times = Vec::new();
     for i in 0..options.noops {
         // One breakdown is enough to see where a no-op's time goes.
+        central.mark(&format!("no-op {i} starts"));
         let report = b.timed_sync((profile && i + 1 == options.noops).then_some("device B's last no-op sync"))?;
         times.push(report.time);
+        central.mark(&format!("no-op {i} ends"));
         check(report.pushed == 0 && report.pulled == 0, || format!("no-op sync {i} of device B moved {} up and {} down", report.pushed, report.pulled))?;
     }
     let (median, p95) = median_p95(&times);

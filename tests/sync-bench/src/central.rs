@@ -57,6 +57,12 @@ pub struct Central {
     task: Option<JoinHandle<std::io::Result<()>>>,
 }
 
+/// `PORCHLIGHT_BENCH_LOG_STATEMENTS=1` logs every statement of the benchmark's database with
+/// its duration (use a PostgreSQL cluster of your own: the log is the cluster's).
+fn log_statements() -> bool {
+    std::env::var("PORCHLIGHT_BENCH_LOG_STATEMENTS").is_ok_and(|v| v == "1")
+}
+
 /// The PostgreSQL to create the benchmark's database in. Without one the benchmark cannot run;
 /// the error says how to start the project's throwaway cluster.
 pub fn admin_url() -> Result<String, BenchError> {
@@ -109,6 +115,14 @@ impl Central {
                 .map_err(db_err("cannot connect to PORCHLIGHT_TEST_DATABASE_URL (is `bash scripts/pg.sh start` running?)"))?;
             tokio::spawn(conn);
             client.batch_execute(&format!("CREATE DATABASE {database}")).await.map_err(db_err("create the benchmark database"))?;
+            if log_statements() {
+                // Every statement of the service with its duration goes to the PostgreSQL log,
+                // with `mark`s between the steps: for profiling on a cluster of one's own.
+                client
+                    .batch_execute(&format!("ALTER DATABASE {database} SET log_min_duration_statement = 0"))
+                    .await
+                    .map_err(db_err("statement logging"))?;
+            }
             let owner = db::pool(&owner_url, 4, Duration::from_secs(10)).map_err(|e| BenchError::Database(e.to_string()))?;
             let mut c = owner.get().await.map_err(|e| BenchError::Database(e.to_string()))?;
             db::migrate(&mut c).await.map_err(|e| BenchError::Database(format!("migrations: {e}")))?;
@@ -176,6 +190,18 @@ impl Central {
             let row = c.query_one(sql, &[]).await.map_err(db_err("count"))?;
             Ok(row.get::<_, i64>(0))
         })
+    }
+
+    /// Writes `text` into the PostgreSQL log between steps, when statements are logged.
+    pub fn mark(&self, text: &str) {
+        if !log_statements() {
+            return;
+        }
+        let sql = format!("SELECT 'sync-bench mark: {}'", text.replace('\'', ""));
+        let _ = self.runtime.block_on(async {
+            let c = self.owner.get().await.map_err(|e| BenchError::Database(e.to_string()))?;
+            c.batch_execute(&sql).await.map_err(db_err("mark"))
+        });
     }
 
     /// The size of the service's database, for the report.

@@ -9,12 +9,16 @@
 use crate::device::{wall, Device};
 use crate::report::{bytes, ms};
 use crate::BenchError;
-use porchlight_sync::{Change, Outcome, PushRequest, Replica, MAX_PULL_LIMIT, MAX_PUSH_OPS};
+use porchlight_sync::{Change, Entity, Outcome, PushRequest, Replica, MAX_PULL_LIMIT, MAX_PUSH_OPS};
+use serde_json::Value;
+use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 #[derive(Debug, Default, Clone)]
 pub struct Phases {
     pub hello: Duration,
+    /// The workspace folding in the service's clock.
+    pub observe: Duration,
     pub outbox: Duration,
     /// Push round trips: the client's encoding, the service's work and the client's decoding.
     pub push_http: Duration,
@@ -40,6 +44,69 @@ pub struct Phases {
     pub records: usize,
     pub appended: usize,
     pub conflicts: usize,
+    /// The pages' bytes by kind of change: how the wire splits between case records, contacts,
+    /// note versions, status events and conflicts, with and without the ids and stamps.
+    pub kinds: BTreeMap<&'static str, KindBytes>,
+    /// The largest page's JSON, to try compression levels on.
+    pub largest_page: Vec<u8>,
+}
+
+/// One kind of change's share of the pages, each page's changes of that kind compressed
+/// together (zstd level 3, as the service sends them).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct KindBytes {
+    pub count: usize,
+    pub json: u64,
+    pub zstd: u64,
+    /// The same changes' content alone (fields or record, no ids, stamps or tags), compressed:
+    /// what no encoding of the envelope could save.
+    pub content_zstd: u64,
+}
+
+fn kind_of(change: &Change) -> (&'static str, Value) {
+    match change {
+        Change::Record(r) => {
+            let kind = match r.entity {
+                Entity::Case => "case records",
+                Entity::Contact => "contact records",
+                Entity::Photo => "photo records",
+                _ => "other records",
+            };
+            (kind, serde_json::to_value(&r.fields).unwrap_or(Value::Null))
+        }
+        Change::Appended(a) => {
+            let kind = match a.entity {
+                Entity::Note => "note versions",
+                Entity::StatusEvent => "status events",
+                _ => "other appended",
+            };
+            (kind, a.record.clone())
+        }
+        Change::Conflict(c) => ("conflicts", Value::Array(vec![c.kept.value.clone(), c.other.value.clone()])),
+    }
+}
+
+/// Adds one page's changes to the byte counts by kind.
+fn count_kinds(kinds: &mut BTreeMap<&'static str, KindBytes>, changes: &[Change]) -> Result<(), BenchError> {
+    let mut groups: BTreeMap<&'static str, (Vec<&Change>, Vec<Value>)> = BTreeMap::new();
+    for change in changes {
+        let (kind, content) = kind_of(change);
+        let group = groups.entry(kind).or_default();
+        group.0.push(change);
+        group.1.push(content);
+    }
+    for (kind, (full, content)) in groups {
+        let full = serde_json::to_vec(&full).map_err(|e| BenchError::Check(e.to_string()))?;
+        let content = serde_json::to_vec(&content).map_err(|e| BenchError::Check(e.to_string()))?;
+        let entry = kinds.entry(kind).or_default();
+        entry.json += full.len() as u64;
+        entry.zstd += zstd::bulk::compress(&full, 3).map_err(BenchError::Io)?.len() as u64;
+        entry.content_zstd += zstd::bulk::compress(&content, 3).map_err(BenchError::Io)?.len() as u64;
+    }
+    for change in changes {
+        kinds.entry(kind_of(change).0).or_default().count += 1;
+    }
+    Ok(())
 }
 
 /// One sync, phase by phase.
@@ -48,8 +115,10 @@ pub fn sync(device: &mut Device) -> Result<Phases, BenchError> {
     let all = Instant::now();
     let t = Instant::now();
     let hello = device.remote.hello()?;
-    device.ws.observe_server(&hello, wall())?;
     p.hello = t.elapsed();
+    let t = Instant::now();
+    device.ws.observe_server(&hello, wall())?;
+    p.observe = t.elapsed();
     loop {
         let t = Instant::now();
         let ops = device.ws.outbox(MAX_PUSH_OPS)?;
@@ -77,6 +146,7 @@ pub fn sync(device: &mut Device) -> Result<Phases, BenchError> {
         p.push_compress += t.elapsed();
         p.push_json_bytes += json.len() as u64;
     }
+    let mut side = Duration::ZERO;
     let mut cursor = device.ws.cursor()?;
     loop {
         let t = Instant::now();
@@ -103,15 +173,21 @@ pub fn sync(device: &mut Device) -> Result<Phases, BenchError> {
         let t = Instant::now();
         let packed = zstd::bulk::compress(&json, 3).map_err(BenchError::Io)?;
         p.page_compress += t.elapsed();
+        let t = Instant::now();
+        count_kinds(&mut p.kinds, &page.changes)?;
+        side += t.elapsed();
         p.page_json_bytes += json.len() as u64;
         p.page_zstd_bytes += packed.len() as u64;
+        if json.len() > p.largest_page.len() {
+            p.largest_page = json;
+        }
         cursor = page.cursor;
         if !page.has_more {
             break;
         }
     }
     // The side measurements above are not part of the round; take them out of its total.
-    p.total = all.elapsed() - (p.push_encode + p.push_compress + p.page_encode + p.page_decode + p.page_compress);
+    p.total = all.elapsed() - (p.push_encode + p.push_compress + p.page_encode + p.page_decode + p.page_compress + side);
     Ok(p)
 }
 
@@ -124,6 +200,7 @@ impl Phases {
             out.push_str(&format!("    {name:<34} {:>10} {share:>5.1}%  {extra}\n", ms(d)));
         };
         line("hello", self.hello, String::new());
+        line("workspace: fold in the service's clock", self.observe, String::new());
         line("workspace: read the outbox", self.outbox, format!("{} ops", self.ops));
         line("push round trips", self.push_http, format!("{} pushes", self.pushes));
         line("workspace: apply push answers", self.apply_push, String::new());
@@ -140,6 +217,26 @@ impl Phases {
             ms(self.page_decode),
             ms(self.page_compress)
         ));
+        if self.largest_page.len() > 100_000 {
+            out.push_str(&format!("    the largest page ({}) at each zstd level, one thread:", bytes(self.largest_page.len() as u64)));
+            for level in [1, 3, 6, 9, 12, 19] {
+                let t = Instant::now();
+                let size = zstd::bulk::compress(&self.largest_page, level).map(|c| c.len() as u64).unwrap_or(0);
+                out.push_str(&format!(" {level}: {} in {};", bytes(size), ms(t.elapsed())));
+            }
+            out.push('\n');
+        }
+        for (kind, k) in &self.kinds {
+            out.push_str(&format!(
+                "    pages' {kind:<18} {:>7} × : JSON {:>9} → zstd {:>9} ({:.0} B each); content alone → zstd {:>9} ({:.0} B each)\n",
+                k.count,
+                bytes(k.json),
+                bytes(k.zstd),
+                k.zstd as f64 / k.count.max(1) as f64,
+                bytes(k.content_zstd),
+                k.content_zstd as f64 / k.count.max(1) as f64
+            ));
+        }
         out
     }
 }

@@ -5,26 +5,36 @@
 
 use std::process::Command;
 
-#[test]
-fn the_benchmark_runs_end_to_end_at_200_cases_and_prints_every_figure() {
-    if std::env::var("PORCHLIGHT_TEST_DATABASE_URL").map_or(true, |v| v.is_empty()) {
-        if std::env::var("CI").is_ok_and(|v| v == "true") {
-            panic!("PORCHLIGHT_TEST_DATABASE_URL is not set, and CI must run the sync benchmark against PostgreSQL: run `eval \"$(bash scripts/pg.sh start)\"` first");
-        }
-        use std::io::Write;
-        let _ = writeln!(
-            std::io::stderr(),
-            "\n*** SKIPPED: PORCHLIGHT_TEST_DATABASE_URL is not set; run `eval \"$(bash scripts/pg.sh start)\"` to run the sync benchmark's smoke test ***\n"
-        );
-        return;
+/// Whether a PostgreSQL is configured; in CI its absence fails the test instead of skipping it.
+fn database_configured() -> bool {
+    if std::env::var("PORCHLIGHT_TEST_DATABASE_URL").is_ok_and(|v| !v.is_empty()) {
+        return true;
     }
-    let output = Command::new(env!("CARGO_BIN_EXE_sync-bench"))
-        .args(["--cases", "200", "--edits", "300", "--rounds", "3", "--noops", "5"])
-        .output()
-        .expect("the benchmark starts");
-    let stdout = String::from_utf8_lossy(&output.stdout);
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!("PORCHLIGHT_TEST_DATABASE_URL is not set, and CI must run the sync benchmark against PostgreSQL: run `eval \"$(bash scripts/pg.sh start)\"` first");
+    }
+    use std::io::Write;
+    let _ = writeln!(
+        std::io::stderr(),
+        "\n*** SKIPPED: PORCHLIGHT_TEST_DATABASE_URL is not set; run `eval \"$(bash scripts/pg.sh start)\"` to run the sync benchmark's smoke test ***\n"
+    );
+    false
+}
+
+fn bench(args: &[&str]) -> String {
+    let output = Command::new(env!("CARGO_BIN_EXE_sync-bench")).args(args).output().expect("the benchmark starts");
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "the benchmark failed ({}):\n{stdout}\n{stderr}", output.status);
+    stdout
+}
+
+#[test]
+fn the_benchmark_runs_end_to_end_at_200_cases_and_prints_every_figure() {
+    if !database_configured() {
+        return;
+    }
+    let stdout = bench(&["--cases", "200", "--edits", "300", "--rounds", "3", "--noops", "5"]);
     for row in [
         "| A: first push of 200 cases",
         "| B: first sync of 200 cases",
@@ -42,6 +52,29 @@ fn the_benchmark_runs_end_to_end_at_200_cases_and_prints_every_figure() {
     let judged = stdout.lines().filter(|l| l.starts_with('|') && (l.contains("| pass") || l.contains("| FAIL"))).count();
     assert_eq!(judged, 6, "six rows carry a target:\n{stdout}");
     assert!(!stdout.contains("check failed"), "{stdout}");
+}
+
+#[test]
+fn the_profile_says_where_each_measured_sync_spends_its_time() {
+    if !database_configured() {
+        return;
+    }
+    let stdout = bench(&["--cases", "100", "--edits", "40", "--rounds", "1", "--noops", "2", "--profile"]);
+    for title in [
+        "profile of device A's first push",
+        "profile of device B's first sync",
+        "profile of device A's round 0 of 100 edited cases",
+        "profile of device B's last no-op sync",
+        "profile of device A's push of the offline edits",
+    ] {
+        assert!(stdout.contains(title), "no {title:?}:\n{stdout}");
+    }
+    // The first sync's pages hold every kind of record a case has.
+    for kind in ["pages' case records", "pages' contact records", "pages' note versions", "pages' status events"] {
+        assert!(stdout.contains(kind), "no {kind:?}:\n{stdout}");
+    }
+    assert!(stdout.contains("workspace: apply pages") && stdout.contains("push round trips"), "{stdout}");
+    assert!(stdout.contains("| B: first sync of 100 cases"), "the table follows the profile:\n{stdout}");
 }
 
 #[test]
