@@ -318,5 +318,9 @@ pub fn check(f: Finished) -> Vec<String> {
             problems.push(format!("{who}: the workspace fails its integrity check: {e}"));
         }
     }
+    // The run's short names for cases (C1, C2…) are the ones its schedule uses.
     problems
+        .into_iter()
+        .map(|p| f.case_numbers.iter().fold(p, |p, (id, n)| p.replace(&format!("case {id}"), &format!("case C{n} ({id})"))))
+        .collect()
 }
