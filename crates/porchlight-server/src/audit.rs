@@ -250,6 +250,49 @@ pub async fn append(db: &impl GenericClient, entry: &Entry) -> Result<i64, DbErr
     Ok(row.get(0))
 }
 
+/// Appends entries in order, in one round trip, and returns the last sequence number (`None`
+/// when there were none). Inside a transaction, call it last, as `append`.
+pub async fn append_all(db: &impl GenericClient, entries: &[Entry]) -> Result<Option<i64>, DbError> {
+    if entries.is_empty() {
+        return Ok(None);
+    }
+    let mut cols = (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for entry in entries {
+        let at = entry.at.trunc_subsecs(6);
+        let (actor, actor_user, actor_device) = entry.actor.parts();
+        let action = entry.action.code();
+        let detail = entry.detail.to_string();
+        let body = canonical(
+            at,
+            actor,
+            actor_user,
+            actor_device,
+            action,
+            entry.case_id,
+            entry.subject.as_deref(),
+            entry.address.as_deref(),
+            &detail,
+        );
+        cols.0.push(at);
+        cols.1.push(actor);
+        cols.2.push(actor_user);
+        cols.3.push(actor_device);
+        cols.4.push(action);
+        cols.5.push(entry.case_id);
+        cols.6.push(entry.subject.clone());
+        cols.7.push(entry.address.clone());
+        cols.8.push(detail);
+        cols.9.push(body);
+    }
+    let row = db::query_one(
+        db,
+        "SELECT audit_append_batch($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        &[&cols.0, &cols.1, &cols.2, &cols.3, &cols.4, &cols.5, &cols.6, &cols.7, &cols.8, &cols.9],
+    )
+    .await?;
+    Ok(Some(row.get(0)))
+}
+
 /// An entry as an administrator reads it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Record {

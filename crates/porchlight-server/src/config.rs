@@ -23,6 +23,8 @@ pub struct Config {
     pub max_photo_bytes: usize,
     pub trust_forwarded_for: bool,
     pub login: LoginLimits,
+    /// zstd level of sync answers, 1 (fastest) to 19 (smallest).
+    pub sync_compression_level: i32,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -56,6 +58,7 @@ struct FileConfig {
     login_address_free: Option<i32>,
     login_base_delay_ms: Option<u64>,
     login_max_delay_secs: Option<u64>,
+    sync_compression_level: Option<i32>,
 }
 
 fn env_or<T: std::str::FromStr>(
@@ -153,6 +156,13 @@ impl Config {
                 message: "use at least 1 connection".into(),
             });
         }
+        let sync_compression_level = env_or(env, "sync_compression_level", f.sync_compression_level)?.unwrap_or(3);
+        if !(1..=19).contains(&sync_compression_level) {
+            return Err(ConfigError::Invalid {
+                key: "sync_compression_level",
+                message: format!("{sync_compression_level} is not a zstd level; use 1 (fastest) to 19 (smallest), e.g. 3"),
+            });
+        }
         Ok(Config {
             database_url,
             migrate_database_url,
@@ -169,6 +179,7 @@ impl Config {
             trust_forwarded_for: env_or(env, "trust_forwarded_for", f.trust_forwarded_for)?
                 .unwrap_or(false),
             login,
+            sync_compression_level,
         })
     }
 }
@@ -222,6 +233,15 @@ mod tests {
         )
         .unwrap_err();
         assert!(e.to_string().contains("PORCHLIGHT_POOL_SIZE"), "{e}");
+        let e = Config::load(
+            None,
+            &env(&[
+                ("PORCHLIGHT_DATABASE_URL", "postgres://x"),
+                ("PORCHLIGHT_SYNC_COMPRESSION_LEVEL", "30"),
+            ]),
+        )
+        .unwrap_err();
+        assert!(e.to_string().starts_with("sync_compression_level:"), "{e}");
         std::fs::write(&file, "database_ur = \"x\"\n").unwrap();
         let e = Config::load(Some(&file), &env(&[])).unwrap_err();
         assert!(e.to_string().contains("unknown field"), "{e}");

@@ -47,6 +47,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "sync",
         sql: include_str!("../migrations/0002_sync.sql"),
     },
+    Migration {
+        version: 3,
+        name: "sync_speed",
+        sql: include_str!("../migrations/0003_sync_speed.sql"),
+    },
 ];
 
 /// The schema version this build needs.

@@ -222,6 +222,7 @@ async fn serve(config: Config, pool: db::Pool) -> Result<(), String> {
     state.request_timeout = config.request_timeout;
     state.max_body_bytes = config.max_body_bytes;
     state.max_photo_bytes = config.max_photo_bytes;
+    state.compression_level = config.sync_compression_level;
     let scheme = if config.tls.is_some() {
         "https"
     } else {

@@ -12,7 +12,10 @@ mod server {
     mod cli;
     mod hardening;
     mod sessions;
+    mod sync_blobs;
     mod sync_kit;
+    mod sync_migration;
     mod sync_push;
+    mod sync_scope;
     mod tls;
 }

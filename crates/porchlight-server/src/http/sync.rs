@@ -183,13 +183,14 @@ fn blob_error(e: BlobError) -> Response {
     }
 }
 
-/// 200 when the service holds the whole blob and this device may have it (it may see a photo of
-/// it, or it is one that uploads photos and so already has the bytes), else 404.
+/// 200 when the service holds the whole blob and this device may have it (its user may see a
+/// photo with these bytes), else 404: whether a photo exists is itself not told to others. A
+/// device about to upload a photo whose record has not synced yet gets 404 and uploads; the
+/// upload of bytes held already completes at once.
 pub async fn head(auth: Auth, Path(sha): Path<String>) -> Result<StatusCode, ApiError> {
     let sha = sha_of(&sha)?;
-    let held = blobs::held(&auth.db, &sha).await?;
-    let allowed = may_upload(&auth).is_ok() || blobs::may_see(&auth.db, auth.grant, auth.caller.user_id, &sha).await?;
-    Ok(if held && allowed { StatusCode::OK } else { StatusCode::NOT_FOUND })
+    let seen = blobs::held(&auth.db, &sha).await? && blobs::may_see(&auth.db, auth.grant, auth.caller.user_id, &sha).await?;
+    Ok(if seen { StatusCode::OK } else { StatusCode::NOT_FOUND })
 }
 
 pub async fn upload_state(auth: Auth, Path(sha): Path<String>) -> Result<Json<UploadState>, ApiError> {

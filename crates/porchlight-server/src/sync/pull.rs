@@ -225,14 +225,18 @@ pub async fn pull(db: &impl GenericClient, p: &Puller, cursor: Cursor, limit: us
         if p.grant.photos == PhotoAccess::None {
             skip.push("photo");
         }
+        // Walked in log order, each row looked up among the device's cases: the cost follows the
+        // rows after the cursor, not the thousands of cases a device may hold (the LIMIT inside
+        // the lateral keeps the planner from turning it around).
         let rows = db::query(
             db,
             "SELECT l.seq, l.case_id, l.entity, l.body, p.consent_to_publish, p.sync_state
              FROM change_log l
-             JOIN device_cases d ON d.device_id = $1 AND d.case_id = l.case_id
+             CROSS JOIN LATERAL (SELECT 1 FROM device_cases d
+                                 WHERE d.device_id = $1 AND d.case_id = l.case_id AND d.removed_epoch IS NULL
+                                   AND d.snap_seq < l.seq LIMIT 1) AS held
              LEFT JOIN photos p ON l.entity = 'photo' AND p.id = l.record_id
-             WHERE l.seq > $2 AND l.seq <= $3 AND d.removed_epoch IS NULL AND l.seq > d.snap_seq
-               AND l.entity <> ALL($4::text[])
+             WHERE l.seq > $2 AND l.seq <= $3 AND l.entity <> ALL($4::text[])
              ORDER BY l.seq LIMIT $5",
             &[&p.device, &cursor.seq, &log_head, &skip, &limit],
         )

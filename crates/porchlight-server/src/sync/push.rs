@@ -371,12 +371,8 @@ pub async fn push(db: &impl GenericClient, p: &Pusher<'_>, ops: &[Op]) -> Result
 
     touched.sort_unstable();
     touched.dedup();
-    for entry in &world.audit {
-        audit::append(db, entry).await?;
-    }
-    audit::append(
-        db,
-        &Entry::new(p.now, Actor::User { user: p.user, device: Some(p.device) }, Action::SyncPushed)
+    world.audit.push(
+        Entry::new(p.now, Actor::User { user: p.user, device: Some(p.device) }, Action::SyncPushed)
             .address(p.address.clone())
             .detail(json!({
                 "ops": ops.len(),
@@ -386,8 +382,8 @@ pub async fn push(db: &impl GenericClient, p: &Pusher<'_>, ops: &[Op]) -> Result
                 "conflicts": conflicts,
                 "case_ids": touched,
             })),
-    )
-    .await?;
+    );
+    audit::append_all(db, &world.audit).await?;
     Ok(Pushed { results, applied, rejected, repeated, conflicts })
 }
 
@@ -926,7 +922,8 @@ fn append(
         Entity::Note => {
             let note = schema::check_note(record).map_err(|e| Refusal::invalid(&e))?;
             let writer = p.grant.write_cases && p.grant.contacts_and_notes;
-            if !writer && !(p.grant.log_tips && note.category == NoteCategory::LeadTip) {
+            let tip = p.grant.log_tips && note.category == NoteCategory::LeadTip;
+            if !(writer || tip) {
                 return Err(Refusal(
                     RejectCode::NotAllowed,
                     if p.grant.log_tips {

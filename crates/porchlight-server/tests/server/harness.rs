@@ -79,6 +79,13 @@ pub fn admin_with_db(admin: &str, database: &str) -> String {
 
 impl TestDb {
     pub async fn new() -> Option<TestDb> {
+        let db = TestDb::unmigrated().await?;
+        db.migrate().await;
+        Some(db)
+    }
+
+    /// An empty database, for tests of the migrations themselves; `migrate` finishes the setup.
+    pub async fn unmigrated() -> Option<TestDb> {
         let admin = admin_url()?;
         let name = format!("t_{}", porchlight_server::new_id(Utc::now()).simple());
         let (client, conn) = tokio_postgres::connect(&admin, tokio_postgres::NoTls)
@@ -90,7 +97,20 @@ impl TestDb {
             .await
             .expect("create the test database");
         let owner = db::pool(&admin_with_db(&admin, &name), 4, Duration::from_secs(10)).unwrap();
-        let mut c = owner.get().await.unwrap();
+        let service_url = url_for(&admin, TEST_ROLE, TEST_ROLE_PASSWORD, &name);
+        let service = db::pool(&service_url, 8, Duration::from_secs(10)).unwrap();
+        Some(TestDb {
+            name,
+            admin,
+            owner,
+            service,
+            service_url,
+        })
+    }
+
+    /// Applies every pending migration as the owner and makes the service's login role.
+    pub async fn migrate(&self) {
+        let mut c = self.owner.get().await.unwrap();
         db::migrate(&mut c).await.expect("migrations apply");
         c.batch_execute(&format!(
             "DO $$ BEGIN
@@ -102,15 +122,6 @@ impl TestDb {
         ))
         .await
         .unwrap();
-        let service_url = url_for(&admin, TEST_ROLE, TEST_ROLE_PASSWORD, &name);
-        let service = db::pool(&service_url, 8, Duration::from_secs(10)).unwrap();
-        Some(TestDb {
-            name,
-            admin,
-            owner,
-            service,
-            service_url,
-        })
     }
 
     pub async fn count(&self, table: &str) -> i64 {

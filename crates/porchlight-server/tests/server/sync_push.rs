@@ -385,6 +385,8 @@ async fn a_volunteer_may_add_a_tip_and_nothing_else() {
         .unwrap()
         .get(0);
     assert!(event.contains("poster_printed"), "the device's own audit event is in the chained log: {event}");
+    let verdict = porchlight_server::audit::verify(&c, None).await.unwrap();
+    assert!(verdict.intact(), "entries appended together chain like the rest: {:?}", verdict.problems);
 }
 
 #[tokio::test]

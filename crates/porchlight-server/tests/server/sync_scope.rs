@@ -1,0 +1,286 @@
+//! Pulling within scope: a device holds exactly the cases its user may see, a reassignment or a
+//! share moves whole cases in and out, a page that never reached the device is undone and sent
+//! again, and narrow roles receive no contact, note, confidential field or unconsented photo
+//! (checked on the raw text of every page). Also the protocol check, compression both ways, and
+//! the remote-wipe order on every sync call.
+
+use super::harness::{json, sample_fields, state_for, world, TestServer, MARK};
+use super::sync_kit::*;
+use crate::test_db;
+use porchlight_domain::CaseFields;
+use porchlight_sync::fields::flatten;
+use porchlight_sync::{Change, Cursor, Entity, PullPage, VersionMismatch, PROTOCOL_HEADER};
+use reqwest::Method;
+use serde_json::json;
+use std::collections::BTreeSet;
+use uuid::Uuid;
+
+fn ids(list: &[Uuid]) -> BTreeSet<Uuid> {
+    list.iter().copied().collect()
+}
+
+/// The cases whose case record a set of pages carried whole.
+fn whole_cases(pages: &[PullPage]) -> BTreeSet<Uuid> {
+    let every_field = flatten(&serde_json::to_value(CaseFields::default()).unwrap()).len() + 2;
+    pages
+        .iter()
+        .flat_map(|p| &p.changes)
+        .filter_map(|c| match c {
+            Change::Record(r) if r.entity == Entity::Case && r.fields.len() == every_field => Some(r.case_id),
+            _ => None,
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_device_holds_exactly_its_users_cases_and_reassignment_moves_them_whole() {
+    let db = test_db!();
+    let w = world(&db).await;
+    let server = TestServer::start(state_for(&db)).await;
+    let mut assigned = Device::enrol(&server, w.person("cm_assigned")).await;
+    let mut other = Device::enrol(&server, w.person("cm_other")).await;
+    let mut shared = Device::enrol(&server, w.person("cm_shared")).await;
+    let (pages, text) = pull_all(&server, &mut assigned).await;
+    assert_eq!(whole_cases(&pages), ids(&[w.case_a, w.case_b]), "assigned and shared cases, whole");
+    assert_eq!(ids(&case_ids(&pages)), ids(&[w.case_a, w.case_b]), "nothing else");
+    assert!(text.contains(MARK), "a case manager sees the confidential fields of their cases");
+    let (pages, _) = pull_all(&server, &mut other).await;
+    assert!(case_ids(&pages).is_empty(), "no case of theirs yet");
+    let (pages, _) = pull_all(&server, &mut shared).await;
+    assert_eq!(whole_cases(&pages), ids(&[w.case_a]));
+
+    // The supervisor gives case B to the other case manager.
+    let sup = server.login(w.person("supervisor")).await;
+    let b = w.case_b;
+    let (status, text) = server
+        .call(Method::POST, &format!("/v1/cases/{b}/assign"), Some(&sup), Some(json!({ "user_id": w.person("cm_other").id })))
+        .await;
+    assert_eq!(status, 200, "{text}");
+    let before_removal = assigned.cursor;
+    let (page, _) = pull(&server, &assigned, assigned.cursor, 5000).await;
+    assert_eq!(page.removed_cases, [b], "the case leaves the previous assignee's device");
+    assert!(page.changes.iter().all(|c| c.case_id() != b));
+    assert!(page.cursor.epoch > before_removal.epoch);
+    // That page was lost (the laptop crashed before saving it): asked again, it comes again.
+    let (again, _) = pull(&server, &assigned, before_removal, 5000).await;
+    assert_eq!(again.removed_cases, [b]);
+    assigned.cursor = again.cursor;
+    let (page, _) = pull(&server, &assigned, assigned.cursor, 5000).await;
+    assert!(page.removed_cases.is_empty() && page.changes.is_empty(), "then nothing more");
+
+    let before_gain = other.cursor;
+    let (pages, _) = pull_all(&server, &mut other).await;
+    assert_eq!(whole_cases(&pages), ids(&[b]), "the new assignee gets the whole case");
+    assert!(pages.iter().flat_map(|p| &p.changes).any(|c| matches!(c, Change::Appended(a) if a.case_id == b && a.entity == Entity::StatusEvent)));
+    // The page with the snapshot was lost: the snapshot is sent again.
+    let (again, _) = pull(&server, &other, before_gain, 5000).await;
+    assert_eq!(whole_cases(std::slice::from_ref(&again)), ids(&[b]));
+    other.cursor = again.cursor;
+
+    // Changes to a case follow it only while it is in scope.
+    let dev_sup = Device::enrol(&server, w.person("supervisor")).await;
+    let op = set(&dev_sup, b, Entity::Case, b, &[("event.county", json!("Rogers"), None)]);
+    push_ok(&server, &dev_sup, &[op]).await;
+    let (pages, _) = pull_all(&server, &mut other).await;
+    assert_eq!(value_in(&pages, b, "event.county"), Some(json!("Rogers")));
+    let (pages, _) = pull_all(&server, &mut assigned).await;
+    assert!(case_ids(&pages).is_empty(), "the previous assignee hears nothing of it");
+
+    // Sharing brings a case in; unsharing takes it out again.
+    let (status, _) = server
+        .call(Method::POST, &format!("/v1/cases/{}/shares", w.case_a), Some(&sup), Some(json!({ "user_id": w.person("cm_other").id })))
+        .await;
+    assert_eq!(status, 204);
+    let (pages, _) = pull_all(&server, &mut other).await;
+    assert_eq!(whole_cases(&pages), ids(&[w.case_a]));
+    let (status, _) = server
+        .call(Method::DELETE, &format!("/v1/cases/{}/shares/{}", w.case_a, w.person("cm_other").id), Some(&sup), None)
+        .await;
+    assert_eq!(status, 204);
+    let (pages, _) = pull_all(&server, &mut other).await;
+    assert_eq!(pages[0].removed_cases, [w.case_a]);
+}
+
+#[tokio::test]
+async fn snapshots_come_a_bounded_number_per_page_and_a_lost_page_is_sent_again() {
+    let db = test_db!();
+    let w = world(&db).await;
+    let server = TestServer::start(state_for(&db)).await;
+    let dev = Device::enrol(&server, w.person("cm_assigned")).await;
+    let (first, _) = pull(&server, &dev, Cursor::START, 1).await;
+    assert!(first.has_more, "one case per page when asked for one");
+    assert_eq!(whole_cases(std::slice::from_ref(&first)).len(), 1);
+    let (second, _) = pull(&server, &dev, first.cursor, 1).await;
+    let (lost_and_asked_again, _) = pull(&server, &dev, first.cursor, 1).await;
+    assert_eq!(whole_cases(std::slice::from_ref(&second)), whole_cases(std::slice::from_ref(&lost_and_asked_again)));
+    let mut cursor = lost_and_asked_again.cursor;
+    let mut seen = whole_cases(&[first, lost_and_asked_again]);
+    loop {
+        let (page, _) = pull(&server, &dev, cursor, 1).await;
+        seen.extend(whole_cases(std::slice::from_ref(&page)));
+        cursor = page.cursor;
+        if !page.has_more {
+            break;
+        }
+    }
+    assert_eq!(seen, ids(&[w.case_a, w.case_b]));
+    let (page, _) = pull(&server, &dev, cursor, 1).await;
+    assert!(page.changes.is_empty() && !page.has_more);
+    let (status, text) = pull_raw(&server, &dev, cursor, 0).await;
+    assert_eq!(status, 422, "{text}");
+}
+
+#[tokio::test]
+async fn narrow_roles_receive_no_contact_note_confidential_field_or_unconsented_photo() {
+    let db = test_db!();
+    let w = world(&db).await;
+    let server = TestServer::start(state_for(&db)).await;
+    let manager = Device::enrol(&server, w.person("cm_assigned")).await;
+    let mut volunteer = Device::enrol(&server, w.person("vol_here")).await;
+    let mut away = Device::enrol(&server, w.person("vol_away")).await;
+    let mut poster = Device::enrol(&server, w.person("poster")).await;
+    let mut admin = Device::enrol(&server, w.person("admin")).await;
+
+    // Later changes travel through the log: confidential ones must not reach them either.
+    let a = w.case_a;
+    let contact = Uuid::now_v7();
+    let note = Uuid::now_v7();
+    let ops = vec![
+        set(&manager, a, Entity::Case, a, &[("care_agency", json!(format!("{MARK}new agency")), None)]),
+        set(&manager, a, Entity::Case, a, &[("description.medical_cautions", json!(format!("{MARK}new caution")), None), ("event.county", json!("Tulsa"), None)]),
+        set(&manager, a, Entity::Contact, contact, &contact_writes("Aunt May", &format!("{MARK}new contact"))),
+        append(&manager, a, Entity::Note, note, note_record(note, 1, "internal", &format!("{MARK}new note")), None),
+        append(&manager, a, Entity::StatusEvent, Uuid::now_v7(), json!({"from": "active", "to": "located_alive", "reason": format!("{MARK}placed in foster care"), "outcome": null, "actor": "Test", "at": chrono::Utc::now()}), None),
+        set(&manager, a, Entity::Photo, w.photo_private, &[("source", json!(format!("{MARK}family album")), None)]),
+    ];
+    // First the narrow roles take their snapshots, then the changes come through the log.
+    let (vol_first, vol_text) = pull_all(&server, &mut volunteer).await;
+    let (poster_first, poster_text) = pull_all(&server, &mut poster).await;
+    push_ok(&server, &manager, &ops).await;
+    let (vol_later, vol_later_text) = pull_all(&server, &mut volunteer).await;
+    let (poster_later, poster_later_text) = pull_all(&server, &mut poster).await;
+
+    for (who, text) in [("volunteer", &vol_text), ("volunteer later", &vol_later_text), ("poster staff", &poster_text), ("poster staff later", &poster_later_text)] {
+        assert!(!text.contains(MARK), "{who} received something confidential: {text}");
+        for word in ["care_agency", "medical_cautions", "missing_from_care", "\"entity\":\"contact\"", "\"entity\":\"note\"", "Okafor\",\"relationship", "Aunt May", "possible_destinations", "event.address"] {
+            assert!(!text.contains(word), "{who} received {word}");
+        }
+    }
+    assert_eq!(ids(&case_ids(&vol_first)), ids(&[a]), "a volunteer sees the active cases of their region");
+    assert_eq!(ids(&case_ids(&poster_first)), ids(&[a, w.case_c]), "poster staff see every active case");
+    // Located, the case is no longer active: it leaves both devices (its reason never reached them).
+    assert_eq!(vol_later[0].removed_cases, [a]);
+    assert_eq!(poster_later[0].removed_cases, [a]);
+    assert!(!vol_text.contains("\"entity\":\"photo\""), "volunteers get no photos");
+    assert!(poster_text.contains(&w.photo_public.to_string()), "poster staff get the consented photo");
+    assert!(!poster_text.contains(&w.photo_private.to_string()) && !poster_later_text.contains(&w.photo_private.to_string()), "never the unconsented one");
+    // The case manager's device gets all of it.
+    let mut manager = manager;
+    let (_, text) = pull_all(&server, &mut manager).await;
+    for secret in ["new agency", "new caution", "new contact", "new note", "placed in foster care", "family album"] {
+        assert!(text.contains(secret), "the case manager misses {secret}");
+    }
+    let (pages, _) = pull_all(&server, &mut away).await;
+    assert_eq!(ids(&case_ids(&pages)), ids(&[w.case_c]), "a volunteer of Texas sees the Texas case alone");
+    let (pages, _) = pull_all(&server, &mut admin).await;
+    assert!(case_ids(&pages).is_empty(), "admins see no case");
+}
+
+#[tokio::test]
+async fn a_protocol_the_service_does_not_speak_is_answered_409_with_the_versions_it_does() {
+    let db = test_db!();
+    let w = world(&db).await;
+    let server = TestServer::start(state_for(&db)).await;
+    let dev = Device::enrol(&server, w.person("cm_assigned")).await;
+    for header in [None, Some("0"), Some("2"), Some("one")] {
+        let mut req = server.http.get(format!("{}/v1/sync/hello", server.base)).bearer_auth(&dev.token);
+        if let Some(h) = header {
+            req = req.header(PROTOCOL_HEADER, h);
+        }
+        let res = req.send().await.unwrap();
+        assert_eq!(res.status().as_u16(), 409, "{header:?}");
+        let body: VersionMismatch = serde_json::from_str(&res.text().await.unwrap()).unwrap();
+        assert_eq!((body.min_protocol, body.max_protocol), (1, 1));
+        assert!(body.message.contains("1 to 1"), "{}", body.message);
+    }
+    let (status, _, text) = call(&server, Method::GET, "/v1/sync/hello", &dev.token, None).await;
+    assert_eq!(status, 200, "{text}");
+    let hello: porchlight_sync::Hello = serde_json::from_str(&text).unwrap();
+    assert_eq!((hello.device_id, hello.role.as_str(), hello.display_name.as_str()), (dev.id, "case_manager", "Test cm.assigned"));
+    assert!((hello.server_time - chrono::Utc::now()).num_seconds().abs() < 5);
+}
+
+#[tokio::test]
+async fn sync_answers_are_compressed_as_asked_and_compressed_pushes_are_read() {
+    let db = test_db!();
+    let w = world(&db).await;
+    let server = TestServer::start(state_for(&db)).await;
+    let dev = Device::enrol(&server, w.person("cm_assigned")).await;
+    // A client that leaves the bytes as they came.
+    let plain = reqwest::Client::builder().no_zstd().no_gzip().build().unwrap();
+    for (encoding, decode) in [("zstd", 0), ("gzip", 1)] {
+        let res = plain
+            .get(format!("{}/v1/sync/pull?cursor=0.0&limit=10", server.base))
+            .bearer_auth(&dev.token)
+            .header(PROTOCOL_HEADER, "1")
+            .header("accept-encoding", encoding)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status().as_u16(), 200);
+        assert_eq!(res.headers()["content-encoding"], encoding);
+        let packed = res.bytes().await.unwrap();
+        let text = if decode == 0 {
+            zstd::decode_all(packed.as_ref()).unwrap()
+        } else {
+            use std::io::Read;
+            let mut out = Vec::new();
+            flate2::read::GzDecoder::new(packed.as_ref()).read_to_end(&mut out).unwrap();
+            out
+        };
+        let page: PullPage = serde_json::from_slice(&text).unwrap();
+        assert!(!page.changes.is_empty());
+        assert!(packed.len() * 2 < text.len(), "{encoding} makes the page smaller");
+    }
+    // A push compressed with zstd (as every push of these tests is) is read; a corrupt one is refused.
+    let (ops, _) = new_case(&dev, Uuid::now_v7(), &sample_fields("Ivy"));
+    push_ok(&server, &dev, &ops).await;
+    let res = plain
+        .post(format!("{}/v1/sync/push", server.base))
+        .bearer_auth(&dev.token)
+        .header(PROTOCOL_HEADER, "1")
+        .header("content-type", "application/json")
+        .header("content-encoding", "zstd")
+        .body(b"not zstd at all".to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_client_error(), "{}", res.status());
+}
+
+#[tokio::test]
+async fn a_device_flagged_for_wipe_gets_410_on_every_sync_call() {
+    let db = test_db!();
+    let w = world(&db).await;
+    let server = TestServer::start(state_for(&db)).await;
+    let dev = Device::enrol(&server, w.person("cm_assigned")).await;
+    let c = db.owner.get().await.unwrap();
+    porchlight_server::devices::request_wipe(&c, dev.id, super::harness::now()).await.unwrap();
+    let sha = "ab".repeat(32);
+    for (method, path) in [
+        (Method::GET, "/v1/sync/hello".to_owned()),
+        (Method::GET, "/v1/sync/pull?cursor=0.0".to_owned()),
+        (Method::POST, "/v1/sync/push".to_owned()),
+        (Method::GET, format!("/v1/blobs/{sha}")),
+        (Method::GET, format!("/v1/blobs/{sha}/upload")),
+    ] {
+        let body = (method == Method::POST).then(|| b"{\"ops\":[]}".to_vec());
+        let (status, _, text) = call(&server, method, &path, &dev.token, body).await;
+        assert_eq!(status, 410, "{path}: {text}");
+        assert_eq!(json(&text)["code"], "wipe_requested");
+    }
+    let (status, _) = server.call(Method::POST, "/v1/device/wiped", Some(&dev.token), None).await;
+    assert_eq!(status, 204, "the device reports the wipe");
+    let (status, _, _) = call(&server, Method::GET, "/v1/sync/hello", &dev.token, None).await;
+    assert_eq!(status, 401, "and its token is over");
+}
