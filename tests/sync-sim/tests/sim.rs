@@ -4,10 +4,12 @@
 //! - `SYNC_SIM_SEEDS=n` runs seeds 0..n; `SYNC_SIM_FIRST=k` starts at k instead of 0.
 //! - `SYNC_SIM_SEED=n` replays one seed, printing its whole schedule.
 //! - `SYNC_SIM_STEPS`, `SYNC_SIM_CASES` size each run (150 steps, 20 cases by default).
-//! - `SYNC_SIM_JOBS` runs that many seeds at once (2 by default).
+//! - `SYNC_SIM_JOBS` runs that many seeds at once (3 by default: much of a run waits on disk
+//!   flushes, HTTP and PostgreSQL, so three keep two cores busy).
 //!
 //! A failing seed prints its problems, the path of its full schedule, and the command that
-//! replays it.
+//! replays it. A replay draws the same schedule and faults; the service's clock is real, so
+//! which of two nearly simultaneous edits carries the higher stamp may differ from run to run.
 
 use porchlight_sync_sim::run::{run_seed, trace_text, Settings, Stats};
 use porchlight_sync_sim::world::admin_url;
@@ -48,7 +50,7 @@ fn every_device_ends_equal_to_the_service_within_its_scope() {
         }
     };
     let settings = Settings::from_env();
-    let jobs = env("SYNC_SIM_JOBS").unwrap_or(2).max(1) as usize;
+    let jobs = env("SYNC_SIM_JOBS").unwrap_or(3).max(1) as usize;
     let started = Instant::now();
     let next = AtomicUsize::new(0);
     let failures: Mutex<Vec<Failure>> = Mutex::new(Vec::new());
