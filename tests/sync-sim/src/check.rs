@@ -22,19 +22,28 @@ pub fn check(f: Finished) -> Vec<String> {
     let owners: Vec<usize> = f.devices.iter().map(|d| d.person).collect();
     let model = Model::replay(roster, &f.answers, &f.access, &owners);
     problems.extend(model.findings.iter().map(|x| format!("service: {x}")));
-    let label = |case: &Uuid| f.case_numbers.get(case).map_or_else(|| case.to_string(), |n| format!("C{n} ({case})"));
+    let label = |case: &Uuid| {
+        f.case_numbers
+            .get(case)
+            .map_or_else(|| case.to_string(), |n| format!("C{n} ({case})"))
+    };
 
     // No op made on a device was dropped: each was answered, and none still waits.
     for (op, (d, step, what)) in &f.made {
         if !model.applied.contains_key(op) && !model.rejected.contains_key(op) {
-            problems.push(format!("device {d}: op {op} made at step {step} ({what}) was never answered by the service: it was dropped"));
+            problems.push(format!(
+                "device {d}: op {op} made at step {step} ({what}) was never answered by the service: it was dropped"
+            ));
         }
     }
     for dev in &f.devices {
         // The whole outbox, audit events included (the count the app shows leaves those out).
         match dev.replica.ws.outbox(usize::MAX).map(|ops| ops.len()) {
             Ok(0) => {}
-            Ok(n) => problems.push(format!("device {}: {n} ops still wait in the outbox after everyone synced", dev.index)),
+            Ok(n) => problems.push(format!(
+                "device {}: {n} ops still wait in the outbox after everyone synced",
+                dev.index
+            )),
             Err(e) => problems.push(format!("device {}: the outbox cannot be counted: {e}", dev.index)),
         }
     }
@@ -42,7 +51,9 @@ pub fn check(f: Finished) -> Vec<String> {
     // The far-future op was refused and nothing else was refused for its stamp.
     for (op, (d, code, reason)) in &model.rejected {
         if *code == porchlight_sync::RejectCode::FutureStamp && f.future_op.map(|(_, id)| id) != Some(*op) {
-            problems.push(format!("device {d}: op {op} was refused for a future stamp although its device's clock was corrected: {reason}"));
+            problems.push(format!(
+                "device {d}: op {op} was refused for a future stamp although its device's clock was corrected: {reason}"
+            ));
         }
     }
 
@@ -60,18 +71,33 @@ pub fn check(f: Finished) -> Vec<String> {
                 let got = found.get(case).cloned().unwrap_or_default();
                 if got != facts.access {
                     let names = |m: &BTreeMap<usize, bool>| {
-                        m.iter().map(|(p, a)| format!("{}{}", roster.people[*p].username, if *a { " (assigned)" } else { "" })).collect::<Vec<_>>().join(", ")
+                        m.iter()
+                            .map(|(p, a)| format!("{}{}", roster.people[*p].username, if *a { " (assigned)" } else { "" }))
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     };
-                    problems.push(format!("service: case {}: works on it: expected [{}], found [{}]", label(case), names(&facts.access), names(&got)));
+                    problems.push(format!(
+                        "service: case {}: works on it: expected [{}], found [{}]",
+                        label(case),
+                        names(&facts.access),
+                        names(&got)
+                    ));
                 }
             }
             let stored: BTreeMap<Uuid, (Uuid, String)> = cases.into_iter().map(|(id, office, status)| (id, (office, status))).collect();
             for (case, facts) in &model.cases {
                 match stored.get(case) {
-                    None => problems.push(format!("service: case {} was created by acknowledged ops but has no row", label(case))),
+                    None => problems.push(format!(
+                        "service: case {} was created by acknowledged ops but has no row",
+                        label(case)
+                    )),
                     Some((office, status)) => {
                         if Some(*office) != facts.office {
-                            problems.push(format!("service: case {}: office {office}, expected {:?} (the author's)", label(case), facts.office));
+                            problems.push(format!(
+                                "service: case {}: office {office}, expected {:?} (the author's)",
+                                label(case),
+                                facts.office
+                            ));
                         }
                         if model.status(*case).as_deref() != Some(status.as_str()) {
                             problems.push(format!(
@@ -106,7 +132,11 @@ pub fn check(f: Finished) -> Vec<String> {
                 problems.extend(model_problems);
                 let (got, served_problems) = snapshot::served(&s, person.role);
                 problems.extend(served_problems.into_iter().map(|x| format!("service to {}: {x}", person.username)));
-                problems.extend(diff(&format!("service to {} ({})", person.username, person.role.code()), &expected, &got));
+                problems.extend(diff(
+                    &format!("service to {} ({})", person.username, person.role.code()),
+                    &expected,
+                    &got,
+                ));
                 // The same conflict never shows twice.
                 let mut sides = BTreeSet::new();
                 for c in s.conflicts.values().filter(|c| c.resolution.is_none()) {
@@ -134,7 +164,14 @@ pub fn check(f: Finished) -> Vec<String> {
     for a in &f.answers {
         let Outcome::Applied { .. } = a.result.outcome else { continue };
         let Some(facts) = model.cases.get(&a.op.case_id) else { continue };
-        let Some((sup, _)) = roster.people.iter().enumerate().find(|(_, p)| p.role == Role::Supervisor && p.office == facts.office) else { continue };
+        let Some((sup, _)) = roster
+            .people
+            .iter()
+            .enumerate()
+            .find(|(_, p)| p.role == Role::Supervisor && p.office == facts.office)
+        else {
+            continue;
+        };
         let Some((_, s)) = served_by.get(&sup) else { continue };
         if !s.cases.contains(&a.op.case_id) {
             continue;
@@ -168,17 +205,15 @@ pub fn check(f: Finished) -> Vec<String> {
                     }
                 }
             }
-            OpBody::Append { entity, record_id, .. } if *entity != Entity::AuditEvent => {
-                if !s.appended.contains_key(record_id) {
-                    problems.push(format!(
-                        "acknowledged op {} (device {}) appended {} {} to case {}, which the service does not serve",
-                        a.op.id,
-                        a.device,
-                        entity.as_str(),
-                        record_id,
-                        label(&a.op.case_id)
-                    ));
-                }
+            OpBody::Append { entity, record_id, .. } if *entity != Entity::AuditEvent && !s.appended.contains_key(record_id) => {
+                problems.push(format!(
+                    "acknowledged op {} (device {}) appended {} {} to case {}, which the service does not serve",
+                    a.op.id,
+                    a.device,
+                    entity.as_str(),
+                    record_id,
+                    label(&a.op.case_id)
+                ));
             }
             _ => {}
         }
@@ -191,7 +226,9 @@ pub fn check(f: Finished) -> Vec<String> {
             if *entity != Entity::Photo || r.value("deleted") == Some(&serde_json::Value::Bool(true)) {
                 continue;
             }
-            let Some(sha) = r.value("sha256").and_then(|v| v.as_str()) else { continue };
+            let Some(sha) = r.value("sha256").and_then(|v| v.as_str()) else {
+                continue;
+            };
             let should = model.in_scope(roster, *p, r.case_id) && model.photo_visible(role, r);
             match f.world.blob_available(token, sha) {
                 Ok(has) if has != should => problems.push(format!(
@@ -199,7 +236,11 @@ pub fn check(f: Finished) -> Vec<String> {
                     roster.people[*p].username,
                     label(&r.case_id),
                     if has { "are handed out" } else { "are refused" },
-                    if should { "this person may see the photo" } else { "this person may not see it" }
+                    if should {
+                        "this person may see the photo"
+                    } else {
+                        "this person may not see it"
+                    }
                 )),
                 Ok(_) => {}
                 Err(e) => problems.push(format!("asking for photo bytes as {}: {e}", roster.people[*p].username)),
@@ -241,7 +282,11 @@ pub fn check(f: Finished) -> Vec<String> {
             }
         }
         let mut ids: Vec<Uuid> = outside.clone();
-        let mut texts: Vec<String> = outside.iter().filter_map(|c| f.case_numbers.get(c)).map(|n| secret(*n).replace("ZQCONF ", "")).collect();
+        let mut texts: Vec<String> = outside
+            .iter()
+            .filter_map(|c| f.case_numbers.get(c))
+            .map(|n| secret(*n).replace("ZQCONF ", ""))
+            .collect();
         for ((entity, id), r) in &model.records {
             let hidden = !scope.contains(&r.case_id)
                 || (*entity == Entity::Contact && !grant.contacts_and_notes)
@@ -280,7 +325,10 @@ pub fn check(f: Finished) -> Vec<String> {
                                 let why = if !scope.contains(&r.case_id) {
                                     "its case is outside the scope".to_string()
                                 } else {
-                                    format!("fields in force: {:?}", r.fields.iter().map(|(k, f)| format!("{k}={}", f.value)).collect::<Vec<_>>())
+                                    format!(
+                                        "fields in force: {:?}",
+                                        r.fields.iter().map(|(k, f)| format!("{k}={}", f.value)).collect::<Vec<_>>()
+                                    )
                                 };
                                 let writes: Vec<String> = f
                                     .answers
@@ -291,7 +339,10 @@ pub fn check(f: Finished) -> Vec<String> {
                                 format!(" ({} of case {}; {why}; written by {writes:?})", e.as_str(), label(&r.case_id))
                             })
                             .unwrap_or_default();
-                        problems.push(format!("{who}: table {} column {} holds {}{about}, which must not be on this device", h.table, h.column, h.what));
+                        problems.push(format!(
+                            "{who}: table {} column {} holds {}{about}, which must not be on this device",
+                            h.table, h.column, h.what
+                        ));
                     }
                 }
             }
@@ -306,7 +357,9 @@ pub fn check(f: Finished) -> Vec<String> {
                         continue;
                     }
                     match shown.get(&op.to_string()) {
-                        None => problems.push(format!("{who}: op {op} was refused ({code:?}: {reason}) but the device does not show it among refused changes")),
+                        None => problems.push(format!(
+                            "{who}: op {op} was refused ({code:?}: {reason}) but the device does not show it among refused changes"
+                        )),
                         Some(r) if r.trim().is_empty() => problems.push(format!("{who}: refused op {op} is shown without a reason")),
                         Some(_) => {}
                     }
@@ -321,6 +374,10 @@ pub fn check(f: Finished) -> Vec<String> {
     // The run's short names for cases (C1, C2…) are the ones its schedule uses.
     problems
         .into_iter()
-        .map(|p| f.case_numbers.iter().fold(p, |p, (id, n)| p.replace(&format!("case {id}"), &format!("case C{n} ({id})"))))
+        .map(|p| {
+            f.case_numbers
+                .iter()
+                .fold(p, |p, (id, n)| p.replace(&format!("case {id}"), &format!("case C{n} ({id})")))
+        })
         .collect()
 }

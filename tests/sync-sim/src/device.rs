@@ -100,11 +100,19 @@ impl Replica for Recording {
         }
         // The workspace made the far-future op with its own stamp: it is told of the answer
         // with the op as it holds it, as it would be had its clock really been ahead.
-        let Some((moved, _)) = self.future else { return Ok(self.ws.apply_push(pushed, response, wall)?) };
+        let Some((moved, _)) = self.future else {
+            return Ok(self.ws.apply_push(pushed, response, wall)?);
+        };
         let own = self.ws.outbox(usize::MAX)?;
         let restored: Vec<Op> = pushed
             .iter()
-            .map(|op| if op.id == moved { own.iter().find(|o| o.id == moved).cloned().unwrap_or_else(|| op.clone()) } else { op.clone() })
+            .map(|op| {
+                if op.id == moved {
+                    own.iter().find(|o| o.id == moved).cloned().unwrap_or_else(|| op.clone())
+                } else {
+                    op.clone()
+                }
+            })
             .collect();
         Ok(self.ws.apply_push(&restored, response, wall)?)
     }
@@ -171,9 +179,15 @@ pub fn hook(net: Arc<Mutex<Net>>) -> porchlight_sync_client::FaultHook {
         if net.offline {
             return Some(Fault::Offline);
         }
-        let fault = net.armed.iter().position(|(p, _)| *p == phase).and_then(|i| net.armed.remove(i)).map(|(_, f)| f);
+        let fault = net
+            .armed
+            .iter()
+            .position(|(p, _)| *p == phase)
+            .and_then(|i| net.armed.remove(i))
+            .map(|(_, f)| f);
         if let Some(f) = fault {
-            net.hit.push(format!("{f:?} on {phase:?} {}", path.split('?').next().unwrap_or(path)));
+            net.hit
+                .push(format!("{f:?} on {phase:?} {}", path.split('?').next().unwrap_or(path)));
         }
         if phase == Phase::Push && fault != Some(Fault::Offline) {
             net.pushes_reached += 1;

@@ -202,7 +202,8 @@ impl Model {
 
     fn access(&mut self, c: &AccessChange) {
         let Some(case) = self.cases.get_mut(&c.case_id) else {
-            self.findings.push(format!("the run changed access to case {} before the service had it", c.case_id));
+            self.findings
+                .push(format!("the run changed access to case {} before the service had it", c.case_id));
             return;
         };
         match c.kind {
@@ -256,9 +257,7 @@ impl Model {
             CaseScope::AssignedOrShared => facts.access.contains_key(&person),
             CaseScope::Office => p.office.is_some() && facts.office == p.office,
             CaseScope::Active => active,
-            CaseScope::ActiveInRegion => {
-                active && p.office.is_some() && roster.region_of(facts.office) == roster.region_of(p.office)
-            }
+            CaseScope::ActiveInRegion => active && p.office.is_some() && roster.region_of(facts.office) == roster.region_of(p.office),
         }
     }
 
@@ -303,14 +302,19 @@ impl Model {
         // What the rules say, as the set of acceptable outcomes.
         let mut allowed: Vec<Option<RejectCode>> = Vec::new();
         if a.result.op_id != op.id {
-            self.findings.push(format!("the answer to op {} names op {}", op.id, a.result.op_id));
+            self.findings
+                .push(format!("the answer to op {} names op {}", op.id, a.result.op_id));
         }
         if audit {
             // Audit events are accepted from every device of a user; whether one about a case
             // out of scope is kept is the service's choice.
             return;
         }
-        if let Outcome::Rejected { code: RejectCode::FutureStamp, .. } = a.result.outcome {
+        if let Outcome::Rejected {
+            code: RejectCode::FutureStamp,
+            ..
+        } = a.result.outcome
+        {
             // Only the run's deliberate far-future op may be refused for its stamp; whether it
             // was is checked by the run itself, which knows which op it moved.
             return;
@@ -351,7 +355,10 @@ impl Model {
             Outcome::Applied { .. } => None,
             Outcome::Rejected { code, reason } => {
                 if reason.trim().is_empty() {
-                    self.findings.push(format!("op {} (device {}) was refused ({code:?}) with no reason for the user", op.id, a.device));
+                    self.findings.push(format!(
+                        "op {} (device {}) was refused ({code:?}) with no reason for the user",
+                        op.id, a.device
+                    ));
                 }
                 Some(*code)
             }
@@ -396,7 +403,14 @@ impl Model {
                     if p.role == Role::CaseManager {
                         access.insert(person, true);
                     }
-                    self.cases.insert(op.case_id, CaseFacts { office: p.office, created_by: person, access });
+                    self.cases.insert(
+                        op.case_id,
+                        CaseFacts {
+                            office: p.office,
+                            created_by: person,
+                            access,
+                        },
+                    );
                 }
                 let record = self.records.entry((*entity, *record_id)).or_insert_with(|| Record {
                     entity: *entity,
@@ -404,7 +418,14 @@ impl Model {
                     fields: BTreeMap::new(),
                 });
                 if record.case_id != op.case_id {
-                    self.findings.push(format!("op {} writes {} {} as part of case {}, but it belongs to case {}", op.id, entity.as_str(), record_id, op.case_id, record.case_id));
+                    self.findings.push(format!(
+                        "op {} writes {} {} as part of case {}, but it belongs to case {}",
+                        op.id,
+                        entity.as_str(),
+                        record_id,
+                        op.case_id,
+                        record.case_id
+                    ));
                 }
                 for w in fields {
                     let stored = record.fields.get(&w.field);
@@ -415,10 +436,18 @@ impl Model {
                         Some(s) if s.stamp == op.stamp => (false, false),
                         Some(s) => (op.stamp > s.stamp, w.base != Some(s.stamp) && s.value != w.value),
                     };
-                    let mine = Side { value: w.value.clone(), stamp: op.stamp, op_id: op.id };
+                    let mine = Side {
+                        value: w.value.clone(),
+                        stamp: op.stamp,
+                        op_id: op.id,
+                    };
                     if conflict {
                         let s = stored.expect("a conflict needs a stored value");
-                        let theirs = Side { value: s.value.clone(), stamp: s.stamp, op_id: s.op_id };
+                        let theirs = Side {
+                            value: s.value.clone(),
+                            stamp: s.stamp,
+                            op_id: s.op_id,
+                        };
                         let (kept, other) = if take { (mine.clone(), theirs) } else { (theirs, mine.clone()) };
                         raised.push(Conflict {
                             id: None,
@@ -434,11 +463,23 @@ impl Model {
                     }
                     if take {
                         changed |= stored.is_none_or(|s| s.value != w.value || s.stamp != op.stamp);
-                        record.fields.insert(w.field.clone(), FieldState { value: w.value.clone(), stamp: op.stamp, op_id: op.id });
+                        record.fields.insert(
+                            w.field.clone(),
+                            FieldState {
+                                value: w.value.clone(),
+                                stamp: op.stamp,
+                                op_id: op.id,
+                            },
+                        );
                     }
                 }
             }
-            OpBody::Append { entity, record_id, record, base } => {
+            OpBody::Append {
+                entity,
+                record_id,
+                record,
+                base,
+            } => {
                 if self.appended.contains_key(record_id) {
                     // The same record appended again under another op id: nothing new.
                 } else {
@@ -451,7 +492,11 @@ impl Model {
                                     stamp: op.stamp,
                                     op_id: op.id,
                                 };
-                                let theirs = Side { value: newest_to, stamp: newest, op_id: newest_op };
+                                let theirs = Side {
+                                    value: newest_to,
+                                    stamp: newest,
+                                    op_id: newest_op,
+                                };
                                 let (kept, other) = if op.stamp > newest { (mine, theirs) } else { (theirs, mine) };
                                 raised.push(Conflict {
                                     id: None,
@@ -470,7 +515,14 @@ impl Model {
                     changed = true;
                     self.appended.insert(
                         *record_id,
-                        Appended { entity: *entity, case_id: op.case_id, record: record.clone(), stamp: op.stamp, op_id: op.id, device: a.device },
+                        Appended {
+                            entity: *entity,
+                            case_id: op.case_id,
+                            record: record.clone(),
+                            stamp: op.stamp,
+                            op_id: op.id,
+                            device: a.device,
+                        },
                     );
                 }
             }
@@ -494,7 +546,11 @@ impl Model {
         let mut listed: Vec<&ConflictRecord> = a.result.conflicts.iter().collect();
         for mut c in raised {
             let found = listed.iter().position(|r| {
-                r.entity == c.entity && r.record_id == c.record_id && r.field == c.field && r.kept.op_id == c.kept.op_id && r.other.op_id == c.other.op_id
+                r.entity == c.entity
+                    && r.record_id == c.record_id
+                    && r.field == c.field
+                    && r.kept.op_id == c.kept.op_id
+                    && r.other.op_id == c.other.op_id
             });
             match found {
                 Some(i) => {
@@ -590,13 +646,20 @@ mod tests {
     use serde_json::json;
 
     fn stamp(sec: i64, replica: u128) -> Stamp {
-        Stamp::at(Utc.with_ymd_and_hms(2026, 3, 1, 9, 0, 0).unwrap() + chrono::Duration::seconds(sec), ReplicaId(replica))
+        Stamp::at(
+            Utc.with_ymd_and_hms(2026, 3, 1, 9, 0, 0).unwrap() + chrono::Duration::seconds(sec),
+            ReplicaId(replica),
+        )
     }
 
     fn roster() -> Roster {
         let office = Uuid::from_u128(1);
         Roster {
-            offices: vec![Office { id: office, name: "North".into(), region: "R1".into() }],
+            offices: vec![Office {
+                id: office,
+                name: "North".into(),
+                region: "R1".into(),
+            }],
             people: vec![
                 Person::synthetic(Uuid::from_u128(10), "cm.a", Role::CaseManager, Some(office)),
                 Person::synthetic(Uuid::from_u128(11), "cm.b", Role::CaseManager, Some(office)),
@@ -610,16 +673,40 @@ mod tests {
             case_id: case,
             stamp: stamp(sec, replica),
             resolves: vec![],
-            body: OpBody::Set { entity: Entity::Case, record_id: case, fields: vec![FieldWrite { field: field.into(), value, base }] },
+            body: OpBody::Set {
+                entity: Entity::Case,
+                record_id: case,
+                fields: vec![FieldWrite {
+                    field: field.into(),
+                    value,
+                    base,
+                }],
+            },
         }
     }
 
     fn answer(op: Op, device: usize, seq: i64, conflicts: Vec<ConflictRecord>) -> Answer {
-        Answer { result: OpResult { op_id: op.id, outcome: Outcome::Applied { seq }, current: vec![], conflicts }, op, device, tick: seq as u64 }
+        Answer {
+            result: OpResult {
+                op_id: op.id,
+                outcome: Outcome::Applied { seq },
+                current: vec![],
+                conflicts,
+            },
+            op,
+            device,
+            tick: seq as u64,
+        }
     }
 
     fn side(value: Value, op: &Op) -> ConflictSide {
-        ConflictSide { value, stamp: op.stamp, op_id: op.id, device_id: Uuid::nil(), by: "x".into() }
+        ConflictSide {
+            value,
+            stamp: op.stamp,
+            op_id: op.id,
+            device_id: Uuid::nil(),
+            by: "x".into(),
+        }
     }
 
     #[test]
@@ -638,7 +725,11 @@ mod tests {
             other: side(json!("Momo"), &b),
             resolution: None,
         };
-        let answers = vec![answer(create, 0, 1, vec![]), answer(a.clone(), 0, 2, vec![]), answer(b.clone(), 1, 3, vec![conflict])];
+        let answers = vec![
+            answer(create, 0, 1, vec![]),
+            answer(a.clone(), 0, 2, vec![]),
+            answer(b.clone(), 1, 3, vec![conflict]),
+        ];
         // Two devices of one case manager.
         let model = Model::replay(&roster(), &answers, &[], &[0, 0]);
         assert!(model.findings.is_empty(), "{:#?}", model.findings);
@@ -656,7 +747,11 @@ mod tests {
         late.tick = 3;
         let answers = vec![answer(create, 0, 2, vec![]), answer(a, 0, 3, vec![]), late];
         let model = Model::replay(&roster(), &answers, &[], &[0, 0]);
-        assert!(model.findings.iter().any(|f| f.contains("should have raised one conflict")), "{:#?}", model.findings);
+        assert!(
+            model.findings.iter().any(|f| f.contains("should have raised one conflict")),
+            "{:#?}",
+            model.findings
+        );
         assert!(model.findings.iter().any(|f| f.contains("commit order")), "{:#?}", model.findings);
     }
 
@@ -667,7 +762,11 @@ mod tests {
         let edit = set(2, case, 10, 2, "child.nicknames", json!("Moe"), Some(create.stamp));
         let answers = vec![answer(create, 0, 1, vec![]), answer(edit, 1, 2, vec![])];
         let model = Model::replay(&roster(), &answers, &[], &[0, 1]);
-        assert!(model.findings.iter().any(|f| f.contains("outside their scope")), "{:#?}", model.findings);
+        assert!(
+            model.findings.iter().any(|f| f.contains("outside their scope")),
+            "{:#?}",
+            model.findings
+        );
     }
 
     #[test]

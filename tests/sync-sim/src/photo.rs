@@ -7,7 +7,9 @@ use sha2::{Digest, Sha256};
 
 /// PNG bytes of a `w` × `h` image of four seeded colour blocks.
 pub fn png(rng: &mut Rng, w: u32, h: u32) -> Vec<u8> {
-    let colours: Vec<[u8; 3]> = (0..4).map(|_| [rng.below(256) as u8, rng.below(256) as u8, rng.below(256) as u8]).collect();
+    let colours: Vec<[u8; 3]> = (0..4)
+        .map(|_| [rng.below(256) as u8, rng.below(256) as u8, rng.below(256) as u8])
+        .collect();
     let mut pixels = Vec::with_capacity((w * h * 3) as usize);
     for y in 0..h {
         for x in 0..w {
@@ -40,6 +42,9 @@ mod tests {
         let b = png(&mut Rng::new(2), 24, 30);
         assert!(a.starts_with(b"\x89PNG\r\n\x1a\n"));
         assert_ne!(sha256_hex(&a), sha256_hex(&b));
-        assert_eq!(sha256_hex(b"abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+        assert_eq!(
+            sha256_hex(b"abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
     }
 }

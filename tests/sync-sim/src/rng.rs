@@ -10,7 +10,9 @@ pub struct Rng {
 impl Rng {
     pub fn new(seed: u64) -> Rng {
         // Seeds 0, 1, 2… are close together; one round of mixing spreads them apart.
-        let mut rng = Rng { state: seed ^ 0x5EED_5EED_0C0F_FEE5 };
+        let mut rng = Rng {
+            state: seed ^ 0x5EED_5EED_0C0F_FEE5,
+        };
         rng.next_u64();
         rng
     }
@@ -68,9 +70,24 @@ mod tests {
 
     #[test]
     fn a_seed_replays_and_neighbouring_seeds_differ() {
-        let a: Vec<u64> = (0..4).map({ let mut r = Rng::new(7); move |_| r.next_u64() }).collect();
-        let b: Vec<u64> = (0..4).map({ let mut r = Rng::new(7); move |_| r.next_u64() }).collect();
-        let c: Vec<u64> = (0..4).map({ let mut r = Rng::new(8); move |_| r.next_u64() }).collect();
+        let a: Vec<u64> = (0..4)
+            .map({
+                let mut r = Rng::new(7);
+                move |_| r.next_u64()
+            })
+            .collect();
+        let b: Vec<u64> = (0..4)
+            .map({
+                let mut r = Rng::new(7);
+                move |_| r.next_u64()
+            })
+            .collect();
+        let c: Vec<u64> = (0..4)
+            .map({
+                let mut r = Rng::new(8);
+                move |_| r.next_u64()
+            })
+            .collect();
         assert_eq!(a, b);
         assert_ne!(a, c);
     }

@@ -24,7 +24,14 @@ pub struct Person {
 
 impl Person {
     pub fn synthetic(id: Uuid, username: &str, role: Role, office: Option<Uuid>) -> Person {
-        Person { id, username: username.into(), display_name: format!("Sim {username}"), role, office, totp: None }
+        Person {
+            id,
+            username: username.into(),
+            display_name: format!("Sim {username}"),
+            role,
+            office,
+            totp: None,
+        }
     }
 }
 
@@ -41,7 +48,9 @@ impl Roster {
     }
 
     pub fn office_name(&self, office: Option<Uuid>) -> &str {
-        office.and_then(|id| self.offices.iter().find(|o| o.id == id)).map_or("no office", |o| o.name.as_str())
+        office
+            .and_then(|id| self.offices.iter().find(|o| o.id == id))
+            .map_or("no office", |o| o.name.as_str())
     }
 
     /// Case managers of `office` (any office when `None`), by index.

@@ -37,7 +37,10 @@ impl Settings {
     /// `SYNC_SIM_STEPS` and `SYNC_SIM_CASES` override the defaults.
     pub fn from_env() -> Settings {
         let read = |name: &str, default: usize| std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default);
-        Settings { steps: read("SYNC_SIM_STEPS", 150), max_cases: read("SYNC_SIM_CASES", 20) }
+        Settings {
+            steps: read("SYNC_SIM_STEPS", 150),
+            max_cases: read("SYNC_SIM_CASES", 20),
+        }
     }
 }
 
@@ -87,10 +90,26 @@ pub fn secret(case: usize) -> String {
     format!("ZQCONF ZQ{case}X")
 }
 
-const GIVEN: &[&str] = &["Rosa", "Amara", "Lena", "Tomas", "Ines", "Kofi", "Mei", "Yusuf", "Nadia", "Pavel", "Odile", "Ravi", "Sade", "Joon"];
-const FAMILY: &[&str] = &["Okafor", "Lindqvist", "Moreau", "Tanaka", "Quiroga", "Haddad", "Novak", "Achebe", "Ferreira", "Kowalski", "Bauer"];
+const GIVEN: &[&str] = &[
+    "Rosa", "Amara", "Lena", "Tomas", "Ines", "Kofi", "Mei", "Yusuf", "Nadia", "Pavel", "Odile", "Ravi", "Sade", "Joon",
+];
+const FAMILY: &[&str] = &[
+    "Okafor",
+    "Lindqvist",
+    "Moreau",
+    "Tanaka",
+    "Quiroga",
+    "Haddad",
+    "Novak",
+    "Achebe",
+    "Ferreira",
+    "Kowalski",
+    "Bauer",
+];
 const CITIES: &[&str] = &["Tulsa", "Norman", "Wichita", "Amarillo", "Lawton", "Enid"];
-const WORDS: &[&str] = &["blue", "green", "striped", "red", "grey", "denim", "wool", "yellow", "black", "checked"];
+const WORDS: &[&str] = &[
+    "blue", "green", "striped", "red", "grey", "denim", "wool", "yellow", "black", "checked",
+];
 const ITEMS: &[&str] = &["hoodie", "jacket", "backpack", "cap", "sneakers", "scarf", "coat", "jeans"];
 
 /// The case fields the schedule edits most, so that two devices often write the same one.
@@ -134,8 +153,16 @@ enum SyncFault {
 
 /// What an edit must have added to the outbox.
 enum Expect {
-    Set { entity: Entity, record: Uuid, fields: Vec<(String, Value)> },
-    Append { entity: Entity, check: Box<dyn Fn(&Value) -> bool>, what: String },
+    Set {
+        entity: Entity,
+        record: Uuid,
+        fields: Vec<(String, Value)>,
+    },
+    Append {
+        entity: Entity,
+        check: Box<dyn Fn(&Value) -> bool>,
+        what: String,
+    },
     Resolves(Uuid),
 }
 
@@ -184,8 +211,14 @@ impl Run {
         let three = rng.chance(0.5);
         let shared_region = rng.chance(0.5);
         let north = world.add_office("North", "Plains").map_err(w)?;
-        let south = world.add_office("South", if shared_region { "Plains" } else { "Gulf" }).map_err(w)?;
-        let east = if three { Some(world.add_office("East", "Coast").map_err(w)?) } else { None };
+        let south = world
+            .add_office("South", if shared_region { "Plains" } else { "Gulf" })
+            .map_err(w)?;
+        let east = if three {
+            Some(world.add_office("East", "Coast").map_err(w)?)
+        } else {
+            None
+        };
         let sup_n = world.add_person("sup.north", Role::Supervisor, Some(north)).map_err(w)?;
         world.add_person("sup.south", Role::Supervisor, Some(south)).map_err(w)?;
         if let Some(e) = east {
@@ -257,7 +290,8 @@ impl Run {
         let path = self.dir.path().join(format!("device-{index}.porchlight"));
         let passphrase = format!("sim passphrase {} for device {index}", p.username);
         let wall = Utc::now() + skew;
-        let mut ws = Workspace::create(&path, &passphrase, porchlight_domain::Moment::at_utc(wall)).map_err(|e| format!("create workspace {index}: {e}"))?;
+        let mut ws = Workspace::create(&path, &passphrase, porchlight_domain::Moment::at_utc(wall))
+            .map_err(|e| format!("create workspace {index}: {e}"))?;
         ws.set_actor(&p.display_name);
         let form = EnrolForm {
             server_url: self.world.base_url.clone(),
@@ -266,11 +300,13 @@ impl Run {
             totp: self.world.totp_code(person, login).unwrap_or_default(),
             device_name: format!("{} laptop {index}", p.username),
         };
-        let (remote, enrolment) = Remote::enrol(&self.world.base_url, &form).map_err(|e| format!("enrol device {index} as {}: {e}", p.username))?;
+        let (remote, enrolment) =
+            Remote::enrol(&self.world.base_url, &form).map_err(|e| format!("enrol device {index} as {}: {e}", p.username))?;
         // The service's clock from the enrolment's hello comes first: the enrolment itself
         // writes an audit op, and a stamp made on a clock hours fast would put every later
         // stamp of this workspace past what the service accepts.
-        ws.observe_server(&enrolment.hello, Utc::now() + skew).map_err(|e| format!("fold in the service's clock on device {index}: {e}"))?;
+        ws.observe_server(&enrolment.hello, Utc::now() + skew)
+            .map_err(|e| format!("fold in the service's clock on device {index}: {e}"))?;
         ws.set_sync_identity(
             &SyncIdentity {
                 server_url: self.world.base_url.clone(),
@@ -299,7 +335,14 @@ impl Run {
             path,
             passphrase,
             skew,
-            replica: Recording { ws, offered: Default::default(), answers: Vec::new(), page_fault: None, future: None, pages_applied: 0 },
+            replica: Recording {
+                ws,
+                offered: Default::default(),
+                answers: Vec::new(),
+                page_fault: None,
+                future: None,
+                pages_applied: 0,
+            },
             remote,
             token: enrolment.token,
             device_id: enrolment.device_id,
@@ -345,7 +388,13 @@ impl Run {
                 continue;
             }
             let cases = self.case_numbers.len();
-            let create_weight = if cases < 4 { 40 } else if cases < self.settings.max_cases { 6 } else { 0 };
+            let create_weight = if cases < 4 {
+                40
+            } else if cases < self.settings.max_cases {
+                6
+            } else {
+                0
+            };
             let action = *self.rng.weighted(&[
                 ("create", create_weight),
                 ("edit", 30),
@@ -426,7 +475,10 @@ impl Run {
             if !moved {
                 self.log(format!("quiet after round {round}"));
                 if round > 3 {
-                    self.finding(format!("the devices needed {} rounds of syncing to stop moving; two must do", round - 1));
+                    self.finding(format!(
+                        "the devices needed {} rounds of syncing to stop moving; two must do",
+                        round - 1
+                    ));
                 }
                 return;
             }
@@ -437,11 +489,17 @@ impl Run {
     // ---- choosing ---------------------------------------------------------------------
 
     fn writers(&self) -> Vec<usize> {
-        (0..self.devices.len()).filter(|d| porchlight_server::rules::grant(self.role(*d)).write_cases).collect()
+        (0..self.devices.len())
+            .filter(|d| porchlight_server::rules::grant(self.role(*d)).write_cases)
+            .collect()
     }
 
     fn held(&self, d: usize) -> Vec<Uuid> {
-        let query = porchlight_domain::ListQuery { limit: porchlight_domain::ListQuery::MAX_LIMIT, include_archived: true, ..Default::default() };
+        let query = porchlight_domain::ListQuery {
+            limit: porchlight_domain::ListQuery::MAX_LIMIT,
+            include_archived: true,
+            ..Default::default()
+        };
         match self.devices[d].replica.ws.list_cases(&query) {
             Ok(page) => page.rows.iter().map(|c| *c.id.as_uuid()).collect(),
             Err(_) => Vec::new(),
@@ -455,7 +513,11 @@ impl Run {
         }
         if let Some((last, case)) = self.case_spot {
             if self.rng.chance(0.5) {
-                let others: Vec<usize> = devices.iter().copied().filter(|d| *d != last && self.held(*d).contains(&case)).collect();
+                let others: Vec<usize> = devices
+                    .iter()
+                    .copied()
+                    .filter(|d| *d != last && self.held(*d).contains(&case))
+                    .collect();
                 if !others.is_empty() {
                     return Some((*self.rng.pick(&others), case));
                 }
@@ -499,10 +561,19 @@ impl Run {
         }
         for e in expects {
             let ok = new.iter().any(|op| match (&e, &op.body) {
-                (Expect::Set { entity, record, fields }, OpBody::Set { entity: en, record_id, fields: written }) => {
+                (
+                    Expect::Set { entity, record, fields },
+                    OpBody::Set {
+                        entity: en,
+                        record_id,
+                        fields: written,
+                    },
+                ) => {
                     en == entity
                         && record_id == record
-                        && fields.iter().all(|(f, v)| written.iter().any(|w| &w.field == f && crate::model::same_json(&w.value, v)))
+                        && fields
+                            .iter()
+                            .all(|(f, v)| written.iter().any(|w| &w.field == f && crate::model::same_json(&w.value, v)))
                 }
                 (Expect::Append { entity, check, .. }, OpBody::Append { entity: en, record, .. }) => en == entity && check(record),
                 (Expect::Resolves(id), _) => op.resolves.contains(id),
@@ -602,9 +673,8 @@ impl Run {
             let dev = &mut self.devices[d];
             let mut net = dev.net.lock().expect("net lock");
             let hits = std::mem::take(&mut net.hit);
-            if let Some(PageFault::Crash) = dev.replica.page_fault.take() {
-                // The page fault was never used: nothing was pulled.
-            }
+            // A page fault left unused (the sync ended before any page came) does not carry over.
+            dev.replica.page_fault = None;
             net.armed.clear();
             (net.pushes_reached > 0, hits)
         };
@@ -642,13 +712,33 @@ impl Run {
                     }
                     self.stats.conflicts += result.conflicts.len();
                     for c in &result.conflicts {
-                        let what = if c.entity == Entity::Case || c.field == "status" { c.field.clone() } else { format!("{} {}", c.entity.as_str(), c.field) };
-                        *self.stats.conflict_fields.entry(if c.field == "status" { "status".into() } else { c.entity.as_str().to_owned() }).or_default() += 1;
+                        let what = if c.entity == Entity::Case || c.field == "status" {
+                            c.field.clone()
+                        } else {
+                            format!("{} {}", c.entity.as_str(), c.field)
+                        };
+                        *self
+                            .stats
+                            .conflict_fields
+                            .entry(if c.field == "status" {
+                                "status".into()
+                            } else {
+                                c.entity.as_str().to_owned()
+                            })
+                            .or_default() += 1;
                         let label = self.case_label(c.case_id);
-                        self.log(format!("conflict {} raised on {label} {what}: kept {} (op {}), other {} (op {})", c.id, c.kept.value, c.kept.op_id, c.other.value, c.other.op_id));
+                        self.log(format!(
+                            "conflict {} raised on {label} {what}: kept {} (op {}), other {} (op {})",
+                            c.id, c.kept.value, c.kept.op_id, c.other.value, c.other.op_id
+                        ));
                     }
                     self.seen.insert(op.id, self.answers.len());
-                    self.answers.push(Answer { op, device: d, result, tick: at });
+                    self.answers.push(Answer {
+                        op,
+                        device: d,
+                        result,
+                        tick: at,
+                    });
                 }
             }
         }
@@ -665,7 +755,11 @@ impl Run {
             Ok(r) => {
                 self.log(format!(
                     "{who} synced{}: pushed {}, refused {}, pulled {}, removed cases {}, photos up {} down {}, conflicts {}",
-                    if fault_words.is_empty() { String::new() } else { format!(" [{}]", fault_words.join(", ")) },
+                    if fault_words.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" [{}]", fault_words.join(", "))
+                    },
                     r.pushed,
                     r.rejected,
                     r.pulled,
@@ -674,7 +768,12 @@ impl Run {
                     r.blobs_down,
                     r.conflicts
                 ));
-                let pending = self.devices[d].replica.ws.outbox(usize::MAX).map(|ops| ops.len()).unwrap_or(usize::MAX);
+                let pending = self.devices[d]
+                    .replica
+                    .ws
+                    .outbox(usize::MAX)
+                    .map(|ops| ops.len())
+                    .unwrap_or(usize::MAX);
                 if pending != 0 {
                     self.finding(format!("{who} finished a sync with {pending} ops still waiting in its outbox"));
                 }
@@ -700,17 +799,28 @@ impl Run {
         let take = mine.len().min(1 + self.rng.below(4));
         let start = mine.len() - take;
         let ops: Vec<Op> = mine[start..].iter().map(|a| a.op.clone()).collect();
-        let expected: Vec<Value> = mine[start..].iter().map(|a| serde_json::to_value(&a.result).unwrap_or(Value::Null)).collect();
+        let expected: Vec<Value> = mine[start..]
+            .iter()
+            .map(|a| serde_json::to_value(&a.result).unwrap_or(Value::Null))
+            .collect();
         let token = self.devices[d].token.clone();
         let response = self.world.push_again(&token, &ops).map_err(|e| e.to_string())?;
         *self.stats.faults.entry("repeated push (raw)".into()).or_default() += 1;
         if response.results.len() != ops.len() {
-            return Err(format!("a repeated push of {} ops got {} answers", ops.len(), response.results.len()));
+            return Err(format!(
+                "a repeated push of {} ops got {} answers",
+                ops.len(),
+                response.results.len()
+            ));
         }
         for ((op, want), got) in ops.iter().zip(expected).zip(&response.results) {
             let got = serde_json::to_value(got).unwrap_or(Value::Null);
             if got != want {
-                self.finding(format!("op {} ({}) sent again was answered {got} instead of its first answer {want}", op.id, describe(op)));
+                self.finding(format!(
+                    "op {} ({}) sent again was answered {got} instead of its first answer {want}",
+                    op.id,
+                    describe(op)
+                ));
             }
         }
         self.log(format!("{}: sent {} answered ops again; same answers", self.who(d), ops.len()));
@@ -749,7 +859,10 @@ impl Run {
         }
         let before = self.outbox_ids(d);
         let now = self.devices[d].now();
-        let record = self.devices[d].ws().create_case(&fields, now).map_err(|e| self.store_err(d, "creating a case", e))?;
+        let record = self.devices[d]
+            .ws()
+            .create_case(&fields, now)
+            .map_err(|e| self.store_err(d, "creating a case", e))?;
         let case = *record.id.as_uuid();
         self.case_numbers.insert(case, n);
         self.stats.cases += 1;
@@ -765,7 +878,10 @@ impl Run {
                 Expect::Set {
                     entity: Entity::Case,
                     record: case,
-                    fields: vec![("case_number".into(), json!(number)), ("child.given_name".into(), json!(record.fields.child.given_name))],
+                    fields: vec![
+                        ("case_number".into(), json!(number)),
+                        ("child.given_name".into(), json!(record.fields.child.given_name)),
+                    ],
                 },
                 Expect::Append {
                     entity: Entity::StatusEvent,
@@ -785,14 +901,22 @@ impl Run {
         match field {
             "child.nicknames" => f.child.nicknames = (*self.rng.pick(GIVEN)).to_owned(),
             "description.clothing" => {
-                f.description.clothing = if same { "plain white shirt".into() } else { format!("{} {} s{s}", self.rng.pick(WORDS), self.rng.pick(ITEMS)) }
+                f.description.clothing = if same {
+                    "plain white shirt".into()
+                } else {
+                    format!("{} {} s{s}", self.rng.pick(WORDS), self.rng.pick(ITEMS))
+                }
             }
             "event.circumstances" => f.event.circumstances = format!("Last seen near the {} bus stop; update s{s}.", self.rng.pick(WORDS)),
-            "description.scars_marks_tattoos" => f.description.scars_marks_tattoos = format!("small scar on the {} hand s{s}", self.rng.pick(&["left", "right"])),
+            "description.scars_marks_tattoos" => {
+                f.description.scars_marks_tattoos = format!("small scar on the {} hand s{s}", self.rng.pick(&["left", "right"]))
+            }
             "description.hair" => f.description.hair = Some(*self.rng.pick(HairColor::ALL)),
             "description.glasses" => f.description.glasses = !f.description.glasses,
             "event.city" => f.event.city = (*self.rng.pick(CITIES)).to_owned(),
-            "law_enforcement.investigator_name" => f.law_enforcement.investigator_name = format!("{} {}", self.rng.pick(GIVEN), self.rng.pick(FAMILY)),
+            "law_enforcement.investigator_name" => {
+                f.law_enforcement.investigator_name = format!("{} {}", self.rng.pick(GIVEN), self.rng.pick(FAMILY))
+            }
             "description.medical_cautions" => f.description.medical_cautions = format!("{} allergy update s{s}", secret(n)),
             "event.possible_destinations" => f.event.possible_destinations = format!("{} cousin's house s{s}", secret(n)),
             "companions" => {
@@ -812,7 +936,11 @@ impl Run {
         let writers = self.writers();
         let Some((d, case)) = self.pick_case(&writers) else { return Ok(()) };
         let id = CaseId::from_uuid(case);
-        let before_rec = self.devices[d].replica.ws.get_case(id).map_err(|e| self.store_err(d, "reading a case", e))?;
+        let before_rec = self.devices[d]
+            .replica
+            .ws
+            .get_case(id)
+            .map_err(|e| self.store_err(d, "reading a case", e))?;
         let mut fields = before_rec.fields.clone();
         let count = self.rng.range(1, 3) as usize;
         let mut chosen: Vec<&'static str> = Vec::new();
@@ -835,7 +963,14 @@ impl Run {
         self.write_case(d, case, before_rec, fields, &chosen)
     }
 
-    fn write_case(&mut self, d: usize, case: Uuid, before: porchlight_domain::CaseRecord, fields: CaseFields, chosen: &[&'static str]) -> Res<()> {
+    fn write_case(
+        &mut self,
+        d: usize,
+        case: Uuid,
+        before: porchlight_domain::CaseRecord,
+        fields: CaseFields,
+        chosen: &[&'static str],
+    ) -> Res<()> {
         let id = CaseId::from_uuid(case);
         let ids = self.outbox_ids(d);
         let now = self.devices[d].now();
@@ -864,7 +999,16 @@ impl Run {
             if self.devices[d].offline_for > 0 { " (offline)" } else { "" }
         ));
         if !changed.is_empty() {
-            self.expect(d, &ids, &format!("editing {label}"), vec![Expect::Set { entity: Entity::Case, record: case, fields: changed }]);
+            self.expect(
+                d,
+                &ids,
+                &format!("editing {label}"),
+                vec![Expect::Set {
+                    entity: Entity::Case,
+                    record: case,
+                    fields: changed,
+                }],
+            );
         }
         Ok(())
     }
@@ -873,27 +1017,59 @@ impl Run {
         let writers = self.writers();
         let Some((d, case)) = self.pick_case(&writers) else { return Ok(()) };
         let id = CaseId::from_uuid(case);
-        let rec = self.devices[d].replica.ws.get_case(id).map_err(|e| self.store_err(d, "reading a case", e))?;
+        let rec = self.devices[d]
+            .replica
+            .ws
+            .get_case(id)
+            .map_err(|e| self.store_err(d, "reading a case", e))?;
         let archive = rec.archived_at.is_none();
         let ids = self.outbox_ids(d);
         let now = self.devices[d].now();
         let label = self.case_label(case);
-        self.devices[d].ws().set_archived(id, archive, now).map_err(|e| self.store_err(d, &format!("archiving {label}"), e))?;
+        self.devices[d]
+            .ws()
+            .set_archived(id, archive, now)
+            .map_err(|e| self.store_err(d, &format!("archiving {label}"), e))?;
         self.stats.edits += 1;
-        self.log(format!("{} {} {label}", self.who(d), if archive { "archives" } else { "unarchives" }));
-        self.expect(d, &ids, &format!("archiving {label}"), vec![Expect::Set { entity: Entity::Case, record: case, fields: vec![("archived".into(), json!(archive))] }]);
+        self.log(format!(
+            "{} {} {label}",
+            self.who(d),
+            if archive { "archives" } else { "unarchives" }
+        ));
+        self.expect(
+            d,
+            &ids,
+            &format!("archiving {label}"),
+            vec![Expect::Set {
+                entity: Entity::Case,
+                record: case,
+                fields: vec![("archived".into(), json!(archive))],
+            }],
+        );
         Ok(())
     }
 
     fn volunteer_edit(&mut self) -> Res<()> {
-        let vols: Vec<usize> = (0..self.devices.len()).filter(|d| !porchlight_server::rules::grant(self.role(*d)).write_cases).collect();
+        let vols: Vec<usize> = (0..self.devices.len())
+            .filter(|d| !porchlight_server::rules::grant(self.role(*d)).write_cases)
+            .collect();
         let Some((d, case)) = self.pick_case(&vols) else { return Ok(()) };
         self.volunteer_edits += 1;
         let id = CaseId::from_uuid(case);
-        let before = self.devices[d].replica.ws.get_case(id).map_err(|e| self.store_err(d, "reading a case", e))?;
+        let before = self.devices[d]
+            .replica
+            .ws
+            .get_case(id)
+            .map_err(|e| self.store_err(d, "reading a case", e))?;
         let field = *self.rng.pick(POSTER_HOT);
-        let Some(fields) = self.new_value(field, &before.fields, case) else { return Ok(()) };
-        self.log(format!("{} tries to edit {} (its role may not)", self.who(d), self.case_label(case)));
+        let Some(fields) = self.new_value(field, &before.fields, case) else {
+            return Ok(());
+        };
+        self.log(format!(
+            "{} tries to edit {} (its role may not)",
+            self.who(d),
+            self.case_label(case)
+        ));
         self.write_case(d, case, before, fields, &[field])
     }
 
@@ -901,7 +1077,11 @@ impl Run {
         let writers: Vec<usize> = self.writers();
         let Some((d, case)) = self.pick_case(&writers) else { return Ok(()) };
         let id = CaseId::from_uuid(case);
-        let contacts = self.devices[d].replica.ws.contacts(id).map_err(|e| self.store_err(d, "listing contacts", e))?;
+        let contacts = self.devices[d]
+            .replica
+            .ws
+            .contacts(id)
+            .map_err(|e| self.store_err(d, "listing contacts", e))?;
         let current: Vec<_> = contacts.iter().filter(|c| c.removed_at.is_none()).cloned().collect();
         let n = self.case_numbers.get(&case).copied().unwrap_or(0);
         let label = self.case_label(case);
@@ -912,19 +1092,36 @@ impl Run {
         if current.is_empty() || roll < 4 {
             let fields = ContactFields {
                 name: format!("{} {}", self.rng.pick(GIVEN), self.rng.pick(FAMILY)),
-                relationship: Some(*self.rng.pick(&[Relationship::Mother, Relationship::Father, Relationship::Grandparent, Relationship::Guardian])),
+                relationship: Some(*self.rng.pick(&[
+                    Relationship::Mother,
+                    Relationship::Father,
+                    Relationship::Grandparent,
+                    Relationship::Guardian,
+                ])),
                 phones: vec![format!("918 555 {:04}", self.rng.below(10_000))],
                 notes: format!("{} prefers evenings s{s}", secret(n)),
                 do_not_disclose: self.rng.chance(0.2),
                 ..Default::default()
             };
-            let added = self.devices[d].ws().add_contact(id, &fields, now).map_err(|e| self.store_err(d, "adding a contact", e))?;
+            let added = self.devices[d]
+                .ws()
+                .add_contact(id, &fields, now)
+                .map_err(|e| self.store_err(d, "adding a contact", e))?;
             self.stats.edits += 1;
             self.record_spot = Some((d, *added.id.as_uuid()));
             self.case_spot = Some((d, case));
             self.log(format!("{} adds contact {} to {label}", self.who(d), added.id));
             let name = added.fields.name.clone();
-            self.expect(d, &ids, "adding a contact", vec![Expect::Set { entity: Entity::Contact, record: *added.id.as_uuid(), fields: vec![("name".into(), json!(name))] }]);
+            self.expect(
+                d,
+                &ids,
+                "adding a contact",
+                vec![Expect::Set {
+                    entity: Entity::Contact,
+                    record: *added.id.as_uuid(),
+                    fields: vec![("name".into(), json!(name))],
+                }],
+            );
         } else if roll < 8 {
             let c = self.spot_or_pick(d, &current, |c| *c.id.as_uuid());
             let mut fields = c.fields.clone();
@@ -933,7 +1130,10 @@ impl Run {
             } else {
                 fields.best_time_to_call = format!("{} mornings s{s}", self.rng.pick(WORDS));
             }
-            let updated = self.devices[d].ws().update_contact(c.id, c.version, &fields, now).map_err(|e| self.store_err(d, "editing a contact", e))?;
+            let updated = self.devices[d]
+                .ws()
+                .update_contact(c.id, c.version, &fields, now)
+                .map_err(|e| self.store_err(d, "editing a contact", e))?;
             self.stats.edits += 1;
             self.record_spot = Some((d, *c.id.as_uuid()));
             self.case_spot = Some((d, case));
@@ -942,15 +1142,36 @@ impl Run {
             let changed = porchlight_sync::fields::changed(&old, &new);
             self.log(format!("{} edits contact {} of {label}: {changed:?}", self.who(d), c.id));
             if !changed.is_empty() {
-                self.expect(d, &ids, "editing a contact", vec![Expect::Set { entity: Entity::Contact, record: *c.id.as_uuid(), fields: changed }]);
+                self.expect(
+                    d,
+                    &ids,
+                    "editing a contact",
+                    vec![Expect::Set {
+                        entity: Entity::Contact,
+                        record: *c.id.as_uuid(),
+                        fields: changed,
+                    }],
+                );
             }
         } else {
             let c = self.rng.pick(&current).clone();
             let reason = format!("number disconnected s{s}");
-            self.devices[d].ws().remove_contact(c.id, &reason, now).map_err(|e| self.store_err(d, "removing a contact", e))?;
+            self.devices[d]
+                .ws()
+                .remove_contact(c.id, &reason, now)
+                .map_err(|e| self.store_err(d, "removing a contact", e))?;
             self.stats.edits += 1;
             self.log(format!("{} removes contact {} of {label}", self.who(d), c.id));
-            self.expect(d, &ids, "removing a contact", vec![Expect::Set { entity: Entity::Contact, record: *c.id.as_uuid(), fields: vec![("removed_reason".into(), json!(reason))] }]);
+            self.expect(
+                d,
+                &ids,
+                "removing a contact",
+                vec![Expect::Set {
+                    entity: Entity::Contact,
+                    record: *c.id.as_uuid(),
+                    fields: vec![("removed_reason".into(), json!(reason))],
+                }],
+            );
         }
         Ok(())
     }
@@ -959,16 +1180,35 @@ impl Run {
         let writers = self.writers();
         let Some((d, case)) = self.pick_case(&writers) else { return Ok(()) };
         let id = CaseId::from_uuid(case);
-        let notes = self.devices[d].replica.ws.notes(id).map_err(|e| self.store_err(d, "listing notes", e))?;
+        let notes = self.devices[d]
+            .replica
+            .ws
+            .notes(id)
+            .map_err(|e| self.store_err(d, "listing notes", e))?;
         let n = self.case_numbers.get(&case).copied().unwrap_or(0);
         let label = self.case_label(case);
         let s = self.step;
         let ids = self.outbox_ids(d);
         let now = self.devices[d].now();
-        let category = *self.rng.pick(&[NoteCategory::Call, NoteCategory::Internal, NoteCategory::LawEnforcement, NoteCategory::FamilyContact]);
+        let category = *self.rng.pick(&[
+            NoteCategory::Call,
+            NoteCategory::Internal,
+            NoteCategory::LawEnforcement,
+            NoteCategory::FamilyContact,
+        ]);
         if notes.is_empty() || self.rng.chance(0.5) {
             let text = format!("{} spoke with the school counsellor s{s}", secret(n));
-            let added = self.devices[d].ws().add_note(id, &NoteInput { category, text: text.clone() }, now).map_err(|e| self.store_err(d, "adding a note", e))?;
+            let added = self.devices[d]
+                .ws()
+                .add_note(
+                    id,
+                    &NoteInput {
+                        category,
+                        text: text.clone(),
+                    },
+                    now,
+                )
+                .map_err(|e| self.store_err(d, "adding a note", e))?;
             self.stats.edits += 1;
             self.record_spot = Some((d, *added.current.note_id.as_uuid()));
             self.case_spot = Some((d, case));
@@ -980,7 +1220,9 @@ impl Run {
                 "adding a note",
                 vec![Expect::Append {
                     entity: Entity::Note,
-                    check: Box::new(move |r| r.get("note_id").and_then(Value::as_str) == Some(note.as_str()) && r.get("version") == Some(&json!(1))),
+                    check: Box::new(move |r| {
+                        r.get("note_id").and_then(Value::as_str) == Some(note.as_str()) && r.get("version") == Some(&json!(1))
+                    }),
                     what: "version 1".into(),
                 }],
             );
@@ -992,7 +1234,15 @@ impl Run {
             let note = current.current.note_id;
             let edited = self.devices[d]
                 .ws()
-                .edit_note(note, current.versions, &NoteInput { category: current.current.category, text }, now)
+                .edit_note(
+                    note,
+                    current.versions,
+                    &NoteInput {
+                        category: current.current.category,
+                        text,
+                    },
+                    now,
+                )
                 .map_err(|e| self.store_err(d, "editing a note", e))?;
             self.stats.edits += 1;
             let version = u64::from(edited.versions);
@@ -1004,7 +1254,9 @@ impl Run {
                 "editing a note",
                 vec![Expect::Append {
                     entity: Entity::Note,
-                    check: Box::new(move |r| r.get("note_id").and_then(Value::as_str) == Some(note.as_str()) && r.get("version") == Some(&json!(version))),
+                    check: Box::new(move |r| {
+                        r.get("note_id").and_then(Value::as_str) == Some(note.as_str()) && r.get("version") == Some(&json!(version))
+                    }),
                     what: format!("version {version}"),
                 }],
             );
@@ -1013,15 +1265,30 @@ impl Run {
     }
 
     fn tip(&mut self) -> Res<()> {
-        let readers: Vec<usize> = (0..self.devices.len()).filter(|d| !porchlight_server::rules::grant(self.role(*d)).write_cases).collect();
+        let readers: Vec<usize> = (0..self.devices.len())
+            .filter(|d| !porchlight_server::rules::grant(self.role(*d)).write_cases)
+            .collect();
         let Some((d, case)) = self.pick_case(&readers) else { return Ok(()) };
         let id = CaseId::from_uuid(case);
         let s = self.step;
-        let text = format!("Caller saw a child matching the poster near the {} market s{s}", self.rng.pick(WORDS));
+        let text = format!(
+            "Caller saw a child matching the poster near the {} market s{s}",
+            self.rng.pick(WORDS)
+        );
         let ids = self.outbox_ids(d);
         let now = self.devices[d].now();
         let label = self.case_label(case);
-        let added = self.devices[d].ws().add_note(id, &NoteInput { category: NoteCategory::LeadTip, text }, now).map_err(|e| self.store_err(d, "adding a tip", e))?;
+        let added = self.devices[d]
+            .ws()
+            .add_note(
+                id,
+                &NoteInput {
+                    category: NoteCategory::LeadTip,
+                    text,
+                },
+                now,
+            )
+            .map_err(|e| self.store_err(d, "adding a tip", e))?;
         self.stats.edits += 1;
         self.log(format!("{} sends a tip on {label} (note {})", self.who(d), added.current.note_id));
         self.expect(
@@ -1030,7 +1297,11 @@ impl Run {
             "sending a tip",
             vec![Expect::Append {
                 entity: Entity::Note,
-                check: Box::new(|r| r.get("category").and_then(Value::as_str).is_some_and(|c| c == "lead" || c == "lead_tip")),
+                check: Box::new(|r| {
+                    r.get("category")
+                        .and_then(Value::as_str)
+                        .is_some_and(|c| c == "lead" || c == "lead_tip")
+                }),
                 what: "category lead".into(),
             }],
         );
@@ -1041,10 +1312,18 @@ impl Run {
         let writers = self.writers();
         let Some((d, case)) = self.pick_case(&writers) else { return Ok(()) };
         let id = CaseId::from_uuid(case);
-        let rec = self.devices[d].replica.ws.get_case(id).map_err(|e| self.store_err(d, "reading a case", e))?;
+        let rec = self.devices[d]
+            .replica
+            .ws
+            .get_case(id)
+            .map_err(|e| self.store_err(d, "reading a case", e))?;
         let options = porchlight_domain::allowed_next(rec.status);
         // Cases go active more often than anywhere else, so volunteers and poster staff reach them.
-        let to = if options.contains(&CaseStatus::Active) && self.rng.chance(0.6) { CaseStatus::Active } else { *self.rng.pick(options) };
+        let to = if options.contains(&CaseStatus::Active) && self.rng.chance(0.6) {
+            CaseStatus::Active
+        } else {
+            *self.rng.pick(options)
+        };
         let s = self.step;
         let change = StatusChange {
             to,
@@ -1054,7 +1333,10 @@ impl Run {
         let ids = self.outbox_ids(d);
         let now = self.devices[d].now();
         let label = self.case_label(case);
-        self.devices[d].ws().change_status(id, &change, now).map_err(|e| self.store_err(d, "changing the status", e))?;
+        self.devices[d]
+            .ws()
+            .change_status(id, &change, now)
+            .map_err(|e| self.store_err(d, "changing the status", e))?;
         self.stats.edits += 1;
         self.case_spot = Some((d, case));
         self.log(format!(
@@ -1069,7 +1351,11 @@ impl Run {
             d,
             &ids,
             "changing the status",
-            vec![Expect::Append { entity: Entity::StatusEvent, check: Box::new(move |r| r.get("to").and_then(Value::as_str) == Some(code)), what: format!("to {code}") }],
+            vec![Expect::Append {
+                entity: Entity::StatusEvent,
+                check: Box::new(move |r| r.get("to").and_then(Value::as_str) == Some(code)),
+                what: format!("to {code}"),
+            }],
         );
         Ok(())
     }
@@ -1078,7 +1364,11 @@ impl Run {
         let writers = self.writers();
         let Some((d, case)) = self.pick_case(&writers) else { return Ok(()) };
         let id = CaseId::from_uuid(case);
-        let photos = self.devices[d].replica.ws.case_photos(id).map_err(|e| self.store_err(d, "listing photos", e))?;
+        let photos = self.devices[d]
+            .replica
+            .ws
+            .case_photos(id)
+            .map_err(|e| self.store_err(d, "listing photos", e))?;
         let label = self.case_label(case);
         let ids = self.outbox_ids(d);
         let now = self.devices[d].now();
@@ -1093,12 +1383,30 @@ impl Run {
                 source: format!("school portrait s{s}"),
                 ..Default::default()
             };
-            let added = self.devices[d].ws().add_photo_file(id, &bytes, "portrait.png", &meta, now).map_err(|e| self.store_err(d, "adding a photo", e))?;
+            let added = self.devices[d]
+                .ws()
+                .add_photo_file(id, &bytes, "portrait.png", &meta, now)
+                .map_err(|e| self.store_err(d, "adding a photo", e))?;
             self.stats.edits += 1;
             self.record_spot = Some((d, *added.id.as_uuid()));
             self.case_spot = Some((d, case));
-            self.log(format!("{} adds photo {} ({}, consent {}) to {label}", self.who(d), added.id, &sha[..12], meta.consent_to_publish));
-            self.expect(d, &ids, "adding a photo", vec![Expect::Set { entity: Entity::Photo, record: *added.id.as_uuid(), fields: vec![("sha256".into(), json!(sha))] }]);
+            self.log(format!(
+                "{} adds photo {} ({}, consent {}) to {label}",
+                self.who(d),
+                added.id,
+                &sha[..12],
+                meta.consent_to_publish
+            ));
+            self.expect(
+                d,
+                &ids,
+                "adding a photo",
+                vec![Expect::Set {
+                    entity: Entity::Photo,
+                    record: *added.id.as_uuid(),
+                    fields: vec![("sha256".into(), json!(sha))],
+                }],
+            );
         } else {
             let p = self.spot_or_pick(d, &photos, |p| *p.id.as_uuid());
             self.record_spot = Some((d, *p.id.as_uuid()));
@@ -1106,20 +1414,44 @@ impl Run {
             if self.rng.chance(0.5) {
                 let mut meta = p.meta.clone();
                 meta.consent_to_publish = !meta.consent_to_publish;
-                self.devices[d].ws().update_photo(p.id, &meta, now).map_err(|e| self.store_err(d, "editing a photo", e))?;
+                self.devices[d]
+                    .ws()
+                    .update_photo(p.id, &meta, now)
+                    .map_err(|e| self.store_err(d, "editing a photo", e))?;
                 self.stats.edits += 1;
-                self.log(format!("{} sets consent of photo {} of {label} to {}", self.who(d), p.id, meta.consent_to_publish));
+                self.log(format!(
+                    "{} sets consent of photo {} of {label} to {}",
+                    self.who(d),
+                    p.id,
+                    meta.consent_to_publish
+                ));
                 self.expect(
                     d,
                     &ids,
                     "editing a photo",
-                    vec![Expect::Set { entity: Entity::Photo, record: *p.id.as_uuid(), fields: vec![("consent_to_publish".into(), json!(meta.consent_to_publish))] }],
+                    vec![Expect::Set {
+                        entity: Entity::Photo,
+                        record: *p.id.as_uuid(),
+                        fields: vec![("consent_to_publish".into(), json!(meta.consent_to_publish))],
+                    }],
                 );
             } else if !p.is_primary {
-                self.devices[d].ws().set_primary_photo(p.id, now).map_err(|e| self.store_err(d, "choosing the primary photo", e))?;
+                self.devices[d]
+                    .ws()
+                    .set_primary_photo(p.id, now)
+                    .map_err(|e| self.store_err(d, "choosing the primary photo", e))?;
                 self.stats.edits += 1;
                 self.log(format!("{} makes photo {} primary on {label}", self.who(d), p.id));
-                self.expect(d, &ids, "choosing the primary photo", vec![Expect::Set { entity: Entity::Photo, record: *p.id.as_uuid(), fields: vec![("is_primary".into(), json!(true))] }]);
+                self.expect(
+                    d,
+                    &ids,
+                    "choosing the primary photo",
+                    vec![Expect::Set {
+                        entity: Entity::Photo,
+                        record: *p.id.as_uuid(),
+                        fields: vec![("is_primary".into(), json!(true))],
+                    }],
+                );
             }
         }
         Ok(())
@@ -1129,7 +1461,15 @@ impl Run {
         let writers = self.writers();
         let with: Vec<(usize, porchlight_domain::ConflictView)> = writers
             .iter()
-            .flat_map(|d| self.devices[*d].replica.ws.conflicts(None).unwrap_or_default().into_iter().map(move |c| (*d, c)))
+            .flat_map(|d| {
+                self.devices[*d]
+                    .replica
+                    .ws
+                    .conflicts(None)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(move |c| (*d, c))
+            })
             .collect();
         if with.is_empty() {
             return Ok(());
@@ -1144,18 +1484,32 @@ impl Run {
             1 => ConflictResolution::KeepTheirs,
             _ => {
                 // Only a field a poster never shows may carry the confidential marker.
-                let confidential = !porchlight_server::rules::field_visible(porchlight_server::rules::CaseView::Public, &c.field)
-                    || c.field == "notes";
-                let text = if confidential { format!("{} settled s{}", secret(n), self.step) } else { format!("settled s{}", self.step) };
-                ConflictResolution::Edit { value: Value::String(text).to_string() }
+                let confidential =
+                    !porchlight_server::rules::field_visible(porchlight_server::rules::CaseView::Public, &c.field) || c.field == "notes";
+                let text = if confidential {
+                    format!("{} settled s{}", secret(n), self.step)
+                } else {
+                    format!("settled s{}", self.step)
+                };
+                ConflictResolution::Edit {
+                    value: Value::String(text).to_string(),
+                }
             }
         };
         let ids = self.outbox_ids(d);
         let now = self.devices[d].now();
-        self.devices[d].ws().resolve_conflict(&c.id, &choice, now).map_err(|e| self.store_err(d, "resolving a conflict", e))?;
+        self.devices[d]
+            .ws()
+            .resolve_conflict(&c.id, &choice, now)
+            .map_err(|e| self.store_err(d, "resolving a conflict", e))?;
         self.stats.resolved += 1;
         self.stats.edits += 1;
-        self.log(format!("{} resolves conflict {conflict} on {} {} with {choice:?}", self.who(d), self.case_label(*c.case_id.as_uuid()), c.field));
+        self.log(format!(
+            "{} resolves conflict {conflict} on {} {} with {choice:?}",
+            self.who(d),
+            self.case_label(*c.case_id.as_uuid()),
+            c.field
+        ));
         self.expect(d, &ids, "resolving a conflict", vec![Expect::Resolves(conflict)]);
         Ok(())
     }
@@ -1179,30 +1533,55 @@ impl Run {
         let (access, _) = self.world.access_table().map_err(|e| e.to_string())?;
         let roster = &self.world.roster;
         let person_of = |user: Uuid| roster.people.iter().position(|p| p.id == user);
-        let shared: Vec<usize> = access.iter().filter(|(c, _, assigned)| *c == case && !assigned).filter_map(|(_, u, _)| person_of(*u)).collect();
-        let assigned: Option<usize> = access.iter().find(|(c, _, assigned)| *c == case && *assigned).and_then(|(_, u, _)| person_of(*u));
+        let shared: Vec<usize> = access
+            .iter()
+            .filter(|(c, _, assigned)| *c == case && !assigned)
+            .filter_map(|(_, u, _)| person_of(*u))
+            .collect();
+        let assigned: Option<usize> = access
+            .iter()
+            .find(|(c, _, assigned)| *c == case && *assigned)
+            .and_then(|(_, u, _)| person_of(*u));
         self.tick += 1;
         let tick = self.tick;
         match self.rng.below(3) {
             0 => {
-                let candidates: Vec<usize> = roster.case_managers(Some(office)).into_iter().filter(|p| Some(*p) != assigned).collect();
+                let candidates: Vec<usize> = roster
+                    .case_managers(Some(office))
+                    .into_iter()
+                    .filter(|p| Some(*p) != assigned)
+                    .collect();
                 if candidates.is_empty() {
                     return Ok(());
                 }
                 let to = *self.rng.pick(&candidates);
                 self.world.assign(case, to).map_err(|e| e.to_string())?;
-                self.access.push(AccessChange { tick, case_id: case, user: to, kind: AccessKind::Assign });
+                self.access.push(AccessChange {
+                    tick,
+                    case_id: case,
+                    user: to,
+                    kind: AccessKind::Assign,
+                });
                 self.log(format!("{label} is assigned to {}", self.world.roster.people[to].username));
             }
             1 => {
-                let candidates: Vec<usize> = roster.case_managers(None).into_iter().filter(|p| Some(*p) != assigned && !shared.contains(p)).collect();
+                let candidates: Vec<usize> = roster
+                    .case_managers(None)
+                    .into_iter()
+                    .filter(|p| Some(*p) != assigned && !shared.contains(p))
+                    .collect();
                 if candidates.is_empty() {
                     return Ok(());
                 }
                 let to = *self.rng.pick(&candidates);
                 let by = assigned.unwrap_or(to);
                 self.world.share(case, to, by).map_err(|e| e.to_string())?;
-                self.access.push(AccessChange { tick, case_id: case, user: to, kind: AccessKind::Share });
+                self.access.push(AccessChange {
+                    tick,
+                    case_id: case,
+                    user: to,
+                    kind: AccessKind::Share,
+                });
                 self.log(format!("{label} is shared with {}", self.world.roster.people[to].username));
             }
             _ => {
@@ -1211,10 +1590,21 @@ impl Run {
                 }
                 let from = *self.rng.pick(&shared);
                 if !self.world.unshare(case, from).map_err(|e| e.to_string())? {
-                    return Err(format!("unsharing {label} from {} removed nothing", self.world.roster.people[from].username));
+                    return Err(format!(
+                        "unsharing {label} from {} removed nothing",
+                        self.world.roster.people[from].username
+                    ));
                 }
-                self.access.push(AccessChange { tick, case_id: case, user: from, kind: AccessKind::Unshare });
-                self.log(format!("{label} is no longer shared with {}", self.world.roster.people[from].username));
+                self.access.push(AccessChange {
+                    tick,
+                    case_id: case,
+                    user: from,
+                    kind: AccessKind::Unshare,
+                });
+                self.log(format!(
+                    "{label} is no longer shared with {}",
+                    self.world.roster.people[from].username
+                ));
             }
         }
         Ok(())
@@ -1230,35 +1620,57 @@ impl Run {
             self.finding(e);
             return;
         }
-        let new: Vec<Op> = self.outbox(d).into_iter().filter(|op| !before.contains(&op.id) && op.entity() == Some(Entity::Case)).collect();
+        let new: Vec<Op> = self
+            .outbox(d)
+            .into_iter()
+            .filter(|op| !before.contains(&op.id) && op.entity() == Some(Entity::Case))
+            .collect();
         let Some(op) = new.last() else { return };
         let future = Stamp::at(Utc::now() + Duration::hours(2), op.stamp.replica());
         self.devices[d].replica.future = Some((op.id, future));
         self.future_op = Some((d, op.id));
-        self.log(format!("{}: op {} will be sent stamped {} (two hours ahead)", self.who(d), op.id, future.time()));
+        self.log(format!(
+            "{}: op {} will be sent stamped {} (two hours ahead)",
+            self.who(d),
+            op.id,
+            future.time()
+        ));
         *self.stats.faults.entry("far-future stamp".into()).or_default() += 1;
         let op_id = op.id;
         let _ = self.sync(d, None);
         self.devices[d].replica.future = None;
         match self.seen.get(&op_id).map(|i| &self.answers[*i].result.outcome) {
-            Some(porchlight_sync::Outcome::Rejected { code: porchlight_sync::RejectCode::FutureStamp, reason }) => {
+            Some(porchlight_sync::Outcome::Rejected {
+                code: porchlight_sync::RejectCode::FutureStamp,
+                reason,
+            }) => {
                 if !reason.to_lowercase().contains("clock") {
                     let r = reason.clone();
-                    self.finding(format!("the far-future op {op_id} was refused, but the reason {r:?} does not tell the user to check the clock"));
+                    self.finding(format!(
+                        "the far-future op {op_id} was refused, but the reason {r:?} does not tell the user to check the clock"
+                    ));
                 }
             }
             other => {
                 let o = format!("{other:?}");
-                self.finding(format!("the op {op_id} stamped two hours ahead of the service was answered {o}, not refused as future_stamp"));
+                self.finding(format!(
+                    "the op {op_id} stamped two hours ahead of the service was answered {o}, not refused as future_stamp"
+                ));
             }
         }
     }
 
     fn edit_fields_on(&mut self, d: usize, case: Uuid) -> Res<()> {
         let id = CaseId::from_uuid(case);
-        let before = self.devices[d].replica.ws.get_case(id).map_err(|e| self.store_err(d, "reading a case", e))?;
+        let before = self.devices[d]
+            .replica
+            .ws
+            .get_case(id)
+            .map_err(|e| self.store_err(d, "reading a case", e))?;
         let field = "description.clothing";
-        let Some(fields) = self.new_value(field, &before.fields, case) else { return Ok(()) };
+        let Some(fields) = self.new_value(field, &before.fields, case) else {
+            return Ok(());
+        };
         self.write_case(d, case, before, fields, &[field])
     }
 }
@@ -1284,7 +1696,13 @@ pub fn run_seed(seed: u64, settings: &Settings, admin: &str) -> SeedResult {
     let t = std::time::Instant::now();
     let mut run = match Run::start(seed, settings.clone(), admin) {
         Ok(r) => r,
-        Err(e) => return SeedResult { stats: Stats::default(), trace: Vec::new(), problems: vec![format!("setting up: {e}")] },
+        Err(e) => {
+            return SeedResult {
+                stats: Stats::default(),
+                trace: Vec::new(),
+                problems: vec![format!("setting up: {e}")],
+            }
+        }
     };
     run.stats.setup_secs = t.elapsed().as_secs_f64();
     let t = std::time::Instant::now();

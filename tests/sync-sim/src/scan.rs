@@ -35,7 +35,9 @@ fn key(workspace: &Path, passphrase: &str) -> Result<[u8; 32], String> {
         } else if let Some(v) = part.strip_prefix("p=") {
             p = v.parse::<u32>().ok();
         } else if let Some(v) = part.strip_prefix("salt=") {
-            salt = (0..v.len() / 2).map(|i| u8::from_str_radix(&v[i * 2..i * 2 + 2], 16).ok()).collect::<Option<Vec<u8>>>();
+            salt = (0..v.len() / 2)
+                .map(|i| u8::from_str_radix(&v[i * 2..i * 2 + 2], 16).ok())
+                .collect::<Option<Vec<u8>>>();
         }
     }
     let (Some(m), Some(t), Some(p), Some(salt)) = (m, t, p, salt) else {
@@ -70,7 +72,10 @@ fn open(workspace: &Path, passphrase: &str) -> Result<Connection, String> {
             }
         }
     }
-    Err(format!("the workspace {} could not be opened for the scan: {last}", workspace.display()))
+    Err(format!(
+        "the workspace {} could not be opened for the scan: {last}",
+        workspace.display()
+    ))
 }
 
 /// Every place in the workspace where one of `ids` (as 16 bytes or as text) or one of `texts`
@@ -85,11 +90,15 @@ pub fn scan(workspace: &Path, passphrase: &str, ids: &[Uuid], texts: &[String], 
     let id_texts: Vec<(String, String)> = ids.iter().map(|u| (u.hyphenated().to_string(), u.simple().to_string())).collect();
     let mut hits = Vec::new();
     for table in tables {
-        let (id_bytes, id_texts, ids): (&[[u8; 16]], &[(String, String)], &[Uuid]) =
-            if ids_allowed.contains(&table.as_str()) { (&[], &[], &[]) } else { (&id_bytes, &id_texts, ids) };
+        let ids_here = !ids_allowed.contains(&table.as_str());
+        let id_bytes: &[[u8; 16]] = if ids_here { &id_bytes } else { &[] };
+        let id_texts: &[(String, String)] = if ids_here { &id_texts } else { &[] };
+        let ids: &[Uuid] = if ids_here { ids } else { &[] };
         // Virtual tables (the search index) are read through their shadow tables.
-        let Ok(mut stmt) = conn.prepare(&format!("SELECT * FROM \"{table}\"")) else { continue };
-        let columns: Vec<String> = stmt.column_names().into_iter().map(|c| c.to_string()).collect();
+        let Ok(mut stmt) = conn.prepare(&format!("SELECT * FROM \"{table}\"")) else {
+            continue;
+        };
+        let columns: Vec<String> = stmt.column_names().map(|c| c.to_string()).collect();
         let mut rows = stmt.query([]).map_err(|e| format!("read {table}: {e}"))?;
         while let Some(row) = rows.next().map_err(|e| format!("read {table}: {e}"))? {
             for (i, column) in columns.iter().enumerate() {
@@ -116,7 +125,11 @@ pub fn scan(workspace: &Path, passphrase: &str, ids: &[Uuid], texts: &[String], 
                     _ => None,
                 };
                 if let Some(what) = found {
-                    hits.push(Hit { table: table.clone(), column: column.clone(), what });
+                    hits.push(Hit {
+                        table: table.clone(),
+                        column: column.clone(),
+                        what,
+                    });
                 }
             }
         }

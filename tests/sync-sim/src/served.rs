@@ -62,13 +62,19 @@ impl World {
             })?;
             served.pages += 1;
             if !page.removed_cases.is_empty() {
-                served.findings.push(format!("a new device was told to remove cases {:?} it never had", page.removed_cases));
+                served.findings.push(format!(
+                    "a new device was told to remove cases {:?} it never had",
+                    page.removed_cases
+                ));
             }
             for change in page.changes {
                 served.cases.insert(change.case_id());
                 match change {
                     Change::Record(r) => {
-                        let rec = served.records.entry((r.entity, r.record_id)).or_insert_with(|| ServedRecord { case_id: r.case_id, fields: BTreeMap::new() });
+                        let rec = served.records.entry((r.entity, r.record_id)).or_insert_with(|| ServedRecord {
+                            case_id: r.case_id,
+                            fields: BTreeMap::new(),
+                        });
                         for (field, value) in &r.fields {
                             let stamp = r.stamp_of(field);
                             match rec.fields.get(field) {
@@ -87,7 +93,11 @@ impl World {
                     Change::Appended(a) => {
                         if let Some(old) = served.appended.get(&a.record_id) {
                             if old.record != a.record {
-                                served.findings.push(format!("{} {} was served twice with different contents", a.entity.as_str(), a.record_id));
+                                served.findings.push(format!(
+                                    "{} {} was served twice with different contents",
+                                    a.entity.as_str(),
+                                    a.record_id
+                                ));
                             }
                         }
                         served.appended.insert(a.record_id, a);
@@ -101,7 +111,9 @@ impl World {
                 break;
             }
             if page.cursor == cursor && page.removed_cases.is_empty() {
-                return Err(WorldError(format!("the service promised more after {cursor} but did not move the cursor")));
+                return Err(WorldError(format!(
+                    "the service promised more after {cursor} but did not move the cursor"
+                )));
             }
             cursor = page.cursor;
             if served.pages > 10_000 {
@@ -166,6 +178,9 @@ impl World {
 
 impl Served {
     pub fn value(&self, entity: Entity, record: Uuid, field: &str) -> Option<&Value> {
-        self.records.get(&(entity, record)).and_then(|r| r.fields.get(field)).map(|(v, _)| v)
+        self.records
+            .get(&(entity, record))
+            .and_then(|r| r.fields.get(field))
+            .map(|(v, _)| v)
     }
 }

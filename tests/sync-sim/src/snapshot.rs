@@ -35,11 +35,19 @@ pub struct CaseSnap {
 
 pub type Snapshot = BTreeMap<Uuid, CaseSnap>;
 
+/// Flattened fields by their dotted paths.
+type Flat = BTreeMap<String, Value>;
+
 /// The case-form part of a flat case record, read back through `CaseFields` and flattened
 /// again, split into what `view` may see and what it may not (non-default values only).
-fn case_fields(flat: &BTreeMap<String, Value>, view: CaseView) -> Result<(BTreeMap<String, Value>, BTreeMap<String, Value>), String> {
-    let form: BTreeMap<String, Value> = flat.iter().filter(|(k, _)| *k != "case_number" && *k != "archived").map(|(k, v)| (k.clone(), v.clone())).collect();
-    let typed: CaseFields = serde_json::from_value(unflatten(&form)).map_err(|e| format!("the case fields do not read as a case form: {e}"))?;
+fn case_fields(flat: &Flat, view: CaseView) -> Result<(Flat, Flat), String> {
+    let form: BTreeMap<String, Value> = flat
+        .iter()
+        .filter(|(k, _)| *k != "case_number" && *k != "archived")
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let typed: CaseFields =
+        serde_json::from_value(unflatten(&form)).map_err(|e| format!("the case fields do not read as a case form: {e}"))?;
     let normal = flatten(&serde_json::to_value(typed).expect("a case form is JSON"));
     let blank = flatten(&serde_json::to_value(CaseFields::default()).expect("a case form is JSON"));
     let mut visible = BTreeMap::new();
@@ -60,8 +68,13 @@ fn case_fields(flat: &BTreeMap<String, Value>, view: CaseView) -> Result<(BTreeM
 }
 
 fn contact_fields(flat: &BTreeMap<String, Value>) -> Result<BTreeMap<String, Value>, String> {
-    let form: BTreeMap<String, Value> = flat.iter().filter(|(k, _)| *k != "removed_reason").map(|(k, v)| (k.clone(), v.clone())).collect();
-    let typed: ContactFields = serde_json::from_value(unflatten(&form)).map_err(|e| format!("the contact fields do not read as a contact: {e}"))?;
+    let form: BTreeMap<String, Value> = flat
+        .iter()
+        .filter(|(k, _)| *k != "removed_reason")
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let typed: ContactFields =
+        serde_json::from_value(unflatten(&form)).map_err(|e| format!("the contact fields do not read as a contact: {e}"))?;
     let mut out = flatten(&serde_json::to_value(typed).expect("a contact is JSON"));
     // A current contact has no removal reason: null on the wire, empty in the store.
     let reason = match flat.get("removed_reason") {
@@ -72,7 +85,16 @@ fn contact_fields(flat: &BTreeMap<String, Value>) -> Result<BTreeMap<String, Val
     Ok(out)
 }
 
-const PHOTO_FIELDS: [&str; 8] = ["sha256", "mime", "kind", "age_progressed_to", "taken_on", "source", "consent_to_publish", "is_primary"];
+const PHOTO_FIELDS: [&str; 8] = [
+    "sha256",
+    "mime",
+    "kind",
+    "age_progressed_to",
+    "taken_on",
+    "source",
+    "consent_to_publish",
+    "is_primary",
+];
 
 fn photo_fields(flat: &BTreeMap<String, Value>) -> BTreeMap<String, Value> {
     PHOTO_FIELDS
@@ -80,7 +102,11 @@ fn photo_fields(flat: &BTreeMap<String, Value>) -> BTreeMap<String, Value> {
         .map(|k| {
             let v = flat.get(*k).cloned().unwrap_or(Value::Null);
             // An unknown date is empty in the form and may be null on the wire.
-            let v = if *k == "taken_on" && v == Value::String(String::new()) { Value::Null } else { v };
+            let v = if *k == "taken_on" && v == Value::String(String::new()) {
+                Value::Null
+            } else {
+                v
+            };
             (k.to_string(), v)
         })
         .collect()
@@ -88,7 +114,11 @@ fn photo_fields(flat: &BTreeMap<String, Value>) -> BTreeMap<String, Value> {
 
 /// Note categories as the form names them ("lead_tip") or as the service does ("lead").
 fn category(text: &str) -> String {
-    if text == "lead" { "lead_tip".into() } else { text.to_owned() }
+    if text == "lead" {
+        "lead_tip".into()
+    } else {
+        text.to_owned()
+    }
 }
 
 fn event_text(record: &Value) -> String {
@@ -148,7 +178,10 @@ pub fn expected(model: &Model, roster: &Roster, person: usize) -> (Snapshot, Vec
                     Some(row) => {
                         snap.notes.insert(row);
                     }
-                    None => problems.push(format!("case {case}: note version {id} has no note id, version, category or text: {}", a.record)),
+                    None => problems.push(format!(
+                        "case {case}: note version {id} has no note id, version, category or text: {}",
+                        a.record
+                    )),
                 }
             }
         }
@@ -216,7 +249,10 @@ pub fn served(s: &Served, role: porchlight_server::people::Role) -> (Snapshot, V
                 Some(row) => {
                     snap.notes.insert(row);
                 }
-                None => problems.push(format!("note version {id} was served without note id, version, category or text: {}", a.record)),
+                None => problems.push(format!(
+                    "note version {id} was served without note id, version, category or text: {}",
+                    a.record
+                )),
             },
             Entity::AuditEvent => problems.push(format!("audit event {id} was pulled back to a device")),
             other => problems.push(format!("a {} was served as an appended record", other.as_str())),
@@ -243,7 +279,11 @@ pub fn held(ws: &Workspace, role: porchlight_server::people::Role) -> Result<Sna
     let grant = rules::grant(role);
     let err = |what: &str, e: &dyn std::fmt::Display| format!("{what}: {e}");
     let mut out = Snapshot::new();
-    let mut query = porchlight_domain::ListQuery { limit: porchlight_domain::ListQuery::MAX_LIMIT, include_archived: true, ..Default::default() };
+    let mut query = porchlight_domain::ListQuery {
+        limit: porchlight_domain::ListQuery::MAX_LIMIT,
+        include_archived: true,
+        ..Default::default()
+    };
     let mut ids = Vec::new();
     loop {
         let page = ws.list_cases(&query).map_err(|e| err("list the cases", &e))?;
@@ -265,19 +305,30 @@ pub fn held(ws: &Workspace, role: porchlight_server::people::Role) -> Result<Sna
         snap.fields = visible;
         snap.leaked = leaked;
         snap.status = Some(record.status.code().to_owned());
-        for e in ws.status_events(id).map_err(|e| err(&format!("status history of case {case}"), &e))? {
+        for e in ws
+            .status_events(id)
+            .map_err(|e| err(&format!("status history of case {case}"), &e))?
+        {
             snap.events.insert(format!("{}: {}", e.to.code(), e.reason));
         }
         for c in ws.contacts(id).map_err(|e| err(&format!("contacts of case {case}"), &e))? {
             let mut flat = flatten(&serde_json::to_value(&c.fields).expect("a contact is JSON"));
             flat.insert("removed_reason".into(), Value::String(c.removed_reason.clone()));
-            snap.contacts.insert(*c.id.as_uuid(), contact_fields(&flat).map_err(|e| format!("case {case}: contact {}: {e}", c.id))?);
+            snap.contacts.insert(
+                *c.id.as_uuid(),
+                contact_fields(&flat).map_err(|e| format!("case {case}: contact {}: {e}", c.id))?,
+            );
         }
         for n in ws.notes(id).map_err(|e| err(&format!("notes of case {case}"), &e))? {
             let note: RecordId = n.current.note_id;
             for v in ws.note_history(note).map_err(|e| err(&format!("history of note {note}"), &e))? {
                 let cat = serde_json::to_value(v.category).expect("a category is JSON");
-                snap.notes.insert((*note.as_uuid(), u64::from(v.version), category(cat.as_str().unwrap_or("?")), v.text.clone()));
+                snap.notes.insert((
+                    *note.as_uuid(),
+                    u64::from(v.version),
+                    category(cat.as_str().unwrap_or("?")),
+                    v.text.clone(),
+                ));
             }
         }
         for p in ws.case_photos(id).map_err(|e| err(&format!("photos of case {case}"), &e))? {
@@ -285,7 +336,10 @@ pub fn held(ws: &Workspace, role: porchlight_server::people::Role) -> Result<Sna
             flat.insert("sha256".to_string(), Value::String(p.sha256.clone()));
             flat.insert("mime".to_string(), Value::String(p.mime.clone()));
             flat.insert("kind".to_string(), serde_json::to_value(p.meta.kind).expect("a kind is JSON"));
-            flat.insert("age_progressed_to".to_string(), serde_json::to_value(p.meta.age_progressed_to).expect("an age is JSON"));
+            flat.insert(
+                "age_progressed_to".to_string(),
+                serde_json::to_value(p.meta.age_progressed_to).expect("an age is JSON"),
+            );
             flat.insert("taken_on".to_string(), Value::String(p.meta.taken_on.clone()));
             flat.insert("source".to_string(), Value::String(p.meta.source.clone()));
             flat.insert("consent_to_publish".to_string(), Value::Bool(p.meta.consent_to_publish));
@@ -296,11 +350,15 @@ pub fn held(ws: &Workspace, role: porchlight_server::people::Role) -> Result<Sna
                 Ok((bytes, _)) => {
                     let got = crate::photo::sha256_hex(&bytes);
                     if got != p.sha256 {
-                        snap.leaked.insert(format!("photo {} bytes", p.id), Value::String(format!("hash to {got}, not {}", p.sha256)));
+                        snap.leaked.insert(
+                            format!("photo {} bytes", p.id),
+                            Value::String(format!("hash to {got}, not {}", p.sha256)),
+                        );
                     }
                 }
                 Err(e) => {
-                    snap.leaked.insert(format!("photo {} bytes", p.id), Value::String(format!("cannot be read: {e}")));
+                    snap.leaked
+                        .insert(format!("photo {} bytes", p.id), Value::String(format!("cannot be read: {e}")));
                 }
             }
         }
@@ -367,7 +425,10 @@ pub fn diff(who: &str, expected: &Snapshot, found: &Snapshot) -> Vec<String> {
             out.push(at(format!("note {} version {} ({}: {:?}) is missing", x.0, x.1, x.2, x.3)));
         }
         for x in f.notes.difference(&e.notes) {
-            out.push(at(format!("note {} version {} ({}: {:?}) is not expected here", x.0, x.1, x.2, x.3)));
+            out.push(at(format!(
+                "note {} version {} ({}: {:?}) is not expected here",
+                x.0, x.1, x.2, x.3
+            )));
         }
         for id in e.photos.keys().chain(f.photos.keys()).collect::<BTreeSet<_>>() {
             match (e.photos.get(id), f.photos.get(id)) {
@@ -387,7 +448,9 @@ pub fn diff(who: &str, expected: &Snapshot, found: &Snapshot) -> Vec<String> {
             out.push(at(format!("open conflict {x} is missing")));
         }
         for x in f.conflicts.difference(&e.conflicts) {
-            out.push(at(format!("conflict {x} shows as open but should not (resolved, or not for this role)")));
+            out.push(at(format!(
+                "conflict {x} shows as open but should not (resolved, or not for this role)"
+            )));
         }
     }
     out

@@ -42,7 +42,9 @@ pub fn admin_url() -> Option<String> {
 }
 
 fn url_for(admin: &str, user: Option<(&str, &str)>, database: &str) -> Result<String, WorldError> {
-    let config: tokio_postgres::Config = admin.parse().map_err(|e| fail("PORCHLIGHT_TEST_DATABASE_URL is not a postgres:// URL")(&e))?;
+    let config: tokio_postgres::Config = admin
+        .parse()
+        .map_err(|e| fail("PORCHLIGHT_TEST_DATABASE_URL is not a postgres:// URL")(&e))?;
     let host = match config.get_hosts().first() {
         Some(tokio_postgres::config::Host::Tcp(h)) => h.clone(),
         Some(tokio_postgres::config::Host::Unix(p)) => p.display().to_string(),
@@ -53,7 +55,10 @@ fn url_for(admin: &str, user: Option<(&str, &str)>, database: &str) -> Result<St
         Some((u, p)) => (u.to_owned(), p.to_owned()),
         None => (
             config.get_user().unwrap_or("postgres").to_owned(),
-            config.get_password().map(|p| String::from_utf8_lossy(p).into_owned()).unwrap_or_default(),
+            config
+                .get_password()
+                .map(|p| String::from_utf8_lossy(p).into_owned())
+                .unwrap_or_default(),
         ),
     };
     Ok(format!("postgres://{user}:{password}@{host}:{port}/{database}"))
@@ -68,6 +73,11 @@ fn password_hash() -> &'static str {
 pub fn server_now() -> DateTime<Utc> {
     Utc::now().trunc_subsecs(6)
 }
+
+/// A row of `case_access`: case, user, assigned (else shared).
+pub type AccessRow = (Uuid, Uuid, bool);
+/// A case's id, office and status as the service's table holds them.
+pub type CaseRow = (Uuid, Uuid, String);
 
 pub struct World {
     pub rt: Runtime,
@@ -95,7 +105,10 @@ impl World {
                 .await
                 .map_err(|e| fail("connect to PORCHLIGHT_TEST_DATABASE_URL")(&e))?;
             tokio::spawn(conn);
-            client.batch_execute(&format!("CREATE DATABASE {name}")).await.map_err(|e| fail("create the run's database")(&e))?;
+            client
+                .batch_execute(&format!("CREATE DATABASE {name}"))
+                .await
+                .map_err(|e| fail("create the run's database")(&e))?;
             let owner = db::pool(&url_for(admin, None, &name)?, 4, Duration::from_secs(20)).map_err(|e| fail("owner pool")(&e))?;
             let mut c = owner.get().await.map_err(|e| fail("owner connection")(&e))?;
             db::migrate(&mut c).await.map_err(|e| fail("migrate")(&e))?;
@@ -109,13 +122,19 @@ impl World {
             ))
             .await
             .map_err(|e| fail("create the service role")(&e))?;
-            let service = db::pool(&url_for(admin, Some((SERVICE_ROLE, SERVICE_ROLE_PASSWORD)), &name)?, 8, Duration::from_secs(20))
-                .map_err(|e| fail("service pool")(&e))?;
+            let service = db::pool(
+                &url_for(admin, Some((SERVICE_ROLE, SERVICE_ROLE_PASSWORD)), &name)?,
+                8,
+                Duration::from_secs(20),
+            )
+            .map_err(|e| fail("service pool")(&e))?;
             Ok::<_, WorldError>((owner, service))
         })?;
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let base_url = rt.block_on(async {
-            let tcp = tokio::net::TcpListener::bind("127.0.0.1:0").await.map_err(|e| fail("bind a port")(&e))?;
+            let tcp = tokio::net::TcpListener::bind("127.0.0.1:0")
+                .await
+                .map_err(|e| fail("bind a port")(&e))?;
             let addr = tcp.local_addr().map_err(|e| fail("read the port")(&e))?;
             let state = AppState::new(service);
             tokio::spawn(porchlight_server::serve(Listener::plain(tcp), state, async move {
@@ -123,15 +142,29 @@ impl World {
             }));
             Ok::<_, WorldError>(format!("http://{addr}"))
         })?;
-        Ok(World { rt, base_url, roster: Roster::default(), owner, admin: admin.to_owned(), name, stop: Some(stop) })
+        Ok(World {
+            rt,
+            base_url,
+            roster: Roster::default(),
+            owner,
+            admin: admin.to_owned(),
+            name,
+            stop: Some(stop),
+        })
     }
 
     pub fn add_office(&mut self, name: &str, region: &str) -> Result<usize, WorldError> {
         let office = self.rt.block_on(async {
             let c = self.owner.get().await.map_err(|e| fail("owner connection")(&e))?;
-            people::add_office(&c, name, region, server_now()).await.map_err(|e| fail("add an office")(&e))
+            people::add_office(&c, name, region, server_now())
+                .await
+                .map_err(|e| fail("add an office")(&e))
         })?;
-        self.roster.offices.push(Office { id: office.id, name: name.into(), region: region.into() });
+        self.roster.offices.push(Office {
+            id: office.id,
+            name: name.into(),
+            region: region.into(),
+        });
         Ok(self.roster.offices.len() - 1)
     }
 
@@ -159,7 +192,10 @@ impl World {
     /// code is accepted once, so the `n`th login of the same person in one run uses step `n`.
     pub fn totp_code(&self, person: usize, n: i64) -> Option<String> {
         let secret = self.roster.people[person].totp.as_ref()?;
-        Some(porchlight_server::totp::code_at(secret, Utc::now().timestamp() + n * porchlight_server::totp::STEP_SECONDS))
+        Some(porchlight_server::totp::code_at(
+            secret,
+            Utc::now().timestamp() + n * porchlight_server::totp::STEP_SECONDS,
+        ))
     }
 
     /// A device token for `person` made through the service's library, for reading what the
@@ -169,7 +205,9 @@ impl World {
         self.rt.block_on(async {
             let (token, hash) = devices::new_token().map_err(|e| fail("make a token")(&e))?;
             let c = self.owner.get().await.map_err(|e| fail("owner connection")(&e))?;
-            devices::enrol(&c, user, "sim observer", &hash, server_now()).await.map_err(|e| fail("enrol the observer")(&e))?;
+            devices::enrol(&c, user, "sim observer", &hash, server_now())
+                .await
+                .map_err(|e| fail("enrol the observer")(&e))?;
             Ok(token.0)
         })
     }
@@ -185,7 +223,9 @@ impl World {
                 .await
                 .map_err(|e| fail("read the case's office")(&e))?
                 .get(0);
-            cases::assign(&tx, case, office, user, None, server_now()).await.map_err(|e| fail("assign")(&e))?;
+            cases::assign(&tx, case, office, user, None, server_now())
+                .await
+                .map_err(|e| fail("assign")(&e))?;
             tx.commit().await.map_err(|e| fail("commit the assignment")(&e))
         })
     }
@@ -195,7 +235,9 @@ impl World {
         self.rt.block_on(async {
             let c = self.owner.get().await.map_err(|e| fail("owner connection")(&e))?;
             let stored = self.stored(&c, case).await?;
-            cases::share(&c, &stored, user, by, server_now()).await.map_err(|e| fail("share")(&e))
+            cases::share(&c, &stored, user, by, server_now())
+                .await
+                .map_err(|e| fail("share")(&e))
         })
     }
 
@@ -227,9 +269,9 @@ impl World {
             .map_err(|e| fail("read the case")(&e))
     }
 
-    /// Who the service says works on each case (case id → user id → assigned), and each case's
-    /// office: compared with the model after the run.
-    pub fn access_table(&self) -> Result<(Vec<(Uuid, Uuid, bool)>, Vec<(Uuid, Uuid, String)>), WorldError> {
+    /// Who the service says works on each case (case id, user id, assigned or shared), and each
+    /// case's office and status: compared with the model after the run.
+    pub fn access_table(&self) -> Result<(Vec<AccessRow>, Vec<CaseRow>), WorldError> {
         self.rt.block_on(async {
             let c = self.owner.get().await.map_err(|e| fail("owner connection")(&e))?;
             let access = c

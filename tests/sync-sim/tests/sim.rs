@@ -140,7 +140,10 @@ fn every_device_ends_equal_to_the_service_within_its_scope() {
                 report.push_str(&format!("  … and {} more\n", f.problems.len() - 25));
             }
             report.push_str(&format!("  schedule and every problem: {}\n", f.trace_path));
-            report.push_str(&format!("  replay: SYNC_SIM_SEED={} cargo test -p porchlight-sync-sim --test sim -- --nocapture\n", f.seed));
+            report.push_str(&format!(
+                "  replay: SYNC_SIM_SEED={} cargo test -p porchlight-sync-sim --test sim -- --nocapture\n",
+                f.seed
+            ));
         }
         panic!("{} of {} seeds failed:{report}", failures.len(), seeds.len());
     }
