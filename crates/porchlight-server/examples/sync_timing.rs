@@ -261,7 +261,11 @@ async fn main() {
     let mut cursor = Cursor::START;
     let (mut pages, mut changes, mut parsing, mut raw) = (0, 0, Duration::ZERO, 0);
     loop {
+        let asked = Instant::now();
         let text = b.get(&format!("/v1/sync/pull?cursor={cursor}&limit=5000")).await;
+        if std::env::var("SYNC_TIMING_PAGES").is_ok() {
+            println!("  page {pages}: {} for {:.1} MB", ms(asked.elapsed()), text.len() as f64 / 1e6);
+        }
         if let (Ok(path), 0) = (std::env::var("SYNC_TIMING_SAVE_PAGE"), pages) {
             // The first page as JSON, to study its size.
             std::fs::write(path, &text).unwrap();

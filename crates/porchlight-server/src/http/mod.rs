@@ -7,6 +7,7 @@ pub mod admin;
 pub mod cases;
 pub mod error;
 pub mod extract;
+pub mod prefetch;
 pub mod sync;
 
 use crate::db::{self, Pool};
@@ -46,6 +47,8 @@ pub struct AppState {
     /// The service's hybrid logical clock. Each process has its own replica id, so stamps made by
     /// two instances never collide; what makes them comparable is in the stamps, not here.
     pub clock: Arc<Clock>,
+    /// Pull pages made ahead for devices in the middle of a long pull (see `prefetch`).
+    pub prefetch: Arc<prefetch::Prefetch>,
 }
 
 impl AppState {
@@ -64,6 +67,7 @@ impl AppState {
             // tenth of the bytes for four times the time on the service's cores.
             compression_level: 3,
             clock: Arc::new(Clock::new(ReplicaId::random(), None, 0)),
+            prefetch: Arc::new(prefetch::Prefetch::default()),
         }
     }
 }

@@ -6,6 +6,7 @@
 
 use super::error::{ApiCode, ApiError};
 use super::extract::{too_large, Auth, JsonBody, QueryParams};
+use super::prefetch::Ask;
 use super::AppState;
 use crate::audit::{self, Action, Entry};
 use crate::db;
@@ -133,24 +134,73 @@ pub struct PullParams {
     pub limit: Option<u32>,
 }
 
-pub async fn pull(mut auth: Auth, QueryParams(q): QueryParams<PullParams>) -> Result<Response, ApiError> {
+pub async fn pull(
+    State(app): State<AppState>,
+    mut auth: Auth,
+    headers: HeaderMap,
+    QueryParams(q): QueryParams<PullParams>,
+) -> Result<Response, ApiError> {
     let limit = q.limit.unwrap_or(MAX_PULL_LIMIT);
     if limit == 0 {
         return Err(ApiError::field("limit", format!("ask for 1 to {MAX_PULL_LIMIT} changes per page")));
+    }
+    let limit = limit.min(MAX_PULL_LIMIT) as usize;
+    let cursor = q.cursor.unwrap_or(Cursor::START);
+    let device = auth.caller.device_id;
+    let ahead = |auth: &Auth, next: Cursor| Ask {
+        pool: app.pool.clone(),
+        grant: auth.grant,
+        user: auth.caller.user_id,
+        device,
+        address: auth.address.clone(),
+        clock: auth.clock.clone(),
+        level: app.compression_level,
+        cursor: next,
+        limit,
+    };
+    if let Some(ready) = app.prefetch.take(device, cursor, limit).await {
+        audit::append(&auth.db, &ready.page.audit).await?;
+        if ready.page.has_more {
+            app.prefetch.start(ahead(&auth, ready.page.cursor));
+        }
+        return Ok(if accepts_zstd(&headers) {
+            let mut response = Response::new(Body::from(ready.zstd.clone()));
+            let h = response.headers_mut();
+            h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            h.insert(header::CONTENT_ENCODING, HeaderValue::from_static("zstd"));
+            response
+        } else {
+            json_text(StatusCode::OK, ready.page.text.clone())
+        });
     }
     let now = super::now();
     let puller = Puller {
         grant: auth.grant,
         user: auth.caller.user_id,
-        device: auth.caller.device_id,
+        device,
         address: auth.address.clone(),
         now,
         server_stamp: auth.clock.tick(now),
     };
     let tx = auth.db.transaction().await?;
-    let page = pull::pull(&tx, &puller, q.cursor.unwrap_or(Cursor::START), limit.min(MAX_PULL_LIMIT) as usize).await?;
+    let page = pull::pull(&tx, &puller, cursor, limit).await?;
+    // The read is recorded before the data leaves.
+    audit::append(&tx, &page.audit).await?;
     tx.commit().await?;
+    if page.has_more {
+        app.prefetch.start(ahead(&auth, page.cursor));
+    }
     Ok(json_text(StatusCode::OK, page.text))
+}
+
+/// The request accepts a zstd body (the app always does).
+fn accepts_zstd(headers: &HeaderMap) -> bool {
+    headers.get_all(header::ACCEPT_ENCODING).iter().filter_map(|v| v.to_str().ok()).any(|v| {
+        v.split(',').any(|part| {
+            let mut bits = part.split(';').map(str::trim);
+            bits.next() == Some("zstd") && bits.all(|q| q.strip_prefix("q=").is_none_or(|n| n.parse::<f32>().is_ok_and(|n| n > 0.0)))
+        })
+    })
 }
 
 fn sha_of(raw: &str) -> Result<Vec<u8>, ApiError> {

@@ -14,7 +14,7 @@
 //! It does not speak HTTP, and it never sends a case outside `rules::scope_sql`.
 
 use super::{redact, SyncError};
-use crate::audit::{self, Action, Actor, Entry};
+use crate::audit::{Action, Actor, Entry};
 use crate::db::{self, DbError};
 use crate::rules::{self, Grant, PhotoAccess};
 use chrono::{DateTime, Utc};
@@ -36,7 +36,9 @@ pub struct Puller {
     pub server_stamp: Stamp,
 }
 
-/// A page as JSON text (a `porchlight_sync::PullPage`), and what it held.
+/// A page as JSON text (a `porchlight_sync::PullPage`), what it held, and the audit entry that
+/// must be written before it is sent (which cases went whole to which device, which had changes
+/// sent, which left it).
 pub struct Page {
     pub text: String,
     pub changes: usize,
@@ -44,6 +46,7 @@ pub struct Page {
     pub removed: usize,
     pub cursor: Cursor,
     pub has_more: bool,
+    pub audit: Entry,
 }
 
 const PULL_LOCK_CLASS: i32 = 7307;
@@ -284,23 +287,17 @@ pub async fn pull(db: &impl GenericClient, p: &Puller, cursor: Cursor, limit: us
     .await?;
     let next = Cursor { seq: next_seq, epoch: new_epoch };
     let has_more = more_snapshots || log_full;
-    // The read is recorded before the data leaves: which cases went whole to which device, and
-    // which had changes sent.
-    audit::append(
-        db,
-        &Entry::new(p.now, Actor::User { user: p.user, device: Some(p.device) }, Action::SyncPulled)
-            .address(p.address.clone())
-            .detail(json!({
-                "cursor": cursor.to_string(),
-                "next": next.to_string(),
-                "changes": pieces.count,
-                "view": p.grant.view,
-                "case_ids": added,
-                "changed_case_ids": log_cases,
-                "removed_case_ids": removed,
-            })),
-    )
-    .await?;
+    let audit = Entry::new(p.now, Actor::User { user: p.user, device: Some(p.device) }, Action::SyncPulled)
+        .address(p.address.clone())
+        .detail(json!({
+            "cursor": cursor.to_string(),
+            "next": next.to_string(),
+            "changes": pieces.count,
+            "view": p.grant.view,
+            "case_ids": added,
+            "changed_case_ids": log_cases,
+            "removed_case_ids": removed,
+        }));
 
     let mut text = String::with_capacity(pieces.text.len() + 256);
     text.push('{');
@@ -327,6 +324,7 @@ pub async fn pull(db: &impl GenericClient, p: &Puller, cursor: Cursor, limit: us
         removed: removed.len(),
         cursor: next,
         has_more,
+        audit,
     })
 }
 

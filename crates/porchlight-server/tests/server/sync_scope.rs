@@ -284,3 +284,71 @@ async fn a_device_flagged_for_wipe_gets_410_on_every_sync_call() {
     let (status, _, _) = call(&server, Method::GET, "/v1/sync/hello", &dev.token, None).await;
     assert_eq!(status, 401, "and its token is over");
 }
+
+#[tokio::test]
+async fn pages_made_ahead_are_the_pages_asked_for_and_a_lost_page_is_made_again() {
+    let db = test_db!();
+    let w = world(&db).await;
+    let server = TestServer::start(state_for(&db)).await;
+    let cm = w.person("cm_assigned");
+    let a = Device::enrol(&server, cm).await;
+    let mut expected = vec![w.case_a, w.case_b];
+    let mut ops = Vec::new();
+    for i in 0..10 {
+        let id = Uuid::now_v7();
+        expected.push(id);
+        ops.extend(new_case(&a, id, &sample_fields(&format!("Child{}", char::from(b'A' + i)))).0);
+    }
+    push_ok(&server, &a, &ops).await;
+    let b = Device::enrol(&server, cm).await;
+    let audited_before: i64 = count_pulls(&db).await;
+
+    // Two cases a page: while the device "applies" a page the next is being made.
+    let (first, _) = pull(&server, &b, Cursor::START, 2).await;
+    let (second, _) = pull(&server, &b, first.cursor, 2).await;
+    // The device crashed before saving the second page: it asks with the first cursor again,
+    // while the third page is being made ahead.
+    let (second_again, _) = pull(&server, &b, first.cursor, 2).await;
+    assert_eq!(whole_cases(std::slice::from_ref(&second)), whole_cases(std::slice::from_ref(&second_again)));
+    let mut held = whole_cases(&[first, second_again.clone()]);
+    let mut cursor = second_again.cursor;
+    let mut pages = 3;
+    // The rest through a client that takes zstd bytes as they come, to read pages made ahead
+    // exactly as they travel.
+    let plain = reqwest::Client::builder().no_zstd().no_gzip().build().unwrap();
+    loop {
+        let res = plain
+            .get(format!("{}/v1/sync/pull?cursor={cursor}&limit=2", server.base))
+            .bearer_auth(&b.token)
+            .header(PROTOCOL_HEADER, "1")
+            .header("accept-encoding", "zstd")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status().as_u16(), 200);
+        assert_eq!(res.headers()["content-encoding"], "zstd");
+        let page: PullPage = serde_json::from_slice(&zstd::decode_all(res.bytes().await.unwrap().as_ref()).unwrap()).unwrap();
+        pages += 1;
+        held.extend(whole_cases(std::slice::from_ref(&page)));
+        cursor = page.cursor;
+        if !page.has_more {
+            break;
+        }
+    }
+    expected.sort_unstable();
+    assert_eq!(held, ids(&expected), "every case once the pages are applied");
+    assert_eq!(count_pulls(&db).await - audited_before, pages, "each page served is audited; none made ahead and dropped");
+    // The service's record of what the device holds is what it was sent: a share elsewhere makes
+    // it check again, and nothing is added or removed.
+    let sup = server.login(w.person("supervisor")).await;
+    let (status, _) = server
+        .call(Method::POST, &format!("/v1/cases/{}/shares", w.case_b), Some(&sup), Some(json!({ "user_id": w.person("cm_shared").id })))
+        .await;
+    assert_eq!(status, 204);
+    let (page, _) = pull(&server, &b, cursor, 2).await;
+    assert!(page.removed_cases.is_empty() && page.changes.is_empty() && !page.has_more, "{page:?}");
+}
+
+async fn count_pulls(db: &super::harness::TestDb) -> i64 {
+    db.owner.get().await.unwrap().query_one("SELECT count(*) FROM audit_log WHERE action = 'sync_pulled'", &[]).await.unwrap().get(0)
+}
