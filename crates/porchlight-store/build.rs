@@ -6,7 +6,10 @@ use std::path::Path;
 
 fn main() {
     println!("cargo:rerun-if-changed=migrations");
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
+    // Read when the script runs, not when it is compiled: Cargo may reuse one compiled script
+    // for another checkout of this crate (a git worktree), which must embed its own migrations.
+    let manifest = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
+    let dir = Path::new(&manifest).join("migrations");
     let mut files: Vec<String> = std::fs::read_dir(&dir)
         .expect("the migrations folder is readable")
         .map(|entry| entry.expect("a migrations entry").file_name().to_string_lossy().into_owned())

@@ -83,7 +83,7 @@ pub(crate) fn append(out: &Outbox, case: Option<CaseId>, action: AuditAction, de
     let stamp = out.tick()?;
     let record = records::audit_record(code(action), detail, &change.actor, &change.at);
     let case_id = case.map(|c| *c.as_uuid()).unwrap_or(uuid::Uuid::nil());
-    out.append(case_id, Entity::AuditEvent, crate::sync::outbox::new_id(change.now.utc), record, None, stamp)?;
+    out.append(case_id, Entity::AuditEvent, out.new_id(), record, None, stamp)?;
     Ok(seq)
 }
 

@@ -463,7 +463,7 @@ fn insert_case(out: &Outbox, valid: &ValidCase, ids: &uuid::ContextV7) -> Result
     let case = *id.as_uuid();
     out.set_new_case(case, tx.last_insert_rowid(), extra)?;
     let stamp = out.tick()?;
-    let event_id = crate::sync::outbox::new_id(now.utc);
+    let event_id = out.new_id();
     let reason = "Case opened";
     tx.prepare_cached(
         "INSERT INTO status_events (case_seq, from_status, to_status, reason, actor, at, id, stamp, stamp_key) VALUES (?1, NULL, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",

@@ -14,6 +14,9 @@
 //! Instant search over 100,000 cases with five notes and two contacts each (search p50/p95,
 //! opening a case with 50 notes, peak memory):
 //! `cargo run --release -p porchlight-store --features seed --example bench_search`.
+//! The workspace's share of sync (reading and acknowledging the outbox, a first sync of 30,000
+//! cases with their contacts, notes and statuses, a repeated and an empty page):
+//! `cargo run --release -p porchlight-store --features seed --example bench_sync`.
 
 mod audit;
 mod cases;

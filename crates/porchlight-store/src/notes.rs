@@ -110,7 +110,7 @@ fn read(conn: &rusqlite::Connection, note: RecordId) -> Result<NoteRecord, Store
 fn insert_version(out: &Outbox, note: RecordId, version: u32, case: CaseId, input: &NoteInput) -> Result<(), StoreError> {
     let change: &Change = out.change;
     let stamp = out.tick()?;
-    let id = crate::sync::outbox::new_id(change.now.utc);
+    let id = out.new_id();
     out.tx
         .prepare_cached(
             "INSERT INTO note_versions (note_id, version, case_id, category, text, author, at, id, stamp, stamp_key)

@@ -97,12 +97,13 @@ pub(crate) fn reindex_seq(conn: &Connection, seq: i64) -> Result<(), StoreError>
         clean(&notes.join("\n")),
         clean(&contacts.join(", ")),
     ];
+    let facets: String = conn.prepare_cached("SELECT facets FROM case_facets WHERE seq = ?1")?.query_row([seq], |row| row.get(0))?;
+    // One row at a time, by rowid and with VALUES: a statement that may write several rows
+    // opens a savepoint, and FTS5 flushes its pending terms to a new segment at every savepoint,
+    // which made each case its own segment to be merged (half the time of a large import).
     conn.prepare_cached("DELETE FROM case_search WHERE rowid = ?1")?.execute([seq])?;
-    conn.prepare_cached(
-        "INSERT INTO case_search (rowid, names, numbers, places, circumstances, notes, contacts, facets)
-         SELECT seq, ?2, ?3, ?4, ?5, ?6, ?7, facets FROM case_facets WHERE seq = ?1",
-    )?
-    .execute(rusqlite::params![seq, document[0], document[1], document[2], document[3], document[4], document[5]])?;
+    conn.prepare_cached("INSERT INTO case_search (rowid, names, numbers, places, circumstances, notes, contacts, facets) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")?
+        .execute(rusqlite::params![seq, document[0], document[1], document[2], document[3], document[4], document[5], facets])?;
     Ok(())
 }
 

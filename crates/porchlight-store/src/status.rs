@@ -32,7 +32,7 @@ impl Workspace {
         // changed the status meanwhile, the two changes race and the service keeps a conflict.
         let base = records::newest_status_stamp(&tx, seq)?;
         let stamp = out.tick()?;
-        let id = crate::sync::outbox::new_id(now.utc);
+        let id = out.new_id();
         tx.prepare_cached(
             "INSERT INTO status_events (case_seq, from_status, to_status, reason, outcome, actor, at, id, stamp, stamp_key)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",

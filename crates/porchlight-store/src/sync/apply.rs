@@ -60,31 +60,45 @@ pub(crate) fn parse_op(json: &str) -> Result<Op, StoreError> {
     serde_json::from_str(json).map_err(|e| StoreError::Corrupt(format!("an op in the outbox cannot be read: {e}")))
 }
 
-/// Cases whose search entry must be rewritten before the transaction commits: done once per
-/// case, however many of its records a page brought.
+/// What one transaction of received changes has touched: the cases whose search entry must be
+/// rewritten before it commits (once per case, however many of its records a page brought),
+/// and the row numbers of the cases found so far, so that each is looked up once.
 #[derive(Default)]
-pub(crate) struct Dirty {
-    pub(crate) cases: BTreeSet<i64>,
+pub(crate) struct Batch {
+    reindex: BTreeSet<i64>,
+    rows: HashMap<Uuid, i64>,
 }
 
-impl Dirty {
+impl Batch {
+    pub(crate) fn touched(&mut self, case_seq: i64) {
+        self.reindex.insert(case_seq);
+    }
+
+    /// The row number of a case on this device, if it is here.
+    fn case_seq(&mut self, tx: &Connection, case_id: Uuid) -> Result<Option<i64>, StoreError> {
+        if let Some(seq) = self.rows.get(&case_id) {
+            return Ok(Some(*seq));
+        }
+        let seq: Option<i64> = tx.prepare_cached("SELECT seq FROM cases WHERE id = ?1")?.query_row([case_id.as_bytes()], |row| row.get(0)).optional()?;
+        if let Some(seq) = seq {
+            self.rows.insert(case_id, seq);
+        }
+        Ok(seq)
+    }
+
     pub(crate) fn reindex(self, tx: &Connection) -> Result<(), StoreError> {
-        for seq in self.cases {
+        for seq in self.reindex {
             crate::search::reindex_seq(tx, seq)?;
         }
         Ok(())
     }
 }
 
-fn case_seq(tx: &Connection, case_id: Uuid) -> Result<Option<i64>, StoreError> {
-    Ok(tx.prepare_cached("SELECT seq FROM cases WHERE id = ?1")?.query_row([case_id.as_bytes()], |row| row.get(0)).optional()?)
-}
-
 /// Applies the fields of `state` that are newer than what this replica holds and that no
 /// waiting op writes. `superseded` is the stamp of an op the service has just answered: a field
 /// this replica still holds at that stamp takes the service's value even if it is older, which
 /// is how a refused or out-merged write is taken back.
-pub(crate) fn apply_record(tx: &Connection, pending: &mut Pending, state: &RecordState, superseded: Option<Stamp>, dirty: &mut Dirty) -> Result<(), StoreError> {
+pub(crate) fn apply_record(tx: &Connection, pending: &mut Pending, state: &RecordState, superseded: Option<Stamp>, batch: &mut Batch) -> Result<(), StoreError> {
     if !state.entity.is_mutable() {
         return Ok(());
     }
@@ -112,12 +126,15 @@ pub(crate) fn apply_record(tx: &Connection, pending: &mut Pending, state: &Recor
         Entity::Case => match records::write_case(tx, state.case_id, &updates, &origin)? {
             Some((seq, applied)) => (seq, applied, false),
             None => match records::create_case(tx, state.case_id, &updates, &Origin::of_stamp(REMOTE_ACTOR, state.stamp))? {
-                Some((seq, applied)) => (seq, applied, true),
+                Some((seq, applied)) => {
+                    batch.rows.insert(state.case_id, seq);
+                    (seq, applied, true)
+                }
                 None => return Ok(()),
             },
         },
         Entity::Contact | Entity::Photo => {
-            let Some(seq) = case_seq(tx, state.case_id)? else { return Ok(()) };
+            let Some(seq) = batch.case_seq(tx, state.case_id)? else { return Ok(()) };
             let applied = if state.entity == Entity::Contact {
                 records::write_contact(tx, state.case_id, state.record_id, &updates, &origin)?
             } else {
@@ -141,32 +158,32 @@ pub(crate) fn apply_record(tx: &Connection, pending: &mut Pending, state: &Recor
             outbox::set_field_stamp(tx, state.entity, state.record_id, state.case_id, field, stamp_of[field.as_str()])?;
         }
     }
-    dirty.cases.insert(seq);
+    batch.touched(seq);
     Ok(())
 }
 
 /// Inserts an append-only record unless it is already here. Audit events are the service's to
 /// keep and never come back; anything else unknown is left alone.
-pub(crate) fn apply_appended(tx: &Connection, appended: &AppendedRecord, dirty: &mut Dirty) -> Result<(), StoreError> {
-    let Some(seq) = case_seq(tx, appended.case_id)? else { return Ok(()) };
+pub(crate) fn apply_appended(tx: &Connection, appended: &AppendedRecord, batch: &mut Batch) -> Result<(), StoreError> {
+    let Some(seq) = batch.case_seq(tx, appended.case_id)? else { return Ok(()) };
     let new = match appended.entity {
         Entity::StatusEvent => records::insert_status_event(tx, seq, appended.record_id, appended.stamp, &appended.record)?,
         Entity::Note => records::insert_note_version(tx, appended.case_id, appended.record_id, appended.stamp, &appended.record)?,
         _ => false,
     };
     if new {
-        dirty.cases.insert(seq);
+        batch.touched(seq);
     }
     Ok(())
 }
 
 /// Stores a conflict, replacing an earlier copy of the same id. An unresolved copy does not undo
 /// a resolution made here whose op still waits in the outbox.
-pub(crate) fn upsert_conflict(tx: &Connection, pending: &Pending, conflict: &ConflictRecord) -> Result<(), StoreError> {
+pub(crate) fn upsert_conflict(tx: &Connection, pending: &Pending, conflict: &ConflictRecord, batch: &mut Batch) -> Result<(), StoreError> {
     if conflict.resolution.is_none() && pending.resolves.contains(&conflict.id) {
         return Ok(());
     }
-    if case_seq(tx, conflict.case_id)?.is_none() {
+    if batch.case_seq(tx, conflict.case_id)?.is_none() {
         return Ok(());
     }
     let json = serde_json::to_string(conflict).map_err(|e| StoreError::Corrupt(format!("a conflict could not be written as JSON: {e}")))?;
@@ -189,8 +206,8 @@ pub(crate) fn upsert_conflict(tx: &Connection, pending: &Pending, conflict: &Con
 
 /// Keeps a refused op for the user with its reason and takes back what it appended locally (a
 /// note or status change the service will never hold), so the device ends up as the service.
-pub(crate) fn record_rejection(tx: &Connection, op: &Op, code: RejectCode, reason: &str, made_at: &str, refused_at: &str, dirty: &mut Dirty) -> Result<(), StoreError> {
-    let seq = case_seq(tx, op.case_id)?;
+pub(crate) fn record_rejection(tx: &Connection, op: &Op, code: RejectCode, reason: &str, made_at: &str, refused_at: &str, batch: &mut Batch) -> Result<(), StoreError> {
+    let seq = batch.case_seq(tx, op.case_id)?;
     let (case_number, child): (String, Option<String>) = match seq {
         Some(seq) => tx.query_row("SELECT case_number, given_name || ' ' || family_name FROM cases WHERE seq = ?1", [seq], |row| {
             Ok((row.get(0)?, Some(row.get(1)?)))
@@ -215,7 +232,7 @@ pub(crate) fn record_rejection(tx: &Connection, op: &Op, code: RejectCode, reaso
             tx.execute(&format!("DELETE FROM {table} WHERE id = ?1"), [record_id.as_bytes()])?;
             tx.prepare_cached("DELETE FROM sync_purge")?.execute([])?;
             records::refresh_status(tx, seq)?;
-            dirty.cases.insert(seq);
+            batch.touched(seq);
         }
     }
     Ok(())
@@ -326,14 +343,14 @@ pub(crate) fn observe_server(tx: &Connection, clock: &Clock, server_stamp: Stamp
 }
 
 /// Applies the changes of a page in an order that lets every record find its case: cases first.
-pub(crate) fn apply_changes(tx: &Connection, changes: &[Change], dirty: &mut Dirty) -> Result<(), StoreError> {
+pub(crate) fn apply_changes(tx: &Connection, changes: &[Change], batch: &mut Batch) -> Result<(), StoreError> {
     let mut pending = Pending::load(tx)?;
     let (cases, rest): (Vec<&Change>, Vec<&Change>) = changes.iter().partition(|c| matches!(c, Change::Record(r) if r.entity == Entity::Case));
     for change in cases.into_iter().chain(rest) {
         match change {
-            Change::Record(state) => apply_record(tx, &mut pending, state, None, dirty)?,
-            Change::Appended(appended) => apply_appended(tx, appended, dirty)?,
-            Change::Conflict(conflict) => upsert_conflict(tx, &pending, conflict)?,
+            Change::Record(state) => apply_record(tx, &mut pending, state, None, batch)?,
+            Change::Appended(appended) => apply_appended(tx, appended, batch)?,
+            Change::Conflict(conflict) => upsert_conflict(tx, &pending, conflict, batch)?,
         }
     }
     Ok(())

@@ -5,7 +5,7 @@
 
 use crate::cases::Change;
 use crate::error::StoreError;
-use crate::sync::outbox::{new_id, stamp_key, Outbox};
+use crate::sync::outbox::{stamp_key, Outbox};
 use crate::sync::records;
 use porchlight_domain::{CaseId, Moment};
 use porchlight_sync::{Clock, Entity, Stamp};
@@ -57,7 +57,7 @@ pub(crate) fn run(conn: &mut Connection, clock: &Clock) -> Result<(), StoreError
             let change = change_at(&actor, &at)?;
             let out = Outbox::new(&tx, clock, &change)?;
             let stamp = out.tick()?;
-            let event_id = new_id(change.now.utc);
+            let event_id = out.new_id();
             tx.execute(
                 "UPDATE status_events SET id = ?2, stamp = ?3, stamp_key = ?4 WHERE seq = ?1",
                 rusqlite::params![event_seq, event_id.as_bytes(), stamp.to_string(), stamp_key(&stamp).to_vec()],
@@ -76,7 +76,7 @@ pub(crate) fn run(conn: &mut Connection, clock: &Clock) -> Result<(), StoreError
             let change = change_at(&author, &at)?;
             let out = Outbox::new(&tx, clock, &change)?;
             let stamp = out.tick()?;
-            let version_id = new_id(change.now.utc);
+            let version_id = out.new_id();
             tx.execute(
                 "UPDATE note_versions SET id = ?2, stamp = ?3, stamp_key = ?4 WHERE rowid = ?1",
                 rusqlite::params![rowid, version_id.as_bytes(), stamp.to_string(), stamp_key(&stamp).to_vec()],
@@ -108,7 +108,7 @@ fn backfill_audit(tx: &Connection, clock: &Clock, case: Option<[u8; 16]>) -> Res
         let change = change_at(&actor, &at)?;
         let out = Outbox::new(tx, clock, &change)?;
         let stamp = out.tick()?;
-        out.append(case_id, Entity::AuditEvent, new_id(change.now.utc), records::audit_record(&action, &detail, &actor, &at), None, stamp)?;
+        out.append(case_id, Entity::AuditEvent, out.new_id(), records::audit_record(&action, &detail, &actor, &at), None, stamp)?;
     }
     Ok(())
 }

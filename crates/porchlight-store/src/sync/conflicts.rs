@@ -7,7 +7,7 @@
 use crate::audit;
 use crate::error::StoreError;
 use crate::status;
-use crate::sync::outbox::{self, stamp_key, Outbox};
+use crate::sync::outbox::{stamp_key, Outbox};
 use crate::sync::records::{self, Origin};
 use crate::sync::words;
 use crate::workspace::Workspace;
@@ -237,9 +237,13 @@ type Fields = records::Fields;
 /// Settles a status race by moving the case to the chosen status (or only marking the conflict
 /// settled when the case already has it).
 fn settle_status(out: &Outbox, record: &ConflictRecord, sides: &Sides, resolution: &ConflictResolution, seq: i64) -> Result<(Uuid, &'static str), StoreError> {
-    let (chosen, choice) = match resolution {
-        ConflictResolution::KeepMine => (status_of(&sides.mine.value), "kept mine"),
-        ConflictResolution::KeepTheirs => (status_of(&sides.theirs.value), "kept theirs"),
+    // A side that is a whole status event keeps its outcome (how a resolved case ended).
+    let outcome_of = |value: &Value| {
+        value.get("outcome").and_then(Value::as_str).and_then(|o| serde_json::from_value::<porchlight_domain::Outcome>(Value::from(o)).ok())
+    };
+    let (chosen, outcome, choice) = match resolution {
+        ConflictResolution::KeepMine => (status_of(&sides.mine.value), outcome_of(&sides.mine.value), "kept mine"),
+        ConflictResolution::KeepTheirs => (status_of(&sides.theirs.value), outcome_of(&sides.theirs.value), "kept theirs"),
         ConflictResolution::Edit { value } => {
             let code: Option<String> = serde_json::from_str::<Value>(value.trim())
                 .ok()
@@ -250,7 +254,7 @@ fn settle_status(out: &Outbox, record: &ConflictRecord, sides: &Sides, resolutio
                 let options: Vec<&str> = CaseStatus::ALL.iter().map(|s| s.code()).collect();
                 return Err(StoreError::field("status", format!("Choose one of the statuses: {}.", options.join(", "))));
             }
-            (chosen, "edited")
+            (chosen, None, "edited")
         }
     };
     let chosen = chosen.ok_or_else(|| StoreError::Corrupt(format!("conflict {} holds a status this version cannot read", record.id)))?;
@@ -261,15 +265,27 @@ fn settle_status(out: &Outbox, record: &ConflictRecord, sides: &Sides, resolutio
     }
     let base = records::newest_status_stamp(tx, seq)?;
     let stamp = out.tick()?;
-    let event_id = outbox::new_id(change.now.utc);
+    let event_id = out.new_id();
     let reason = format!("Two status changes were made at once; settled on {}.", chosen.label());
+    let outcome = outcome.filter(|_| chosen == CaseStatus::Resolved);
     tx.prepare_cached(
         "INSERT INTO status_events (case_seq, from_status, to_status, reason, outcome, actor, at, id, stamp, stamp_key)
-         VALUES (?1, ?2, ?3, ?4, NULL, ?5, ?6, ?7, ?8, ?9)",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
     )?
-    .execute(rusqlite::params![seq, current.code(), chosen.code(), reason, change.actor, change.at, event_id.as_bytes(), stamp.to_string(), stamp_key(&stamp).to_vec()])?;
+    .execute(rusqlite::params![
+        seq,
+        current.code(),
+        chosen.code(),
+        reason,
+        outcome.map(crate::status::outcome_code),
+        change.actor,
+        change.at,
+        event_id.as_bytes(),
+        stamp.to_string(),
+        stamp_key(&stamp).to_vec()
+    ])?;
     records::refresh_status(tx, seq)?;
-    let event = records::status_record(Some(current), chosen, &reason, None, &change.actor, &change.at);
+    let event = records::status_record(Some(current), chosen, &reason, outcome, &change.actor, &change.at);
     let op = out.append_resolving(record.case_id, Entity::StatusEvent, event_id, event, base, stamp, vec![record.id])?;
     Ok((op.id, choice))
 }

@@ -18,7 +18,7 @@ mod tests;
 use crate::audit;
 use crate::error::StoreError;
 use crate::workspace::Workspace;
-use apply::Dirty;
+use apply::Batch;
 use chrono::{DateTime, Utc};
 use outbox::Outbox;
 use porchlight_domain::{AuditAction, CaseId, Moment, RecordId, RejectedChange, SyncReport, SyncStatus};
@@ -265,6 +265,25 @@ impl Workspace {
     }
 }
 
+impl Workspace {
+    /// One pull page in one transaction: cases that left the scope, the changes, the cursor.
+    fn apply_page(&mut self, page: &PullPage, wall: DateTime<Utc>) -> Result<(), StoreError> {
+        let at = crate::stamp(wall);
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        for case in &page.removed_cases {
+            apply::purge_case(&tx, *case, &at)?;
+        }
+        let mut batch = Batch::default();
+        apply::apply_changes(&tx, &page.changes, &mut batch)?;
+        batch.reindex(&tx)?;
+        tx.execute("UPDATE sync_meta SET cursor_seq = ?1, cursor_epoch = ?2 WHERE id = 1", [page.cursor.seq, page.cursor.epoch])?;
+        apply::observe_server(&tx, &self.clock, page.server_stamp, page.server_time, wall)?;
+        tx.commit()?;
+        self.forget_totals();
+        Ok(())
+    }
+}
+
 impl Replica for Workspace {
     type Error = StoreError;
 
@@ -293,7 +312,7 @@ impl Replica for Workspace {
         let refused_at = crate::stamp(wall);
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let by_id: HashMap<Uuid, &Op> = pushed.iter().map(|op| (op.id, op)).collect();
-        let mut dirty = Dirty::default();
+        let mut batch = Batch::default();
         let mut answered: Vec<(Option<porchlight_sync::Stamp>, &porchlight_sync::OpResult)> = Vec::new();
         let mut refused = Vec::new();
         for result in &response.results {
@@ -316,17 +335,17 @@ impl Replica for Workspace {
         let mut pending = apply::Pending::load(&tx)?;
         for (stamp, result) in answered {
             for state in &result.current {
-                apply::apply_record(&tx, &mut pending, state, stamp, &mut dirty)?;
+                apply::apply_record(&tx, &mut pending, state, stamp, &mut batch)?;
             }
             for conflict in &result.conflicts {
-                apply::upsert_conflict(&tx, &pending, conflict)?;
+                apply::upsert_conflict(&tx, &pending, conflict, &mut batch)?;
             }
         }
         // Refusals are recorded once the service's values are in, so they read as the case now is.
         for (op, code, reason, made_at) in refused {
-            apply::record_rejection(&tx, &op, code, &reason, &made_at, &refused_at, &mut dirty)?;
+            apply::record_rejection(&tx, &op, code, &reason, &made_at, &refused_at, &mut batch)?;
         }
-        dirty.reindex(&tx)?;
+        batch.reindex(&tx)?;
         apply::observe_server(&tx, &self.clock, response.server_stamp, response.server_time, wall)?;
         tx.commit()?;
         self.forget_totals();
@@ -339,19 +358,14 @@ impl Replica for Workspace {
     }
 
     fn apply_pull(&mut self, page: &PullPage, wall: DateTime<Utc>) -> Result<(), StoreError> {
-        let at = crate::stamp(wall);
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        for case in &page.removed_cases {
-            apply::purge_case(&tx, *case, &at)?;
-        }
-        let mut dirty = Dirty::default();
-        apply::apply_changes(&tx, &page.changes, &mut dirty)?;
-        dirty.reindex(&tx)?;
-        tx.execute("UPDATE sync_meta SET cursor_seq = ?1, cursor_epoch = ?2 WHERE id = 1", [page.cursor.seq, page.cursor.epoch])?;
-        apply::observe_server(&tx, &self.clock, page.server_stamp, page.server_time, wall)?;
-        tx.commit()?;
-        self.forget_totals();
-        Ok(())
+        // A page commits without waiting for the disk: the page and its cursor commit or vanish
+        // together, and a page lost to a power cut is fetched again at the next sync. Every
+        // local edit still waits for the disk, and its flush carries earlier pages with it.
+        self.conn.pragma_update(None, "synchronous", "NORMAL")?;
+        let applied = self.apply_page(page, wall);
+        let restored = self.conn.pragma_update(None, "synchronous", "FULL");
+        applied?;
+        Ok(restored?)
     }
 
     fn blobs_to_upload(&self) -> Result<Vec<BlobRef>, StoreError> {

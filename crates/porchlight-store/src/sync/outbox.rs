@@ -45,11 +45,6 @@ pub(crate) fn save_clock(conn: &Connection, clock: &Clock, last: Stamp) -> Resul
     Ok(())
 }
 
-/// A UUIDv7 whose time part is `at`; the random part keeps ids made in one instant apart.
-pub(crate) fn new_id(at: chrono::DateTime<chrono::Utc>) -> Uuid {
-    Uuid::new_v7(uuid::Timestamp::from_unix(uuid::NoContext, at.timestamp().max(0) as u64, at.timestamp_subsec_nanos()))
-}
-
 /// One write transaction as sync sees it: the transaction, the clock that stamps its ops, and
 /// who makes the change when. Every use case writes its rows and its ops through one of these,
 /// so an edit and its op commit or vanish together.
@@ -57,6 +52,9 @@ pub(crate) struct Outbox<'a> {
     pub(crate) tx: &'a Connection,
     clock: &'a Clock,
     pub(crate) change: &'a Change,
+    /// Ids made in one write share its time; a counter keeps them rising, so that they are
+    /// appended to their indexes (an import makes hundreds of thousands) instead of scattered.
+    ids: uuid::ContextV7,
 }
 
 impl<'a> Outbox<'a> {
@@ -68,7 +66,13 @@ impl<'a> Outbox<'a> {
         if let Some(last) = last {
             clock.observe(&parse_stamp(&last)?);
         }
-        Ok(Outbox { tx, clock, change })
+        Ok(Outbox { tx, clock, change, ids: uuid::ContextV7::new() })
+    }
+
+    /// A new id for an op or a record this write makes.
+    pub(crate) fn new_id(&self) -> Uuid {
+        let at = self.change.now.utc;
+        Uuid::new_v7(uuid::Timestamp::from_unix(&self.ids, at.timestamp().max(0) as u64, at.timestamp_subsec_nanos()))
     }
 
     /// A fresh stamp, later than everything this replica has made or seen, saved at once.
@@ -108,7 +112,7 @@ impl<'a> Outbox<'a> {
                 set_field_stamp(self.tx, entity, record_id, case_id, &write.field, stamp)?;
             }
         }
-        let op = Op { id: new_id(self.change.now.utc), case_id, stamp, resolves, body: OpBody::Set { entity, record_id, fields: writes } };
+        let op = Op { id: self.new_id(), case_id, stamp, resolves, body: OpBody::Set { entity, record_id, fields: writes } };
         self.push(&op)?;
         Ok(Some(op))
     }
@@ -130,7 +134,7 @@ impl<'a> Outbox<'a> {
         stamp: Stamp,
         resolves: Vec<Uuid>,
     ) -> Result<Op, StoreError> {
-        let op = Op { id: new_id(self.change.now.utc), case_id, stamp, resolves, body: OpBody::Append { entity, record_id, record, base } };
+        let op = Op { id: self.new_id(), case_id, stamp, resolves, body: OpBody::Append { entity, record_id, record, base } };
         self.push(&op)?;
         Ok(op)
     }
@@ -138,7 +142,7 @@ impl<'a> Outbox<'a> {
     /// Adds a `Resolve`: the conflicts are settled as they stand.
     pub(crate) fn resolve(&self, case_id: Uuid, resolves: Vec<Uuid>) -> Result<Op, StoreError> {
         let stamp = self.tick()?;
-        let op = Op { id: new_id(self.change.now.utc), case_id, stamp, resolves, body: OpBody::Resolve };
+        let op = Op { id: self.new_id(), case_id, stamp, resolves, body: OpBody::Resolve };
         self.push(&op)?;
         Ok(op)
     }
@@ -149,7 +153,7 @@ impl<'a> Outbox<'a> {
         let stamp = self.tick()?;
         set_record_stamp(self.tx, Entity::Case, case_id, case_id, stamp)?;
         let fields = extra.into_iter().map(|(field, value)| FieldWrite { field, value, base: None }).collect();
-        let op = Op { id: new_id(self.change.now.utc), case_id, stamp, resolves: Vec::new(), body: OpBody::Set { entity: Entity::Case, record_id: case_id, fields } };
+        let op = Op { id: self.new_id(), case_id, stamp, resolves: Vec::new(), body: OpBody::Set { entity: Entity::Case, record_id: case_id, fields } };
         self.push_from(&op, Some(event_seq))
     }
 
@@ -225,10 +229,9 @@ pub(crate) fn set_field_stamp(conn: &Connection, entity: Entity, record_id: Uuid
     Ok(())
 }
 
-/// Stamps every field of a record at once: one '*' row, and no row of any single field.
+/// Stamps every field of a record new to this replica at once: one '*' row. A record with
+/// stamps of its own fields is never new, so there are none to clear.
 pub(crate) fn set_record_stamp(conn: &Connection, entity: Entity, record_id: Uuid, case_id: Uuid, stamp: Stamp) -> Result<(), StoreError> {
-    conn.prepare_cached("DELETE FROM field_stamps WHERE entity = ?1 AND record_id = ?2 AND field <> '*'")?
-        .execute(rusqlite::params![entity.as_str(), record_id.as_bytes()])?;
     set_field_stamp(conn, entity, record_id, case_id, ALL_FIELDS, stamp)
 }
 

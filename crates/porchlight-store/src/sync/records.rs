@@ -51,35 +51,45 @@ pub(crate) fn case_state(conn: &Connection, seq: i64) -> Result<Fields, StoreErr
 
 /// The form back from flat fields, or the first field whose value does not fit it.
 fn case_form_from(fields: &Fields) -> Result<CaseFields, serde_json::Error> {
-    let form: Fields = fields.iter().filter(|(k, _)| !matches!(k.as_str(), "case_number" | "archived")).map(|(k, v)| (k.clone(), v.clone())).collect();
-    serde_json::from_value(unflatten(&form))
+    serde_json::from_value(unflatten(fields.iter().filter(|(k, _)| !matches!(k.as_str(), "case_number" | "archived"))))
 }
 
 /// Applies `updates` to `state`, leaving out any whose value the record's type cannot hold
 /// (a newer Porchlight's value, or a damaged one), so that one bad field never blocks the rest.
-/// Returns the fields applied.
-fn merge_checked<T>(state: &mut Fields, updates: &[(String, Value)], fits: impl Fn(&Fields) -> Result<T, serde_json::Error>) -> Vec<String> {
-    let mut trial = state.clone();
+/// Returns the fields applied and the record they make (None only when even the record without
+/// them does not read).
+fn merge_checked<T>(state: &mut Fields, updates: &[(String, Value)], fits: impl Fn(&Fields) -> Result<T, serde_json::Error>) -> (Vec<String>, Option<T>) {
+    let mut undo: Vec<(&str, Option<Value>)> = Vec::with_capacity(updates.len());
     for (field, value) in updates {
-        trial.insert(field.clone(), value.clone());
+        undo.push((field, state.insert(field.clone(), value.clone())));
     }
-    if fits(&trial).is_ok() {
-        *state = trial;
-        return updates.iter().map(|(f, _)| f.clone()).collect();
+    if let Ok(record) = fits(state) {
+        return (updates.iter().map(|(f, _)| f.clone()).collect(), Some(record));
+    }
+    for (field, old) in undo.into_iter().rev() {
+        match old {
+            Some(old) => state.insert(field.to_owned(), old),
+            None => state.remove(field),
+        };
     }
     let mut applied = Vec::new();
+    let mut record = fits(state).ok();
     for (field, value) in updates {
         let before = state.insert(field.clone(), value.clone());
-        if fits(state).is_ok() {
-            applied.push(field.clone());
-        } else {
-            match before {
-                Some(old) => state.insert(field.clone(), old),
-                None => state.remove(field),
-            };
+        match fits(state) {
+            Ok(fitted) => {
+                applied.push(field.clone());
+                record = Some(fitted);
+            }
+            Err(_) => {
+                match before {
+                    Some(old) => state.insert(field.clone(), old),
+                    None => state.remove(field),
+                };
+            }
         }
     }
-    applied
+    (applied, record)
 }
 
 /// Where and by whom fields from elsewhere are written: `at` is the stored time of the change
@@ -106,9 +116,10 @@ pub(crate) fn write_case(tx: &Connection, case_id: Uuid, updates: &[(String, Val
     let Some((seq, mut version)) = found else { return Ok(None) };
     let before = case_state(tx, seq)?;
     let mut after = before.clone();
-    let applied = merge_checked(&mut after, updates, case_form_from);
-    let form_before = case_form_from(&before).map_err(|e| StoreError::Corrupt(format!("case row {seq}: {e}")))?;
-    let form_after = case_form_from(&after).map_err(|e| StoreError::Corrupt(format!("case row {seq}: {e}")))?;
+    let (applied, form_after) = merge_checked(&mut after, updates, case_form_from);
+    let unreadable = |e: &dyn std::fmt::Display| StoreError::Corrupt(format!("case row {seq}: {e}"));
+    let form_before = case_form_from(&before).map_err(|e| unreadable(&e))?;
+    let form_after = form_after.ok_or_else(|| unreadable(&"its fields do not make a case form"))?;
     if form_after != form_before {
         version += 1;
         let columns = ListColumns::lenient(&form_after);
@@ -137,9 +148,9 @@ pub(crate) fn write_case(tx: &Connection, case_id: Uuid, updates: &[(String, Val
 /// case this device never had, which the service does not send).
 pub(crate) fn create_case(tx: &Connection, case_id: Uuid, fields: &[(String, Value)], origin: &Origin) -> Result<Option<(i64, Vec<String>)>, StoreError> {
     let mut state = Fields::new();
-    let applied = merge_checked(&mut state, fields, case_form_from);
+    let (applied, form) = merge_checked(&mut state, fields, case_form_from);
     let Some(number) = state.get("case_number").and_then(Value::as_str).map(str::to_owned) else { return Ok(None) };
-    let form = case_form_from(&state).map_err(|e| StoreError::Corrupt(format!("a case received for {case_id}: {e}")))?;
+    let form = form.ok_or_else(|| StoreError::Corrupt(format!("the fields received for case {case_id} do not make a case form")))?;
     let archived_at = state.get("archived").and_then(Value::as_bool).unwrap_or(false).then(|| origin.at.clone());
     let columns = ListColumns::lenient(&form);
     // Until its first status event arrives (in the same page), a case shows the status every
@@ -165,8 +176,7 @@ pub(crate) fn contact_states(conn: &Connection, case_id: CaseId) -> Result<BTree
 }
 
 fn contact_form_from(fields: &Fields) -> Result<ContactFields, serde_json::Error> {
-    let form: Fields = fields.iter().filter(|(k, _)| k.as_str() != "removed_reason").map(|(k, v)| (k.clone(), v.clone())).collect();
-    serde_json::from_value(unflatten(&form))
+    serde_json::from_value(unflatten(fields.iter().filter(|(k, _)| k.as_str() != "removed_reason")))
 }
 
 /// Writes fields into a contact, making it when this device does not have it yet, with a
@@ -187,11 +197,11 @@ pub(crate) fn write_contact(tx: &Connection, case_id: Uuid, contact_id: Uuid, up
         }
     };
     let mut after = before.clone();
-    let applied = merge_checked(&mut after, updates, contact_form_from);
+    let (applied, form) = merge_checked(&mut after, updates, contact_form_from);
     if current.is_some() && after == before {
         return Ok(applied);
     }
-    let form = contact_form_from(&after).map_err(|e| StoreError::Corrupt(format!("contact {id}: {e}")))?;
+    let form = form.ok_or_else(|| StoreError::Corrupt(format!("the fields of contact {id} do not make a contact")))?;
     let json = contacts::json(&form)?;
     let removed_reason = after.get("removed_reason").and_then(Value::as_str).map(str::to_owned);
     let case = CaseId::from_uuid(case_id);
@@ -328,8 +338,8 @@ pub(crate) fn write_photo(tx: &Connection, case_seq: i64, photo_id: Uuid, update
         return Ok(Vec::new());
     }
     let mut state = current.clone().unwrap_or_default();
-    let applied = merge_checked(&mut state, updates, photo_row_from);
-    let Ok(row) = photo_row_from(&state) else { return Ok(Vec::new()) };
+    let (applied, row) = merge_checked(&mut state, updates, photo_row_from);
+    let Some(row) = row else { return Ok(Vec::new()) };
     if current.as_ref() == Some(&state) {
         return Ok(applied);
     }
@@ -428,20 +438,18 @@ fn stored_time(value: Option<&Value>, fallback: Stamp) -> String {
 /// Inserts a status event received from elsewhere unless its id is already here, then sets the
 /// case's status to the newest event by stamp. Returns whether it was new.
 pub(crate) fn insert_status_event(tx: &Connection, case_seq: i64, id: Uuid, stamp: Stamp, record: &Value) -> Result<bool, StoreError> {
-    if tx.prepare_cached("SELECT 1 FROM status_events WHERE id = ?1")?.exists([id.as_bytes()])? {
-        return Ok(false);
-    }
     let code = |name: &str| record.get(name).and_then(Value::as_str).and_then(CaseStatus::from_code);
     // A status this version does not know cannot be shown or filtered on; it is left out.
     let Some(to) = code("to") else { return Ok(false) };
     let outcome = record.get("outcome").and_then(Value::as_str).and_then(|o| Outcome::ALL.iter().copied().find(|x| outcome_code(*x) == o));
     let text = |name: &str| record.get(name).and_then(Value::as_str).unwrap_or("").to_owned();
     let actor = Some(text("actor")).filter(|a| !a.is_empty()).unwrap_or_else(|| REMOTE_ACTOR.to_owned());
-    tx.prepare_cached(
-        "INSERT INTO status_events (case_seq, from_status, to_status, reason, outcome, actor, at, id, stamp, stamp_key)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-    )?
-    .execute(rusqlite::params![
+    let inserted = tx
+        .prepare_cached(
+            "INSERT INTO status_events (case_seq, from_status, to_status, reason, outcome, actor, at, id, stamp, stamp_key)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT (id) DO NOTHING",
+        )?
+        .execute(rusqlite::params![
         case_seq,
         code("from").map(CaseStatus::code),
         to.code(),
@@ -453,20 +461,21 @@ pub(crate) fn insert_status_event(tx: &Connection, case_seq: i64, id: Uuid, stam
         stamp.to_string(),
         stamp_key(&stamp).to_vec(),
     ])?;
+    if inserted == 0 {
+        return Ok(false);
+    }
     refresh_status(tx, case_seq)?;
     Ok(true)
 }
 
 /// Sets `cases.status` to the `to` of the case's newest status event by stamp.
 pub(crate) fn refresh_status(tx: &Connection, case_seq: i64) -> Result<(), StoreError> {
-    let newest: Option<(String, String)> = tx
-        .prepare_cached("SELECT to_status, at FROM status_events WHERE case_seq = ?1 ORDER BY stamp_key DESC, seq DESC LIMIT 1")?
-        .query_row([case_seq], |row| Ok((row.get(0)?, row.get(1)?)))
-        .optional()?;
-    if let Some((status, at)) = newest {
-        tx.prepare_cached("UPDATE cases SET status = ?2, updated_at = max(updated_at, ?3) WHERE seq = ?1 AND status IS NOT ?2")?
-            .execute(rusqlite::params![case_seq, status, at])?;
-    }
+    tx.prepare_cached(
+        "UPDATE cases SET status = newest.to_status, updated_at = max(cases.updated_at, newest.at)
+         FROM (SELECT to_status, at FROM status_events WHERE case_seq = ?1 ORDER BY stamp_key DESC, seq DESC LIMIT 1) AS newest
+         WHERE cases.seq = ?1 AND cases.status IS NOT newest.to_status",
+    )?
+    .execute([case_seq])?;
     Ok(())
 }
 
@@ -482,9 +491,6 @@ pub(crate) fn newest_status_stamp(tx: &Connection, case_seq: i64) -> Result<Opti
 /// Inserts a note version received from elsewhere unless its id is already here. Returns
 /// whether it was new.
 pub(crate) fn insert_note_version(tx: &Connection, case_id: Uuid, id: Uuid, stamp: Stamp, record: &Value) -> Result<bool, StoreError> {
-    if tx.prepare_cached("SELECT 1 FROM note_versions WHERE id = ?1")?.exists([id.as_bytes()])? {
-        return Ok(false);
-    }
     let Some(note_id) = record.get("note_id").and_then(Value::as_str).and_then(|n| Uuid::parse_str(n).ok()) else { return Ok(false) };
     let version = record.get("version").and_then(Value::as_u64).unwrap_or(1).max(1);
     let category = record.get("category").and_then(Value::as_str).unwrap_or("");
@@ -497,11 +503,12 @@ pub(crate) fn insert_note_version(tx: &Connection, case_id: Uuid, id: Uuid, stam
     };
     let body = record.get("body").and_then(Value::as_str).unwrap_or("");
     let author = record.get("author").and_then(Value::as_str).filter(|a| !a.is_empty()).unwrap_or(REMOTE_ACTOR);
-    tx.prepare_cached(
-        "INSERT INTO note_versions (note_id, version, case_id, category, text, author, at, id, stamp, stamp_key)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-    )?
-    .execute(rusqlite::params![
+    let inserted = tx
+        .prepare_cached(
+            "INSERT INTO note_versions (note_id, version, case_id, category, text, author, at, id, stamp, stamp_key)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT (id) DO NOTHING",
+        )?
+        .execute(rusqlite::params![
         note_id.as_bytes(),
         version as i64,
         case_id.as_bytes(),
@@ -513,7 +520,7 @@ pub(crate) fn insert_note_version(tx: &Connection, case_id: Uuid, id: Uuid, stam
         stamp.to_string(),
         stamp_key(&stamp).to_vec(),
     ])?;
-    Ok(true)
+    Ok(inserted > 0)
 }
 
 // ---- Ops of local writes that touch several records ----
