@@ -24,15 +24,20 @@ pub enum Entity {
     /// contact is current).
     Contact,
     /// A photo's metadata: `sha256`, `mime`, `kind`, `age_progressed_to`, `taken_on`, `source`,
-    /// `consent_to_publish`, `is_primary`, `deleted`. The bytes travel as a blob.
+    /// `consent_to_publish`, `is_primary`, `deleted`, and `child_age` (the child's age in it, or
+    /// null). `kind` and `taken_on` are as in `porchlight_domain::PhotoMeta` (`taken_on` is ""
+    /// when unknown). The bytes travel as a blob.
     Photo,
     /// One version of a case note: `note_id` (the note all its versions share), `version`,
-    /// `category`, `body`, `author`, `written_at`.
+    /// `category` (the domain's `NoteCategory` word: `call`, `lead_tip`, `family_contact`,
+    /// `law_enforcement`, `media`, `internal`), `body`, `author`, `written_at`. Two offline edits
+    /// of one note may both be version N; readers take the newest by stamp as current.
     Note,
     /// A change of status: `from`, `to`, `reason`, `outcome` (or null), `actor`, `at`.
     StatusEvent,
     /// A local audit event (case opened, photo viewed, poster exported…): `action`, `detail`,
-    /// `actor`, `at`. Pushed to the central audit log; never pulled back.
+    /// `actor`, `at`. Pushed to the central audit log; never pulled back. An event about no case
+    /// (a device enrolled) travels with the nil `case_id`.
     AuditEvent,
 }
 
