@@ -296,10 +296,21 @@ async fn main() {
             .iter()
             .skip(round * 100)
             .take(100)
-            .map(|id| {
+            .flat_map(|id| {
                 let op = set_seen(&clock, *id, Entity::Case, *id, vec![("event.county".into(), json!(format!("County {round}")))], seen.get(&(*id, "event.county")).copied());
                 seen.insert((*id, "event.county"), op.stamp);
-                op
+                // Each edit is also an event of the workspace's own audit log, pushed beside it.
+                let audit = self::op(
+                    &clock,
+                    *id,
+                    OpBody::Append {
+                        entity: Entity::AuditEvent,
+                        record_id: Uuid::now_v7(),
+                        record: json!({"action": "case_edited", "detail": {"fields": ["event.county"]}, "actor": "Ana Case", "at": Utc::now()}),
+                        base: None,
+                    },
+                );
+                [op, audit]
             })
             .collect();
         let started = Instant::now();
@@ -308,7 +319,7 @@ async fn main() {
         assert!(r.results.iter().all(|r| r.conflicts.is_empty()), "edits made after seeing the value");
     }
     times.sort();
-    println!("incremental push of 100 edited cases: median {} (of 5)", ms(times[2]));
+    println!("incremental push of 100 edited cases (and their 100 audit events): median {} (of 5)", ms(times[2]));
 
     // B catches up on those edits, then syncs with nothing new.
     loop {

@@ -51,6 +51,7 @@ pub struct Page {
 
 const PULL_LOCK_CLASS: i32 = 7307;
 
+#[derive(Clone, PartialEq)]
 struct DeviceState {
     scope_seq: Option<i64>,
     scope_epoch: i64,
@@ -99,7 +100,8 @@ pub async fn pull(db: &impl GenericClient, p: &Puller, cursor: Cursor, limit: us
         db,
         "INSERT INTO sync_devices (device_id, last_pull_at) VALUES ($1, $2)
          ON CONFLICT (device_id) DO UPDATE SET last_pull_at = excluded.last_pull_at
-         RETURNING scope_seq, scope_epoch, scan_after, scan_seq, scan_epoch",
+         RETURNING scope_seq, scope_epoch, scan_after, scan_seq, scan_epoch,
+                   (SELECT coalesce(max(seq), 0) FROM change_log), (SELECT coalesce(max(seq), 0) FROM scope_marks)",
         &[&p.device, &p.now],
     )
     .await?;
@@ -110,6 +112,10 @@ pub async fn pull(db: &impl GenericClient, p: &Puller, cursor: Cursor, limit: us
         scan_seq: row.get(3),
         scan_epoch: row.get(4),
     };
+    // How far the log and the scope marks have come. Read after taking the lock and before any
+    // case is read, so anything committed later has a higher number and comes next time.
+    let (log_head, mark_head): (i64, i64) = (row.get(5), row.get(6));
+    let before = state.clone();
     let epoch = cursor.epoch;
     // Pages after the cursor's never reached the device: forget what they added and removed.
     if epoch < state.scan_epoch {
@@ -133,14 +139,6 @@ pub async fn pull(db: &impl GenericClient, p: &Puller, cursor: Cursor, limit: us
     )
     .await?
     .get(0);
-    let heads = db::query_one(
-        db,
-        "SELECT (SELECT coalesce(max(seq), 0) FROM change_log), (SELECT coalesce(max(seq), 0) FROM scope_marks)",
-        &[],
-    )
-    .await?;
-    let (log_head, mark_head): (i64, i64) = (heads.get(0), heads.get(1));
-
     let scanning = state.scan_after.is_some() && state.scan_seq.is_some();
     let need_scan = scanning || state.scope_seq.is_none_or(|s| mark_head > s);
     let page_epoch = epoch + 1;
@@ -279,12 +277,14 @@ pub async fn pull(db: &impl GenericClient, p: &Puller, cursor: Cursor, limit: us
         log_cases.dedup();
     }
 
-    db::execute(
-        db,
-        "UPDATE sync_devices SET scope_seq = $2, scope_epoch = $3, scan_after = $4, scan_seq = $5, scan_epoch = $6 WHERE device_id = $1",
-        &[&p.device, &state.scope_seq, &state.scope_epoch, &state.scan_after, &state.scan_seq, &state.scan_epoch],
-    )
-    .await?;
+    if state != before {
+        db::execute(
+            db,
+            "UPDATE sync_devices SET scope_seq = $2, scope_epoch = $3, scan_after = $4, scan_seq = $5, scan_epoch = $6 WHERE device_id = $1",
+            &[&p.device, &state.scope_seq, &state.scope_epoch, &state.scan_after, &state.scan_seq, &state.scan_epoch],
+        )
+        .await?;
+    }
     let next = Cursor { seq: next_seq, epoch: new_epoch };
     let has_more = more_snapshots || log_full;
     let audit = Entry::new(p.now, Actor::User { user: p.user, device: Some(p.device) }, Action::SyncPulled)
