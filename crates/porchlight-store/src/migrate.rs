@@ -71,6 +71,67 @@ mod tests {
         assert_eq!(before, after);
     }
 
+    /// Migration 0004 rebuilds the note and photo tables: a workspace of schema 3 with rows in
+    /// them keeps every row (and each note version its rowid, which orders the timeline), its
+    /// images are listed for upload, and the history tables refuse changes as before.
+    #[test]
+    fn the_sync_migrations_keep_every_row_of_an_older_workspace() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        crate::duplicates::register_functions(&conn).unwrap();
+        for (_, _, sql) in &MIGRATIONS[..3] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.pragma_update(None, "user_version", 3).unwrap();
+        let sha = "ab".repeat(32);
+        conn.execute_batch(&format!(
+            "INSERT INTO cases (seq, id, case_number, given_name, family_name, name_key, family_key, status, case_type, state, city,
+                 missing_date, date_of_birth, missing_from_care, created_at, updated_at, archived_at, version)
+             VALUES (1, x'0011223344556677889900aabbccddee', 'PL-2611-AAAA', 'Ida', 'Lund', 'ida lund', 'lund ida', 'active', 'ERU', 'MN',
+                 'Duluth', '2026-11-01', NULL, 0, '2026-11-01T00:00:00.000000Z', '2026-11-01T00:00:00.000000Z', NULL, 1);
+             INSERT INTO status_events (case_seq, from_status, to_status, reason, actor, at)
+             VALUES (1, NULL, 'intake', 'Case opened', 'ana', '2026-11-01T00:00:00.000000Z'),
+                    (1, 'intake', 'active', 'Filed', 'ana', '2026-11-02T00:00:00.000000Z');
+             INSERT INTO note_versions (rowid, note_id, version, case_id, category, text, author, at)
+             VALUES (7, x'01', 1, x'0011223344556677889900aabbccddee', 'call', 'First', 'ana', '2026-11-02T00:00:00.000000Z'),
+                    (9, x'01', 2, x'0011223344556677889900aabbccddee', 'call', 'Second', 'ana', '2026-11-03T00:00:00.000000Z');
+             INSERT INTO audit_log (case_id, action, actor, at, detail)
+             VALUES (x'0011223344556677889900aabbccddee', 'case_opened', 'ana', '2026-11-02T00:00:00.000000Z', 'version 1');
+             INSERT INTO blobs (sha256, bytes, mime, width, height, size) VALUES ('{sha}', x'ffd8ff', 'image/jpeg', 10, 10, 3);
+             INSERT INTO case_photos (id, case_seq, sha256, kind, age_progressed_to, taken_on, source, consent_to_publish, is_primary, created_at, child_age, added_by, file_name)
+             VALUES (x'00000000000000000000000000000042', 1, '{sha}', 'photo', NULL, '2026-06-01', 'mother', 1, 1, '2026-11-01T00:00:00.000000Z', 14, 'ana', 'ida.jpg');"
+        ))
+        .unwrap();
+        migrate(&mut conn).unwrap();
+        assert_eq!(current_version(&conn).unwrap(), latest_version());
+        let notes: Vec<(i64, i64, String)> =
+            conn.prepare("SELECT rowid, version, text FROM note_versions ORDER BY rowid").unwrap().query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).unwrap().map(Result::unwrap).collect();
+        assert_eq!(notes, vec![(7, 1, "First".to_owned()), (9, 2, "Second".to_owned())]);
+        let photo: (String, String, i64, String, bool) = conn
+            .query_row("SELECT sha256, mime, child_age, file_name, deleted FROM case_photos", [], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))
+            .unwrap();
+        assert_eq!(photo, (sha.clone(), "image/jpeg".to_owned(), 14, "ida.jpg".to_owned(), false));
+        let upload: String = conn.query_row("SELECT state FROM blob_sync WHERE sha256 = ?1", [&sha], |r| r.get(0)).unwrap();
+        assert_eq!(upload, "needs_upload");
+        assert_eq!(conn.query_row("SELECT count(*) FROM status_events WHERE stamp IS NULL", [], |r| r.get::<_, i64>(0)).unwrap(), 2);
+        let replica: String = conn.query_row("SELECT replica_id FROM sync_meta", [], |r| r.get(0)).unwrap();
+        assert!(porchlight_sync::ReplicaId::from_hex(&replica).is_some(), "{replica}");
+        // The facets view reads the rebuilt photo table: the case has a photo.
+        let facets: String = conn.query_row("SELECT facets FROM case_facets WHERE seq = 1", [], |r| r.get(0)).unwrap();
+        assert!(facets.contains("photo"), "{facets}");
+        // Unstamped history gets its id and stamp once; nothing else of it ever changes.
+        conn.execute("UPDATE status_events SET id = x'01', stamp = 's', stamp_key = x'01' WHERE seq = 1", []).unwrap();
+        for sql in [
+            "UPDATE status_events SET stamp = 't' WHERE seq = 1",
+            "UPDATE status_events SET reason = 'rewritten' WHERE seq = 2",
+            "DELETE FROM status_events",
+            "UPDATE note_versions SET text = 'other'",
+            "DELETE FROM note_versions",
+            "DELETE FROM audit_log",
+        ] {
+            assert!(conn.execute(sql, []).is_err(), "{sql} was allowed");
+        }
+    }
+
     #[test]
     fn a_newer_schema_is_refused() {
         let mut conn = Connection::open_in_memory().unwrap();
