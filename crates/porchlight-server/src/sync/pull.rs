@@ -27,6 +27,10 @@ use uuid::Uuid;
 /// a dozen pages: few round trips, and pages small enough to hold in memory at both ends.
 pub const MAX_SNAPSHOT_CASES: usize = 2500;
 
+/// The first page of a scan carries fewer: the device waits for it with nothing else to do,
+/// while later pages are made ahead as it applies the one before (`http::prefetch`).
+pub const FIRST_SNAPSHOT_CASES: usize = 500;
+
 pub struct Puller {
     pub grant: &'static Grant,
     pub user: Uuid,
@@ -164,7 +168,8 @@ pub async fn pull(db: &impl GenericClient, p: &Puller, cursor: Cursor, limit: us
             .map(|r| r.get(0))
             .collect();
         }
-        let batch = limit.clamp(1, MAX_SNAPSHOT_CASES) as i64;
+        let most = if scanning { MAX_SNAPSHOT_CASES } else { FIRST_SNAPSHOT_CASES };
+        let batch = limit.clamp(1, most) as i64;
         added = db::query(
             db,
             &format!(

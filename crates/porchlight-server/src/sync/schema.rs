@@ -353,12 +353,10 @@ pub fn check_status(record: &Value) -> Result<StatusRecord, Vec<FieldError>> {
     if event.reason.chars().count() > 2000 {
         errors.push(FieldError::new("reason", "Shorten the reason to 2000 characters or fewer."));
     }
-    match (event.to, event.outcome) {
-        (CaseStatus::Resolved, None) => errors.push(FieldError::new("outcome", "Choose how the case was resolved.")),
-        (to, Some(_)) if to != CaseStatus::Resolved => {
-            errors.push(FieldError::new("outcome", "An outcome is recorded only when resolving a case."))
-        }
-        _ => {}
+    // A resolved case without its outcome is accepted: settling a race of status changes by
+    // choosing "resolved" carries the status alone (the outcome stays in the event it came from).
+    if event.outcome.is_some() && event.to != CaseStatus::Resolved {
+        errors.push(FieldError::new("outcome", "An outcome is recorded only when resolving a case."));
     }
     if errors.is_empty() {
         Ok(event)
@@ -473,8 +471,10 @@ mod tests {
         let mut empty = note.clone();
         empty["body"] = json!("  ");
         assert_eq!(check_note(&empty).unwrap_err()[0].field, "body");
-        let status = json!({"from": "intake", "to": "resolved", "reason": "Home", "outcome": null, "actor": "A", "at": at()});
+        let status = json!({"from": "intake", "to": "active", "reason": "Home", "outcome": "returned_home", "actor": "A", "at": at()});
         assert_eq!(check_status(&status).unwrap_err()[0].field, "outcome");
+        let chosen = json!({"from": "located_deceased", "to": "resolved", "reason": "", "outcome": null, "actor": "A", "at": at()});
+        assert!(check_status(&chosen).is_ok(), "a race settled by choosing resolved");
         let photo: BTreeMap<String, Value> = [
             ("sha256", json!("ab".repeat(32))),
             ("mime", json!("image/png")),
