@@ -6,10 +6,10 @@
 //! Only an optimisation: a prefetched page is exactly the page a pull would make at that moment
 //! for that cursor (made by `sync::pull` in a transaction of its own, under the device's pull
 //! lock like any pull), so serving it, or not, changes nothing. It is served only to the same
-//! device asking with that very cursor and limit within `FRESH`. Every request of the device
-//! outdates what was being made for the one before: an outdated page is rolled back unless it
-//! committed before the newer request reached the database, and then the epoch rule of
-//! `sync::pull` undoes what it recorded. Its audit entry is written when it is served, before it
+//! device asking with that very cursor and limit within `FRESH`. Any other request of the device
+//! outdates what was being made: an outdated page is rolled back unless it committed before the
+//! other request reached the database, and then the epoch rule of `sync::pull` undoes what it
+//! recorded. Its audit entry is written when it is served, before it
 //! is sent; a page never asked for is never audited as read. Another instance of the service
 //! simply does not have it and makes the page itself.
 
@@ -42,7 +42,7 @@ struct Slot {
 #[derive(Default)]
 struct Devices {
     slots: HashMap<Uuid, Slot>,
-    /// Bumped by every request of the device.
+    /// Bumped by every request of the device that does not take the page being made.
     generations: HashMap<Uuid, u64>,
 }
 
@@ -70,16 +70,17 @@ impl Prefetch {
     }
 
     /// Called by every pull of the device: returns the page made ahead for exactly this request
-    /// once it is ready, or `None` (none, stale, for another cursor, or it failed).
+    /// once it is ready, or `None` (none, stale, for another cursor, or it failed). Any other
+    /// request outdates what is being made.
     pub async fn take(&self, device: Uuid, cursor: Cursor, limit: usize) -> Option<Arc<Ready>> {
         let slot = {
             let mut d = self.lock();
-            *d.generations.entry(device).or_insert(0) += 1;
-            d.slots.remove(&device)?
+            let slot = d.slots.remove(&device).filter(|s| s.cursor == cursor && s.limit == limit && s.made.elapsed() <= FRESH);
+            if slot.is_none() {
+                *d.generations.entry(device).or_insert(0) += 1;
+            }
+            slot?
         };
-        if slot.cursor != cursor || slot.limit != limit || slot.made.elapsed() > FRESH {
-            return None;
-        }
         let mut page = slot.page;
         let ready = tokio::time::timeout(FRESH, page.wait_for(Option::is_some)).await.ok()?.ok()?;
         ready.clone()

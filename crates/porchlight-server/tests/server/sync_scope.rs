@@ -352,3 +352,22 @@ async fn pages_made_ahead_are_the_pages_asked_for_and_a_lost_page_is_made_again(
 async fn count_pulls(db: &super::harness::TestDb) -> i64 {
     db.owner.get().await.unwrap().query_one("SELECT count(*) FROM audit_log WHERE action = 'sync_pulled'", &[]).await.unwrap().get(0)
 }
+
+#[tokio::test]
+async fn the_next_page_is_made_while_the_device_applies_this_one() {
+    let db = test_db!();
+    let w = world(&db).await;
+    let state = state_for(&db);
+    let prefetch = state.prefetch.clone();
+    let server = TestServer::start(state).await;
+    let dev = Device::enrol(&server, w.person("cm_assigned")).await;
+    let (first, _) = pull(&server, &dev, Cursor::START, 1).await;
+    assert!(first.has_more);
+    // Asked for at once, while it is still being made: the request waits for it.
+    let ready = prefetch.take(dev.id, first.cursor, 1).await.expect("the second page was made ahead");
+    let second: PullPage = serde_json::from_str(&ready.page.text).unwrap();
+    assert_eq!(whole_cases(std::slice::from_ref(&second)).len(), 1);
+    assert_ne!(whole_cases(std::slice::from_ref(&second)), whole_cases(std::slice::from_ref(&first)));
+    assert_eq!(serde_json::from_slice::<PullPage>(&zstd::decode_all(ready.zstd.as_slice()).unwrap()).unwrap(), second);
+    assert!(prefetch.take(dev.id, first.cursor, 1).await.is_none(), "served once");
+}
