@@ -207,7 +207,13 @@ async fn main() {
     drop(c);
     // The superuser serves here: the timing is of the sync path, not of role setup.
     let pool = db::pool(&owner_url, 16, Duration::from_secs(10)).unwrap();
-    let state = AppState::new(pool);
+    let mut state = AppState::new(pool);
+    if let Ok(level) = std::env::var("SYNC_TIMING_LEVELS") {
+        // "inline,ahead", e.g. "3,9".
+        let (inline, ahead) = level.split_once(',').expect("SYNC_TIMING_LEVELS=inline,ahead");
+        state.compression_level = inline.parse().unwrap();
+        state.prefetch_compression_level = ahead.parse().unwrap();
+    }
     let tcp = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", tcp.local_addr().unwrap());
     tokio::spawn(porchlight_server::serve(Listener::plain(tcp), state, std::future::pending()));

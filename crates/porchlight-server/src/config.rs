@@ -25,6 +25,8 @@ pub struct Config {
     pub login: LoginLimits,
     /// zstd level of sync answers, 1 (fastest) to 19 (smallest).
     pub sync_compression_level: i32,
+    /// zstd level of pull pages made ahead while a device applies the page before.
+    pub sync_prefetch_compression_level: i32,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -59,6 +61,7 @@ struct FileConfig {
     login_base_delay_ms: Option<u64>,
     login_max_delay_secs: Option<u64>,
     sync_compression_level: Option<i32>,
+    sync_prefetch_compression_level: Option<i32>,
 }
 
 fn env_or<T: std::str::FromStr>(
@@ -156,13 +159,20 @@ impl Config {
                 message: "use at least 1 connection".into(),
             });
         }
-        let sync_compression_level = env_or(env, "sync_compression_level", f.sync_compression_level)?.unwrap_or(3);
-        if !(1..=19).contains(&sync_compression_level) {
-            return Err(ConfigError::Invalid {
-                key: "sync_compression_level",
-                message: format!("{sync_compression_level} is not a zstd level; use 1 (fastest) to 19 (smallest), e.g. 3"),
-            });
-        }
+        let level = |key: &'static str, file: Option<i32>, default: i32| -> Result<i32, ConfigError> {
+            let level = env_or(env, key, file)?.unwrap_or(default);
+            if (1..=19).contains(&level) {
+                Ok(level)
+            } else {
+                Err(ConfigError::Invalid {
+                    key,
+                    message: format!("{level} is not a zstd level; use 1 (fastest) to 19 (smallest), e.g. {default}"),
+                })
+            }
+        };
+        let sync_compression_level = level("sync_compression_level", f.sync_compression_level, 3)?;
+        let sync_prefetch_compression_level =
+            level("sync_prefetch_compression_level", f.sync_prefetch_compression_level, 9)?;
         Ok(Config {
             database_url,
             migrate_database_url,
@@ -180,6 +190,7 @@ impl Config {
                 .unwrap_or(false),
             login,
             sync_compression_level,
+            sync_prefetch_compression_level,
         })
     }
 }

@@ -223,6 +223,7 @@ async fn serve(config: Config, pool: db::Pool) -> Result<(), String> {
     state.max_body_bytes = config.max_body_bytes;
     state.max_photo_bytes = config.max_photo_bytes;
     state.compression_level = config.sync_compression_level;
+    state.prefetch_compression_level = config.sync_prefetch_compression_level;
     let scheme = if config.tls.is_some() {
         "https"
     } else {

@@ -42,8 +42,11 @@ pub struct AppState {
     pub max_push_bytes: usize,
     /// The largest photo a device may upload by chunks.
     pub max_blob_bytes: usize,
-    /// zstd level of sync responses (gzip gets the level's nearest equivalent).
+    /// zstd level of sync answers made while the device waits (gzip gets the nearest equivalent).
     pub compression_level: i32,
+    /// zstd level of pull pages made ahead (`prefetch`): made while the device applies the page
+    /// before, so the time a higher level takes is hidden, and the bytes it saves are not.
+    pub prefetch_compression_level: i32,
     /// The service's hybrid logical clock. Each process has its own replica id, so stamps made by
     /// two instances never collide; what makes them comparable is in the stamps, not here.
     pub clock: Arc<Clock>,
@@ -66,6 +69,7 @@ impl AppState {
             // Level 3: a first sync's pages are tens of megabytes of JSON; higher levels save a
             // tenth of the bytes for four times the time on the service's cores.
             compression_level: 3,
+            prefetch_compression_level: 9,
             clock: Arc::new(Clock::new(ReplicaId::random(), None, 0)),
             prefetch: Arc::new(prefetch::Prefetch::default()),
         }

@@ -154,7 +154,7 @@ pub async fn pull(
         device,
         address: auth.address.clone(),
         clock: auth.clock.clone(),
-        level: app.compression_level,
+        level: app.prefetch_compression_level,
         cursor: next,
         limit,
     };
