@@ -19,8 +19,8 @@ use porchlight_server::people::{self, Role};
 use porchlight_server::{password, AppState, Listener};
 use porchlight_sync::fields::flatten;
 use porchlight_sync::{
-    Clock, Cursor, Entity, FieldWrite, Op, OpBody, PullPage, PushRequest, PushResponse, ReplicaId, Stamp, MAX_PUSH_OPS,
-    PROTOCOL_HEADER,
+    Clock, Cursor, Entity, FieldWrite, Op, OpBody, PullPage, PushRequest, PushResponse, ReplicaId,
+    Stamp, MAX_PUSH_OPS, PROTOCOL_HEADER,
 };
 use serde_json::{json, Value};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -28,9 +28,44 @@ use std::time::{Duration, Instant};
 use uuid::Uuid;
 
 const FILLER: &[&str] = &[
-    "she", "was", "seen", "near", "the", "station", "with", "a", "friend", "wearing", "a", "blue", "hoodie", "and",
-    "carrying", "a", "backpack", "mother", "says", "called", "from", "unknown", "number", "school", "counselor", "will",
-    "follow", "up", "police", "checked", "the", "shelter", "no", "sign", "yet", "neighbour", "reported", "car",
+    "she",
+    "was",
+    "seen",
+    "near",
+    "the",
+    "station",
+    "with",
+    "a",
+    "friend",
+    "wearing",
+    "a",
+    "blue",
+    "hoodie",
+    "and",
+    "carrying",
+    "a",
+    "backpack",
+    "mother",
+    "says",
+    "called",
+    "from",
+    "unknown",
+    "number",
+    "school",
+    "counselor",
+    "will",
+    "follow",
+    "up",
+    "police",
+    "checked",
+    "the",
+    "shelter",
+    "no",
+    "sign",
+    "yet",
+    "neighbour",
+    "reported",
+    "car",
 ];
 
 struct Client {
@@ -75,11 +110,23 @@ impl Client {
 
     async fn read(&self, res: reqwest::Response) -> Vec<u8> {
         let status = res.status();
-        let zstd = res.headers().get("content-encoding").is_some_and(|v| v == "zstd");
+        let zstd = res
+            .headers()
+            .get("content-encoding")
+            .is_some_and(|v| v == "zstd");
         let bytes = res.bytes().await.unwrap();
-        self.received.fetch_add(bytes.len() as u64, Ordering::Relaxed);
-        let body = if zstd { zstd::decode_all(bytes.as_ref()).unwrap() } else { bytes.to_vec() };
-        assert!(status.is_success(), "{status}: {}", String::from_utf8_lossy(&body));
+        self.received
+            .fetch_add(bytes.len() as u64, Ordering::Relaxed);
+        let body = if zstd {
+            zstd::decode_all(bytes.as_ref()).unwrap()
+        } else {
+            bytes.to_vec()
+        };
+        assert!(
+            status.is_success(),
+            "{status}: {}",
+            String::from_utf8_lossy(&body)
+        );
         body
     }
 
@@ -89,7 +136,12 @@ impl Client {
     }
 
     async fn pull(&self, cursor: Cursor) -> PullPage {
-        serde_json::from_slice(&self.get(&format!("/v1/sync/pull?cursor={cursor}&limit=5000")).await).unwrap()
+        serde_json::from_slice(
+            &self
+                .get(&format!("/v1/sync/pull?cursor={cursor}&limit=5000"))
+                .await,
+        )
+        .unwrap()
     }
 
     fn wire(&self) -> u64 {
@@ -98,22 +150,44 @@ impl Client {
 }
 
 fn op(clock: &Clock, case: Uuid, body: OpBody) -> Op {
-    Op { id: Uuid::now_v7(), case_id: case, stamp: clock.tick(Utc::now()), resolves: Vec::new(), body }
+    Op {
+        id: Uuid::now_v7(),
+        case_id: case,
+        stamp: clock.tick(Utc::now()),
+        resolves: Vec::new(),
+        body,
+    }
 }
 
-fn set(clock: &Clock, case: Uuid, entity: Entity, record: Uuid, fields: Vec<(String, Value)>) -> Op {
+fn set(
+    clock: &Clock,
+    case: Uuid,
+    entity: Entity,
+    record: Uuid,
+    fields: Vec<(String, Value)>,
+) -> Op {
     set_seen(clock, case, entity, record, fields, None)
 }
 
 /// A Set whose author had seen the values stamped `base` (as the app sends every edit).
-fn set_seen(clock: &Clock, case: Uuid, entity: Entity, record: Uuid, fields: Vec<(String, Value)>, base: Option<Stamp>) -> Op {
+fn set_seen(
+    clock: &Clock,
+    case: Uuid,
+    entity: Entity,
+    record: Uuid,
+    fields: Vec<(String, Value)>,
+    base: Option<Stamp>,
+) -> Op {
     op(
         clock,
         case,
         OpBody::Set {
             entity,
             record_id: record,
-            fields: fields.into_iter().map(|(field, value)| FieldWrite { field, value, base }).collect(),
+            fields: fields
+                .into_iter()
+                .map(|(field, value)| FieldWrite { field, value, base })
+                .collect(),
         },
     )
 }
@@ -137,8 +211,13 @@ fn case_ops(clock: &Clock, rng: &mut Rng, index: u64, today: chrono::NaiveDate) 
     // (The case's own Set is the first op; its stamp is what later edits saw.)
     let fields = porchlight_seed::case_fields(2026, index, today);
     let id = Uuid::now_v7();
-    let mut writes: Vec<(String, Value)> = flatten(&serde_json::to_value(&fields).unwrap()).into_iter().collect();
-    writes.push(("case_number".into(), json!(CaseNumber::for_case(&CaseId::from_uuid(id), today).as_str())));
+    let mut writes: Vec<(String, Value)> = flatten(&serde_json::to_value(&fields).unwrap())
+        .into_iter()
+        .collect();
+    writes.push((
+        "case_number".into(),
+        json!(CaseNumber::for_case(&CaseId::from_uuid(id), today).as_str()),
+    ));
     writes.push(("archived".into(), json!(false)));
     let mut ops = vec![set(clock, id, Entity::Case, id, writes)];
     ops.push(op(
@@ -151,22 +230,37 @@ fn case_ops(clock: &Clock, rng: &mut Rng, index: u64, today: chrono::NaiveDate) 
             base: None,
         },
     ));
-    for (i, relationship) in [Relationship::Mother, Relationship::Grandparent].into_iter().enumerate() {
+    for (i, relationship) in [Relationship::Mother, Relationship::Grandparent]
+        .into_iter()
+        .enumerate()
+    {
         let contact = ContactFields {
-            name: format!("{} {}", ["Grace", "Rosa", "Lena", "Mary"][(rng.next() % 4) as usize], fields.child.family_name),
+            name: format!(
+                "{} {}",
+                ["Grace", "Rosa", "Lena", "Mary"][(rng.next() % 4) as usize],
+                fields.child.family_name
+            ),
             relationship: Some(relationship),
             primary: i == 0,
             phones: vec![format!("(918) 555-{:04}", rng.next() % 10_000)],
             ..Default::default()
         };
-        let mut writes: Vec<(String, Value)> = flatten(&serde_json::to_value(&contact).unwrap()).into_iter().collect();
+        let mut writes: Vec<(String, Value)> = flatten(&serde_json::to_value(&contact).unwrap())
+            .into_iter()
+            .collect();
         writes.push(("removed_reason".into(), Value::Null));
         ops.push(set(clock, id, Entity::Contact, Uuid::now_v7(), writes));
     }
     for _ in 0..5 {
         let note = Uuid::now_v7();
         let words: Vec<&str> = (0..8 + rng.next() % 20).map(|_| rng.pick(FILLER)).collect();
-        let body = format!("{} at {}:{:02}. {}.", fields.child.given_name, 8 + rng.next() % 12, rng.next() % 60, words.join(" "));
+        let body = format!(
+            "{} at {}:{:02}. {}.",
+            fields.child.given_name,
+            8 + rng.next() % 12,
+            rng.next() % 60,
+            words.join(" ")
+        );
         ops.push(op(
             clock,
             id,
@@ -187,38 +281,71 @@ fn ms(d: Duration) -> String {
 
 #[tokio::main]
 async fn main() {
-    let cases: u64 = std::env::args().nth(1).map(|n| n.parse().expect("CASES is a number")).unwrap_or(30_000);
-    let admin = std::env::var("PORCHLIGHT_TEST_DATABASE_URL").expect("run `eval \"$(bash scripts/pg.sh start)\"` first");
+    let cases: u64 = std::env::args()
+        .nth(1)
+        .map(|n| n.parse().expect("CASES is a number"))
+        .unwrap_or(30_000);
+    let admin = std::env::var("PORCHLIGHT_TEST_DATABASE_URL")
+        .expect("run `eval \"$(bash scripts/pg.sh start)\"` first");
     let name = "porchlight_sync_timing";
-    let (client, conn) = tokio_postgres::connect(&admin, tokio_postgres::NoTls).await.unwrap();
+    let (client, conn) = tokio_postgres::connect(&admin, tokio_postgres::NoTls)
+        .await
+        .unwrap();
     tokio::spawn(conn);
-    client.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await.unwrap();
-    client.batch_execute(&format!("CREATE DATABASE {name}")).await.unwrap();
+    client
+        .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        .await
+        .unwrap();
+    client
+        .batch_execute(&format!("CREATE DATABASE {name}"))
+        .await
+        .unwrap();
     let owner_url = admin.rsplit_once('/').unwrap().0.to_owned() + "/" + name;
     let owner = db::pool(&owner_url, 4, Duration::from_secs(10)).unwrap();
     let mut c = owner.get().await.unwrap();
     db::migrate(&mut c).await.unwrap();
     let now = Utc::now();
-    let office = people::add_office(&c, "Tulsa", "Oklahoma", now).await.unwrap().id;
-    let pw = "timing check password";
-    people::add_user(&c, "ana.case", "Ana Case", Role::CaseManager, Some(office), password::hash(pw).unwrap(), now)
+    let office = people::add_office(&c, "Tulsa", "Oklahoma", now)
         .await
-        .unwrap();
+        .unwrap()
+        .id;
+    let pw = "timing check password";
+    people::add_user(
+        &c,
+        "ana.case",
+        "Ana Case",
+        Role::CaseManager,
+        Some(office),
+        password::hash(pw).unwrap(),
+        now,
+    )
+    .await
+    .unwrap();
     drop(c);
     // The superuser serves here: the timing is of the sync path, not of role setup.
     let pool = db::pool(&owner_url, 16, Duration::from_secs(10)).unwrap();
     let mut state = AppState::new(pool);
     if let Ok(level) = std::env::var("SYNC_TIMING_LEVELS") {
         // "inline,ahead", e.g. "3,9".
-        let (inline, ahead) = level.split_once(',').expect("SYNC_TIMING_LEVELS=inline,ahead");
+        let (inline, ahead) = level
+            .split_once(',')
+            .expect("SYNC_TIMING_LEVELS=inline,ahead");
         state.compression_level = inline.parse().unwrap();
         state.prefetch_compression_level = ahead.parse().unwrap();
     }
     let tcp = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", tcp.local_addr().unwrap());
-    tokio::spawn(porchlight_server::serve(Listener::plain(tcp), state, std::future::pending()));
+    tokio::spawn(porchlight_server::serve(
+        Listener::plain(tcp),
+        state,
+        std::future::pending(),
+    ));
 
-    let http = reqwest::Client::builder().no_zstd().no_gzip().build().unwrap();
+    let http = reqwest::Client::builder()
+        .no_zstd()
+        .no_gzip()
+        .build()
+        .unwrap();
     let enrol = |device: &'static str| {
         let (http, base) = (http.clone(), base.clone());
         async move {
@@ -231,7 +358,13 @@ async fn main() {
                 .json()
                 .await
                 .unwrap();
-            Client { http, base, token: reply["token"].as_str().unwrap().to_owned(), sent: AtomicU64::new(0), received: AtomicU64::new(0) }
+            Client {
+                http,
+                base,
+                token: reply["token"].as_str().unwrap().to_owned(),
+                sent: AtomicU64::new(0),
+                received: AtomicU64::new(0),
+            }
         }
     };
     let a = enrol("laptop A").await;
@@ -254,13 +387,27 @@ async fn main() {
         pending.extend(ops);
         if pending.len() >= MAX_PUSH_OPS - 9 || i + 1 == cases {
             let r = a.push(&pending).await;
-            assert!(r.results.iter().all(|r| matches!(r.outcome, porchlight_sync::Outcome::Applied { .. })), "refused: {:?}", r.results.iter().find(|r| !matches!(r.outcome, porchlight_sync::Outcome::Applied { .. })));
+            assert!(
+                r.results
+                    .iter()
+                    .all(|r| matches!(r.outcome, porchlight_sync::Outcome::Applied { .. })),
+                "refused: {:?}",
+                r.results
+                    .iter()
+                    .find(|r| !matches!(r.outcome, porchlight_sync::Outcome::Applied { .. }))
+            );
             pending.clear();
             pushes += 1;
         }
     }
     let took = started.elapsed();
-    println!("A pushes {} ops in {pushes} pushes: {} ({:.0} ops/s), {:.1} MB on the wire", cases * 9, ms(took), (cases * 9) as f64 / took.as_secs_f64(), a.wire() as f64 / 1e6);
+    println!(
+        "A pushes {} ops in {pushes} pushes: {} ({:.0} ops/s), {:.1} MB on the wire",
+        cases * 9,
+        ms(took),
+        (cases * 9) as f64 / took.as_secs_f64(),
+        a.wire() as f64 / 1e6
+    );
 
     let b = enrol("laptop B").await;
     let started = Instant::now();
@@ -268,9 +415,15 @@ async fn main() {
     let (mut pages, mut changes, mut parsing, mut raw) = (0, 0, Duration::ZERO, 0);
     loop {
         let asked = Instant::now();
-        let text = b.get(&format!("/v1/sync/pull?cursor={cursor}&limit=5000")).await;
+        let text = b
+            .get(&format!("/v1/sync/pull?cursor={cursor}&limit=5000"))
+            .await;
         if std::env::var("SYNC_TIMING_PAGES").is_ok() {
-            println!("  page {pages}: {} for {:.1} MB", ms(asked.elapsed()), text.len() as f64 / 1e6);
+            println!(
+                "  page {pages}: {} for {:.1} MB",
+                ms(asked.elapsed()),
+                text.len() as f64 / 1e6
+            );
         }
         if let (Ok(path), 0) = (std::env::var("SYNC_TIMING_SAVE_PAGE"), pages) {
             // The first page as JSON, to study its size.
@@ -322,10 +475,16 @@ async fn main() {
         let started = Instant::now();
         let r = a.push(&ops).await;
         times.push(started.elapsed());
-        assert!(r.results.iter().all(|r| r.conflicts.is_empty()), "edits made after seeing the value");
+        assert!(
+            r.results.iter().all(|r| r.conflicts.is_empty()),
+            "edits made after seeing the value"
+        );
     }
     times.sort();
-    println!("incremental push of 100 edited cases (and their 100 audit events): median {} (of 5)", ms(times[2]));
+    println!(
+        "incremental push of 100 edited cases (and their 100 audit events): median {} (of 5)",
+        ms(times[2])
+    );
 
     // B catches up on those edits, then syncs with nothing new.
     loop {
@@ -344,12 +503,26 @@ async fn main() {
         times.push(started.elapsed());
     }
     times.sort();
-    println!("no-op sync (hello + pull): median {}, p95 {}", ms(times[25]), ms(times[47]));
+    println!(
+        "no-op sync (hello + pull): median {}, p95 {}",
+        ms(times[25]),
+        ms(times[47])
+    );
 
     let edits: Vec<Op> = (0..10_000)
         .map(|i| {
             let id = ids[i % ids.len()];
-            let op = set_seen(&clock, id, Entity::Case, id, vec![("event.circumstances".into(), json!(format!("Edited offline, take {i}.")))], seen.get(&(id, "event.circumstances")).copied());
+            let op = set_seen(
+                &clock,
+                id,
+                Entity::Case,
+                id,
+                vec![(
+                    "event.circumstances".into(),
+                    json!(format!("Edited offline, take {i}.")),
+                )],
+                seen.get(&(id, "event.circumstances")).copied(),
+            );
             seen.insert((id, "event.circumstances"), op.stamp);
             op
         })
@@ -360,6 +533,9 @@ async fn main() {
     }
     println!("push of 10,000 offline edits: {}", ms(started.elapsed()));
     if std::env::var("SYNC_TIMING_KEEP").is_err() {
-        client.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await.ok();
+        client
+            .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .await
+            .ok();
     }
 }

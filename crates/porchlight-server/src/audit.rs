@@ -252,11 +252,25 @@ pub async fn append(db: &impl GenericClient, entry: &Entry) -> Result<i64, DbErr
 
 /// Appends entries in order, in one round trip, and returns the last sequence number (`None`
 /// when there were none). Inside a transaction, call it last, as `append`.
-pub async fn append_all(db: &impl GenericClient, entries: &[Entry]) -> Result<Option<i64>, DbError> {
+pub async fn append_all(
+    db: &impl GenericClient,
+    entries: &[Entry],
+) -> Result<Option<i64>, DbError> {
     if entries.is_empty() {
         return Ok(None);
     }
-    let mut cols = (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let mut cols = (
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+    );
     for entry in entries {
         let at = entry.at.trunc_subsecs(6);
         let (actor, actor_user, actor_device) = entry.actor.parts();
@@ -287,7 +301,10 @@ pub async fn append_all(db: &impl GenericClient, entries: &[Entry]) -> Result<Op
     let row = db::query_one(
         db,
         "SELECT audit_append_batch($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-        &[&cols.0, &cols.1, &cols.2, &cols.3, &cols.4, &cols.5, &cols.6, &cols.7, &cols.8, &cols.9],
+        &[
+            &cols.0, &cols.1, &cols.2, &cols.3, &cols.4, &cols.5, &cols.6, &cols.7, &cols.8,
+            &cols.9,
+        ],
     )
     .await?;
     Ok(Some(row.get(0)))

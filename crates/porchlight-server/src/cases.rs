@@ -172,7 +172,10 @@ pub async fn create(
         ..Batch::default()
     };
     store::write(db, &batch).await?;
-    let rows: Vec<_> = write::record_row(&record, None).into_iter().chain([write::appended_row(&event)]).collect();
+    let rows: Vec<_> = write::record_row(&record, None)
+        .into_iter()
+        .chain([write::appended_row(&event)])
+        .collect();
     w.finish(db, id, stamp, &rows, now).await?;
     Ok(StoredCase {
         id,
@@ -203,7 +206,12 @@ pub async fn update(
     now: DateTime<Utc>,
 ) -> Result<StoredCase, CaseError> {
     let current = get(db, grant, w.user, id).await?;
-    let row = db::query_one(db, "SELECT sync_state, status_stamp FROM cases WHERE id = $1 FOR NO KEY UPDATE", &[&id]).await?;
+    let row = db::query_one(
+        db,
+        "SELECT sync_state, status_stamp FROM cases WHERE id = $1 FOR NO KEY UPDATE",
+        &[&id],
+    )
+    .await?;
     let state: String = row.get(0);
     let status_stamp: Option<String> = row.get(1);
     let status_stamp: Option<Stamp> = status_stamp.and_then(|s| s.parse().ok());
@@ -226,10 +234,20 @@ pub async fn update(
             current: current.version,
         });
     }
-    let mut rows: Vec<_> = write::record_row(&record, Some(&changed)).into_iter().collect();
+    let mut rows: Vec<_> = write::record_row(&record, Some(&changed))
+        .into_iter()
+        .collect();
     if moved {
-        let (event, event_row) = write::status_event(w, id, Some(current.status), new_status, stamp, now);
-        store::write(db, &Batch { status_events: vec![event_row], ..Batch::default() }).await?;
+        let (event, event_row) =
+            write::status_event(w, id, Some(current.status), new_status, stamp, now);
+        store::write(
+            db,
+            &Batch {
+                status_events: vec![event_row],
+                ..Batch::default()
+            },
+        )
+        .await?;
         rows.push(write::appended_row(&event));
     }
     if !rows.is_empty() {
@@ -365,11 +383,19 @@ pub struct Recipient {
 /// unknown field is refused by name), valid, and normalised.
 pub fn contact_form(value: &Value) -> Result<ContactFields, CaseError> {
     let flat = porchlight_sync::fields::flatten(value);
-    if let Some(e) = schema::unknown_fields(porchlight_sync::Entity::Contact, flat.keys().map(String::as_str).filter(|f| *f != schema::REMOVED_REASON)) {
+    if let Some(e) = schema::unknown_fields(
+        porchlight_sync::Entity::Contact,
+        flat.keys()
+            .map(String::as_str)
+            .filter(|f| *f != schema::REMOVED_REASON),
+    ) {
         return Err(CaseError::Invalid(vec![e]));
     }
     if flat.contains_key(schema::REMOVED_REASON) {
-        return Err(CaseError::Invalid(vec![FieldError::new(schema::REMOVED_REASON, "A new contact is current; leave removed_reason out.")]));
+        return Err(CaseError::Invalid(vec![FieldError::new(
+            schema::REMOVED_REASON,
+            "A new contact is current; leave removed_reason out.",
+        )]));
     }
     let checked = schema::check_contact(&flat).map_err(CaseError::Invalid)?;
     // A contact entered here is new, so it is stored as the app would store it: normalised.
@@ -384,7 +410,10 @@ pub async fn add_contact(
     fields: ContactFields,
     now: DateTime<Utc>,
 ) -> Result<Contact, CaseError> {
-    if db::query_opt(db, "SELECT 1 FROM contacts WHERE id = $1", &[&id]).await?.is_some() {
+    if db::query_opt(db, "SELECT 1 FROM contacts WHERE id = $1", &[&id])
+        .await?
+        .is_some()
+    {
         return Err(CaseError::Exists);
     }
     let stamp = w.stamp(None, now);
@@ -534,12 +563,21 @@ pub async fn add_note(
                 )]));
             };
             let note_id: Uuid = row.get(0);
-            let latest: i32 = db::query_one(db, "SELECT max(version) FROM notes WHERE note_id = $1", &[&note_id]).await?.get(0);
+            let latest: i32 = db::query_one(
+                db,
+                "SELECT max(version) FROM notes WHERE note_id = $1",
+                &[&note_id],
+            )
+            .await?
+            .get(0);
             (note_id, latest + 1)
         }
         None => (id, 1),
     };
-    if db::query_opt(db, "SELECT 1 FROM notes WHERE id = $1", &[&id]).await?.is_some() {
+    if db::query_opt(db, "SELECT 1 FROM notes WHERE id = $1", &[&id])
+        .await?
+        .is_some()
+    {
         return Err(CaseError::Exists);
     }
     let stamp = w.stamp(None, now);
@@ -568,7 +606,8 @@ pub async fn add_note(
         ..Batch::default()
     };
     store::write(db, &batch).await?;
-    w.finish(db, case, stamp, &[write::appended_row(&change)], now).await?;
+    w.finish(db, case, stamp, &[write::appended_row(&change)], now)
+        .await?;
     Ok(Note {
         id,
         case_id: case,
@@ -702,7 +741,10 @@ pub async fn add_photo(
             )]));
         }
     }
-    if db::query_opt(db, "SELECT 1 FROM photos WHERE id = $1", &[&id]).await?.is_some() {
+    if db::query_opt(db, "SELECT 1 FROM photos WHERE id = $1", &[&id])
+        .await?
+        .is_some()
+    {
         return Err(CaseError::Exists);
     }
     let sha = Sha256::digest(bytes).to_vec();
@@ -715,8 +757,21 @@ pub async fn add_photo(
     )
     .await?;
     let stamp = w.stamp(None, now);
-    let taken_on = meta.taken_on.map(|d| d.format("%Y-%m-%d").to_string()).unwrap_or_default();
-    let record = write::photo_record(case, id, &sha_hex, content_type, meta.kind.code(), &taken_on, meta.age_in_photo, meta.consent_to_publish, stamp);
+    let taken_on = meta
+        .taken_on
+        .map(|d| d.format("%Y-%m-%d").to_string())
+        .unwrap_or_default();
+    let record = write::photo_record(
+        case,
+        id,
+        &sha_hex,
+        content_type,
+        meta.kind.code(),
+        &taken_on,
+        meta.age_in_photo,
+        meta.consent_to_publish,
+        stamp,
+    );
     let batch = Batch {
         new_photos: vec![store::PhotoRow {
             id,
@@ -807,11 +862,19 @@ mod tests {
 
     #[test]
     fn a_contact_is_read_strictly_and_checked_as_the_app_does() {
-        let bad = contact_form(&serde_json::json!({"name": "", "relationship": "mother", "phones": ["123"]})).unwrap_err();
-        let CaseError::Invalid(errors) = bad else { panic!("expected field errors") };
+        let bad = contact_form(
+            &serde_json::json!({"name": "", "relationship": "mother", "phones": ["123"]}),
+        )
+        .unwrap_err();
+        let CaseError::Invalid(errors) = bad else {
+            panic!("expected field errors")
+        };
         let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["name", "phones.0"]);
-        let CaseError::Invalid(errors) = contact_form(&serde_json::json!({"name": "Rosa Diaz", "phone": "918 555 0142"})).unwrap_err() else {
+        let CaseError::Invalid(errors) =
+            contact_form(&serde_json::json!({"name": "Rosa Diaz", "phone": "918 555 0142"}))
+                .unwrap_err()
+        else {
             panic!("expected field errors")
         };
         assert_eq!(errors[0].field, "phone", "an unknown field is named");

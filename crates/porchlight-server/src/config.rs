@@ -159,7 +159,10 @@ impl Config {
                 message: "use at least 1 connection".into(),
             });
         }
-        let level = |key: &'static str, file: Option<i32>, default: i32| -> Result<i32, ConfigError> {
+        let level = |key: &'static str,
+                     file: Option<i32>,
+                     default: i32|
+         -> Result<i32, ConfigError> {
             let level = env_or(env, key, file)?.unwrap_or(default);
             if (1..=19).contains(&level) {
                 Ok(level)
@@ -171,8 +174,11 @@ impl Config {
             }
         };
         let sync_compression_level = level("sync_compression_level", f.sync_compression_level, 3)?;
-        let sync_prefetch_compression_level =
-            level("sync_prefetch_compression_level", f.sync_prefetch_compression_level, 9)?;
+        let sync_prefetch_compression_level = level(
+            "sync_prefetch_compression_level",
+            f.sync_prefetch_compression_level,
+            9,
+        )?;
         Ok(Config {
             database_url,
             migrate_database_url,

@@ -10,8 +10,8 @@ use crate::audit::{self, Action, Entry};
 use crate::cases::{
     self, CaseError, Contact, Note, NoteCategory, Photo, PhotoMeta, Recipient, StoredCase,
 };
-use crate::sync::write::Writer;
 use crate::rules::{self, CaseScope, CaseView, PhotoAccess};
+use crate::sync::write::Writer;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::Path;
@@ -271,7 +271,17 @@ pub async fn update(
     let (clock, device) = (auth.clock.clone(), auth.caller.device_id);
     let tx = auth.db.transaction().await?;
     let writer = Writer::load(&tx, user, Some(device), &clock).await?;
-    let result = cases::update(&tx, &writer, grant, id, req.version, req.status, &fields, now).await;
+    let result = cases::update(
+        &tx,
+        &writer,
+        grant,
+        id,
+        req.version,
+        req.status,
+        &fields,
+        now,
+    )
+    .await;
     let case = match result {
         Ok(case) => case,
         Err(CaseError::NotFound) => {
@@ -425,7 +435,8 @@ pub async fn add_contact(
     let (clock, device) = (auth.clock.clone(), auth.caller.device_id);
     let tx = auth.db.transaction().await?;
     let writer = Writer::load(&tx, user, Some(device), &clock).await?;
-    let contact = cases::add_contact(&tx, &writer, case.id, crate::new_id(now), fields, now).await?;
+    let contact =
+        cases::add_contact(&tx, &writer, case.id, crate::new_id(now), fields, now).await?;
     audit::append(
         &tx,
         &Entry::new(now, actor, Action::ContactAdded)
@@ -579,7 +590,16 @@ pub async fn upload_photo(
     let (clock, device) = (auth.clock.clone(), auth.caller.device_id);
     let tx = auth.db.transaction().await?;
     let writer = Writer::load(&tx, user, Some(device), &clock).await?;
-    let photo = cases::add_photo(&tx, &writer, case.id, crate::new_id(now), &meta, &bytes, now).await?;
+    let photo = cases::add_photo(
+        &tx,
+        &writer,
+        case.id,
+        crate::new_id(now),
+        &meta,
+        &bytes,
+        now,
+    )
+    .await?;
     audit::append(
         &tx,
         &Entry::new(now, actor, Action::PhotoUploaded)

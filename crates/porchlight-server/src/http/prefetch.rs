@@ -66,7 +66,9 @@ pub struct Ask {
 
 impl Prefetch {
     fn lock(&self) -> std::sync::MutexGuard<'_, Devices> {
-        self.devices.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.devices
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Called by every pull of the device: returns the page made ahead for exactly this request
@@ -75,14 +77,20 @@ impl Prefetch {
     pub async fn take(&self, device: Uuid, cursor: Cursor, limit: usize) -> Option<Arc<Ready>> {
         let slot = {
             let mut d = self.lock();
-            let slot = d.slots.remove(&device).filter(|s| s.cursor == cursor && s.limit == limit && s.made.elapsed() <= FRESH);
+            let slot = d
+                .slots
+                .remove(&device)
+                .filter(|s| s.cursor == cursor && s.limit == limit && s.made.elapsed() <= FRESH);
             if slot.is_none() {
                 *d.generations.entry(device).or_insert(0) += 1;
             }
             slot?
         };
         let mut page = slot.page;
-        let ready = tokio::time::timeout(FRESH, page.wait_for(Option::is_some)).await.ok()?.ok()?;
+        let ready = tokio::time::timeout(FRESH, page.wait_for(Option::is_some))
+            .await
+            .ok()?
+            .ok()?;
         ready.clone()
     }
 
@@ -96,7 +104,15 @@ impl Prefetch {
         let generation = {
             let mut d = self.lock();
             d.slots.retain(|_, s| s.made.elapsed() <= FRESH);
-            d.slots.insert(ask.device, Slot { cursor: ask.cursor, limit: ask.limit, made: Instant::now(), page: receive });
+            d.slots.insert(
+                ask.device,
+                Slot {
+                    cursor: ask.cursor,
+                    limit: ask.limit,
+                    made: Instant::now(),
+                    page: receive,
+                },
+            );
             d.generations.get(&ask.device).copied().unwrap_or(0)
         };
         let me = Arc::clone(self);
@@ -114,7 +130,11 @@ impl Prefetch {
 }
 
 /// Makes the page; `None` when a newer request of the device came before it could commit.
-async fn make(me: &Prefetch, ask: Ask, generation: u64) -> Result<Option<Ready>, Box<dyn std::error::Error + Send + Sync>> {
+async fn make(
+    me: &Prefetch,
+    ask: Ask,
+    generation: u64,
+) -> Result<Option<Ready>, Box<dyn std::error::Error + Send + Sync>> {
     let mut db = ask.pool.get().await?;
     let now = super::now();
     let puller = Puller {

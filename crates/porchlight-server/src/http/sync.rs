@@ -24,15 +24,19 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use porchlight_sync::{
-    CompleteUpload, Cursor, Hello, PushRequest, UploadState, VersionMismatch, BLOB_CHUNK, MAX_PULL_LIMIT,
-    MAX_PUSH_OPS, MIN_PROTOCOL_VERSION, PROTOCOL_HEADER, PROTOCOL_VERSION,
+    CompleteUpload, Cursor, Hello, PushRequest, UploadState, VersionMismatch, BLOB_CHUNK,
+    MAX_PULL_LIMIT, MAX_PUSH_OPS, MIN_PROTOCOL_VERSION, PROTOCOL_HEADER, PROTOCOL_VERSION,
 };
 use serde::Deserialize;
 use serde_json::json;
 
 /// Refuses a request whose protocol version this build does not speak, with the versions it does.
 pub async fn protocol(req: Request, next: Next) -> Response {
-    let sent = req.headers().get(PROTOCOL_HEADER).and_then(|v| v.to_str().ok()).map(str::trim);
+    let sent = req
+        .headers()
+        .get(PROTOCOL_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim);
     let version = sent.and_then(|v| v.parse::<u32>().ok());
     match version {
         Some(v) if (MIN_PROTOCOL_VERSION..=PROTOCOL_VERSION).contains(&v) => next.run(req).await,
@@ -47,7 +51,11 @@ pub async fn protocol(req: Request, next: Next) -> Response {
             };
             (
                 StatusCode::CONFLICT,
-                Json(VersionMismatch { min_protocol: MIN_PROTOCOL_VERSION, max_protocol: PROTOCOL_VERSION, message }),
+                Json(VersionMismatch {
+                    min_protocol: MIN_PROTOCOL_VERSION,
+                    max_protocol: PROTOCOL_VERSION,
+                    message,
+                }),
             )
                 .into_response()
         }
@@ -63,20 +71,36 @@ impl From<SyncError> for ApiError {
 }
 
 fn json_text(status: StatusCode, text: String) -> Response {
-    (status, [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], text).into_response()
+    (
+        status,
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        text,
+    )
+        .into_response()
 }
 
 async fn display_name(auth: &Auth) -> Result<String, ApiError> {
-    Ok(db::query_opt(&auth.db, "SELECT display_name FROM users WHERE id = $1", &[&auth.caller.user_id])
-        .await?
-        .map(|r| r.get(0))
-        .unwrap_or_default())
+    Ok(db::query_opt(
+        &auth.db,
+        "SELECT display_name FROM users WHERE id = $1",
+        &[&auth.caller.user_id],
+    )
+    .await?
+    .map(|r| r.get(0))
+    .unwrap_or_default())
 }
 
 pub async fn hello(auth: Auth) -> Result<Json<Hello>, ApiError> {
     let now = super::now();
     let name = display_name(&auth).await?;
-    audit::append(&auth.db, &Entry::new(now, auth.actor(), Action::SyncHello).address(auth.address.clone())).await?;
+    audit::append(
+        &auth.db,
+        &Entry::new(now, auth.actor(), Action::SyncHello).address(auth.address.clone()),
+    )
+    .await?;
     Ok(Json(Hello {
         protocol: PROTOCOL_VERSION,
         min_protocol: MIN_PROTOCOL_VERSION,
@@ -90,7 +114,10 @@ pub async fn hello(auth: Auth) -> Result<Json<Hello>, ApiError> {
     }))
 }
 
-pub async fn push(mut auth: Auth, JsonBody(req): JsonBody<PushRequest>) -> Result<Response, ApiError> {
+pub async fn push(
+    mut auth: Auth,
+    JsonBody(req): JsonBody<PushRequest>,
+) -> Result<Response, ApiError> {
     if req.ops.len() > MAX_PUSH_OPS {
         return Err(ApiError::field(
             "ops",
@@ -114,7 +141,8 @@ pub async fn push(mut auth: Auth, JsonBody(req): JsonBody<PushRequest>) -> Resul
     let tx = auth.db.transaction().await?;
     let pushed = push::push(&tx, &pusher, &req.ops).await?;
     tx.commit().await?;
-    let mut text = String::with_capacity(pushed.results.iter().map(String::len).sum::<usize>() + 128);
+    let mut text =
+        String::with_capacity(pushed.results.iter().map(String::len).sum::<usize>() + 128);
     text.push_str("{\"results\":[");
     text.push_str(&pushed.results.join(","));
     text.push_str("],\"server_time\":");
@@ -142,7 +170,10 @@ pub async fn pull(
 ) -> Result<Response, ApiError> {
     let limit = q.limit.unwrap_or(MAX_PULL_LIMIT);
     if limit == 0 {
-        return Err(ApiError::field("limit", format!("ask for 1 to {MAX_PULL_LIMIT} changes per page")));
+        return Err(ApiError::field(
+            "limit",
+            format!("ask for 1 to {MAX_PULL_LIMIT} changes per page"),
+        ));
     }
     let limit = limit.min(MAX_PULL_LIMIT) as usize;
     let cursor = q.cursor.unwrap_or(Cursor::START);
@@ -166,7 +197,10 @@ pub async fn pull(
         return Ok(if accepts_zstd(&headers) {
             let mut response = Response::new(Body::from(ready.zstd.clone()));
             let h = response.headers_mut();
-            h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            h.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
             h.insert(header::CONTENT_ENCODING, HeaderValue::from_static("zstd"));
             response
         } else {
@@ -195,12 +229,20 @@ pub async fn pull(
 
 /// The request accepts a zstd body (the app always does).
 fn accepts_zstd(headers: &HeaderMap) -> bool {
-    headers.get_all(header::ACCEPT_ENCODING).iter().filter_map(|v| v.to_str().ok()).any(|v| {
-        v.split(',').any(|part| {
-            let mut bits = part.split(';').map(str::trim);
-            bits.next() == Some("zstd") && bits.all(|q| q.strip_prefix("q=").is_none_or(|n| n.parse::<f32>().is_ok_and(|n| n > 0.0)))
+    headers
+        .get_all(header::ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| {
+            v.split(',').any(|part| {
+                let mut bits = part.split(';').map(str::trim);
+                bits.next() == Some("zstd")
+                    && bits.all(|q| {
+                        q.strip_prefix("q=")
+                            .is_none_or(|n| n.parse::<f32>().is_ok_and(|n| n > 0.0))
+                    })
+            })
         })
-    })
 }
 
 fn sha_of(raw: &str) -> Result<Vec<u8>, ApiError> {
@@ -226,10 +268,15 @@ fn blob_error(e: BlobError) -> Response {
         BlobError::WrongOffset { received } | BlobError::Incomplete { received, .. } => {
             (StatusCode::CONFLICT, Json(UploadState { received })).into_response()
         }
-        e @ BlobError::TooLarge { .. } => {
-            ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, ApiCode::PayloadTooLarge, e.to_string()).into_response()
+        e @ BlobError::TooLarge { .. } => ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            ApiCode::PayloadTooLarge,
+            e.to_string(),
+        )
+        .into_response(),
+        e @ (BlobError::HashMismatch { .. } | BlobError::NotAnImage) => {
+            ApiError::field("body", e.to_string()).into_response()
         }
-        e @ (BlobError::HashMismatch { .. } | BlobError::NotAnImage) => ApiError::field("body", e.to_string()).into_response(),
     }
 }
 
@@ -239,14 +286,24 @@ fn blob_error(e: BlobError) -> Response {
 /// upload of bytes held already completes at once.
 pub async fn head(auth: Auth, Path(sha): Path<String>) -> Result<StatusCode, ApiError> {
     let sha = sha_of(&sha)?;
-    let seen = blobs::held(&auth.db, &sha).await? && blobs::may_see(&auth.db, auth.grant, auth.caller.user_id, &sha).await?;
-    Ok(if seen { StatusCode::OK } else { StatusCode::NOT_FOUND })
+    let seen = blobs::held(&auth.db, &sha).await?
+        && blobs::may_see(&auth.db, auth.grant, auth.caller.user_id, &sha).await?;
+    Ok(if seen {
+        StatusCode::OK
+    } else {
+        StatusCode::NOT_FOUND
+    })
 }
 
-pub async fn upload_state(auth: Auth, Path(sha): Path<String>) -> Result<Json<UploadState>, ApiError> {
+pub async fn upload_state(
+    auth: Auth,
+    Path(sha): Path<String>,
+) -> Result<Json<UploadState>, ApiError> {
     let sha = sha_of(&sha)?;
     may_upload(&auth)?;
-    Ok(Json(UploadState { received: blobs::received(&auth.db, &sha, auth.caller.device_id).await? }))
+    Ok(Json(UploadState {
+        received: blobs::received(&auth.db, &sha, auth.caller.device_id).await?,
+    }))
 }
 
 #[derive(Debug, Deserialize)]
@@ -271,7 +328,17 @@ pub async fn upload_chunk(
         Err(e) => return Err(ApiError::bad(e.body_text())),
     };
     let max = app.max_blob_bytes as u64;
-    match blobs::put_chunk(&auth.db, &sha, auth.caller.device_id, q.offset, &bytes, max, super::now()).await {
+    match blobs::put_chunk(
+        &auth.db,
+        &sha,
+        auth.caller.device_id,
+        q.offset,
+        &bytes,
+        max,
+        super::now(),
+    )
+    .await
+    {
         Ok(received) => Ok(Json(UploadState { received }).into_response()),
         Err(e) => Ok(blob_error(e)),
     }
@@ -285,7 +352,10 @@ pub async fn complete(
     let sha = sha_of(&sha_text)?;
     may_upload(&auth)?;
     if !crate::sync::schema::PHOTO_TYPES.contains(&req.mime.as_str()) {
-        return Err(ApiError::field("mime", "a photo is image/jpeg, image/png or image/webp"));
+        return Err(ApiError::field(
+            "mime",
+            "a photo is image/jpeg, image/png or image/webp",
+        ));
     }
     let now = super::now();
     let (actor, address, device) = (auth.actor(), auth.address.clone(), auth.caller.device_id);
@@ -323,10 +393,16 @@ fn range_start(headers: &HeaderMap) -> Result<Option<u64>, ApiError> {
         .strip_prefix("bytes=")
         .and_then(|r| r.split_once('-'))
         .and_then(|(from, _)| from.trim().parse::<u64>().ok());
-    start.map(Some).ok_or_else(|| ApiError::bad("Range: ask for `bytes=N-` to resume a download from byte N."))
+    start
+        .map(Some)
+        .ok_or_else(|| ApiError::bad("Range: ask for `bytes=N-` to resume a download from byte N."))
 }
 
-pub async fn download(auth: Auth, Path(sha_text): Path<String>, headers: HeaderMap) -> Result<Response, ApiError> {
+pub async fn download(
+    auth: Auth,
+    Path(sha_text): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     let sha = sha_of(&sha_text)?;
     let from = range_start(&headers)?;
     let photo = blobs::photo_of(&auth.db, auth.grant, auth.caller.user_id, &sha).await?;
@@ -373,9 +449,10 @@ pub async fn download(auth: Auth, Path(sha_text): Path<String>, headers: HeaderM
     if let Some(start) = from {
         *response.status_mut() = StatusCode::PARTIAL_CONTENT;
         let end = size.saturating_sub(1);
-        response
-            .headers_mut()
-            .insert(header::CONTENT_RANGE, HeaderValue::from_str(&format!("bytes {start}-{end}/{size}")).expect("ascii"));
+        response.headers_mut().insert(
+            header::CONTENT_RANGE,
+            HeaderValue::from_str(&format!("bytes {start}-{end}/{size}")).expect("ascii"),
+        );
     }
     Ok(response)
 }

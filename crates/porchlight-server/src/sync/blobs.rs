@@ -39,12 +39,23 @@ pub fn hex(sha: &[u8]) -> String {
 
 /// The service holds these bytes whole.
 pub async fn held(db: &impl GenericClient, sha: &[u8]) -> Result<bool, DbError> {
-    Ok(db::query_one(db, "SELECT EXISTS (SELECT 1 FROM blobs WHERE sha256 = $1)", &[&sha]).await?.get(0))
+    Ok(db::query_one(
+        db,
+        "SELECT EXISTS (SELECT 1 FROM blobs WHERE sha256 = $1)",
+        &[&sha],
+    )
+    .await?
+    .get(0))
 }
 
 /// The user may see a photo (not deleted, consented when the role sees only consented ones) of
 /// a case in scope that carries these bytes.
-pub async fn may_see(db: &impl GenericClient, grant: &Grant, user: Uuid, sha: &[u8]) -> Result<bool, DbError> {
+pub async fn may_see(
+    db: &impl GenericClient,
+    grant: &Grant,
+    user: Uuid,
+    sha: &[u8],
+) -> Result<bool, DbError> {
     let consented_only = match grant.photos {
         PhotoAccess::None => return Ok(false),
         PhotoAccess::Consented => true,
@@ -55,18 +66,27 @@ pub async fn may_see(db: &impl GenericClient, grant: &Grant, user: Uuid, sha: &[
                         WHERE p.sha256 = $1 AND NOT p.deleted AND (p.consent_to_publish OR NOT $3) AND {})",
         rules::scope_sql(grant, 2)
     );
-    Ok(db::query_one(db, &sql, &[&sha, &user, &consented_only]).await?.get(0))
+    Ok(db::query_one(db, &sql, &[&sha, &user, &consented_only])
+        .await?
+        .get(0))
 }
 
 /// The photo a device may see that carries these bytes, for the audit log.
-pub async fn photo_of(db: &impl GenericClient, grant: &Grant, user: Uuid, sha: &[u8]) -> Result<Option<(Uuid, Uuid)>, DbError> {
+pub async fn photo_of(
+    db: &impl GenericClient,
+    grant: &Grant,
+    user: Uuid,
+    sha: &[u8],
+) -> Result<Option<(Uuid, Uuid)>, DbError> {
     let sql = format!(
         "SELECT p.id, p.case_id FROM photos p JOIN cases c ON c.id = p.case_id
          WHERE p.sha256 = $1 AND NOT p.deleted AND (p.consent_to_publish OR NOT $3) AND {} LIMIT 1",
         rules::scope_sql(grant, 2)
     );
     let consented_only = grant.photos == PhotoAccess::Consented;
-    Ok(db::query_opt(db, &sql, &[&sha, &user, &consented_only]).await?.map(|r| (r.get(0), r.get(1))))
+    Ok(db::query_opt(db, &sql, &[&sha, &user, &consented_only])
+        .await?
+        .map(|r| (r.get(0), r.get(1))))
 }
 
 /// Bytes of this device's upload received so far.
@@ -111,12 +131,23 @@ pub async fn put_chunk(
 }
 
 async fn discard(db: &impl GenericClient, sha: &[u8], device: Uuid) -> Result<(), DbError> {
-    db::execute(db, "DELETE FROM blob_chunks WHERE sha256 = $1 AND device_id = $2", &[&sha, &device]).await?;
+    db::execute(
+        db,
+        "DELETE FROM blob_chunks WHERE sha256 = $1 AND device_id = $2",
+        &[&sha, &device],
+    )
+    .await?;
     Ok(())
 }
 
 /// Joins the chunks, checks them, and keeps the blob. A blob held already is complete at once.
-pub async fn complete(db: &impl GenericClient, sha: &[u8], device: Uuid, size: u64, at: DateTime<Utc>) -> Result<(), BlobError> {
+pub async fn complete(
+    db: &impl GenericClient,
+    sha: &[u8],
+    device: Uuid,
+    size: u64,
+    at: DateTime<Utc>,
+) -> Result<(), BlobError> {
     if held(db, sha).await? {
         discard(db, sha, device).await?;
         return Ok(());
@@ -132,11 +163,16 @@ pub async fn complete(db: &impl GenericClient, sha: &[u8], device: Uuid, size: u
     let matches: Option<bool> = row.get(1);
     let head: Option<Vec<u8>> = row.get(2);
     if (length as u64) < size {
-        return Err(BlobError::Incomplete { received: length as u64, expected: size });
+        return Err(BlobError::Incomplete {
+            received: length as u64,
+            expected: size,
+        });
     }
     if length as u64 != size || matches != Some(true) {
         discard(db, sha, device).await?;
-        return Err(BlobError::HashMismatch { size: length as u64 });
+        return Err(BlobError::HashMismatch {
+            size: length as u64,
+        });
     }
     if sniff_image(&head.unwrap_or_default()).is_none() {
         discard(db, sha, device).await?;
@@ -153,7 +189,11 @@ pub async fn complete(db: &impl GenericClient, sha: &[u8], device: Uuid, size: u
 }
 
 /// The blob's size and its bytes from `from` on (empty past the end), with its image type.
-pub async fn read(db: &impl GenericClient, sha: &[u8], from: u64) -> Result<Option<(u64, Vec<u8>, &'static str)>, DbError> {
+pub async fn read(
+    db: &impl GenericClient,
+    sha: &[u8],
+    from: u64,
+) -> Result<Option<(u64, Vec<u8>, &'static str)>, DbError> {
     let row = db::query_opt(
         db,
         "SELECT size, substring(content FROM $2::int + 1), substring(content FROM 1 FOR 16) FROM blobs WHERE sha256 = $1",
@@ -164,6 +204,10 @@ pub async fn read(db: &impl GenericClient, sha: &[u8], from: u64) -> Result<Opti
         let size: i32 = r.get(0);
         let bytes: Vec<u8> = r.get(1);
         let head: Vec<u8> = r.get(2);
-        (size as u64, bytes, sniff_image(&head).unwrap_or("application/octet-stream"))
+        (
+            size as u64,
+            bytes,
+            sniff_image(&head).unwrap_or("application/octet-stream"),
+        )
     }))
 }

@@ -41,13 +41,21 @@ pub struct Row {
 }
 
 /// Appends the rows in order and returns their numbers.
-pub async fn append(db: &impl GenericClient, rows: &[Row], at: DateTime<Utc>) -> Result<Vec<i64>, DbError> {
+pub async fn append(
+    db: &impl GenericClient,
+    rows: &[Row],
+    at: DateTime<Utc>,
+) -> Result<Vec<i64>, DbError> {
     if rows.is_empty() {
         return Ok(Vec::new());
     }
-    let count = i32::try_from(rows.len()).map_err(|_| DbError::Corrupt("too many change-log rows at once".into()))?;
-    let mut seqs: Vec<i64> =
-        db::query(db, "SELECT sync_take_seqs($1)", &[&count]).await?.iter().map(|r| r.get(0)).collect();
+    let count = i32::try_from(rows.len())
+        .map_err(|_| DbError::Corrupt("too many change-log rows at once".into()))?;
+    let mut seqs: Vec<i64> = db::query(db, "SELECT sync_take_seqs($1)", &[&count])
+        .await?
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
     seqs.sort_unstable();
     let cases: Vec<Uuid> = rows.iter().map(|r| r.case_id).collect();
     let entities: Vec<&str> = rows.iter().map(|r| r.entity.as_str()).collect();
@@ -66,5 +74,9 @@ pub async fn append(db: &impl GenericClient, rows: &[Row], at: DateTime<Utc>) ->
 
 /// The newest change-log number committed so far (0 for an empty log).
 pub async fn head(db: &impl GenericClient) -> Result<i64, DbError> {
-    Ok(db::query_one(db, "SELECT coalesce(max(seq), 0) FROM change_log", &[]).await?.get(0))
+    Ok(
+        db::query_one(db, "SELECT coalesce(max(seq), 0) FROM change_log", &[])
+            .await?
+            .get(0),
+    )
 }

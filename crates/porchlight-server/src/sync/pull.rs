@@ -97,9 +97,19 @@ impl Pieces {
     }
 }
 
-pub async fn pull(db: &impl GenericClient, p: &Puller, cursor: Cursor, limit: usize) -> Result<Page, SyncError> {
+pub async fn pull(
+    db: &impl GenericClient,
+    p: &Puller,
+    cursor: Cursor,
+    limit: usize,
+) -> Result<Page, SyncError> {
     // One device's pulls run one at a time: each rewrites what the service believes it holds.
-    db::execute(db, "SELECT pg_advisory_xact_lock($1, hashtext($2::uuid::text))", &[&PULL_LOCK_CLASS, &p.device]).await?;
+    db::execute(
+        db,
+        "SELECT pg_advisory_xact_lock($1, hashtext($2::uuid::text))",
+        &[&PULL_LOCK_CLASS, &p.device],
+    )
+    .await?;
     let row = db::query_one(
         db,
         "INSERT INTO sync_devices (device_id, last_pull_at) VALUES ($1, $2)
@@ -151,7 +161,11 @@ pub async fn pull(db: &impl GenericClient, p: &Puller, cursor: Cursor, limit: us
     let mut more_snapshots = false;
     if need_scan {
         let scope = rules::scope_sql(p.grant, 2);
-        let round_seq = if scanning { state.scan_seq.expect("scanning") } else { mark_head };
+        let round_seq = if scanning {
+            state.scan_seq.expect("scanning")
+        } else {
+            mark_head
+        };
         if !scanning {
             removed = db::query(
                 db,
@@ -168,7 +182,11 @@ pub async fn pull(db: &impl GenericClient, p: &Puller, cursor: Cursor, limit: us
             .map(|r| r.get(0))
             .collect();
         }
-        let most = if scanning { MAX_SNAPSHOT_CASES } else { FIRST_SNAPSHOT_CASES };
+        let most = if scanning {
+            MAX_SNAPSHOT_CASES
+        } else {
+            FIRST_SNAPSHOT_CASES
+        };
         let batch = limit.clamp(1, most) as i64;
         added = db::query(
             db,
@@ -209,7 +227,11 @@ pub async fn pull(db: &impl GenericClient, p: &Puller, cursor: Cursor, limit: us
             state.scope_epoch = epoch_now;
         }
     }
-    let new_epoch = if !removed.is_empty() || !added.is_empty() { page_epoch } else { epoch };
+    let new_epoch = if !removed.is_empty() || !added.is_empty() {
+        page_epoch
+    } else {
+        epoch
+    };
 
     let mut pieces = Pieces::default();
     if !added.is_empty() {
@@ -253,15 +275,18 @@ pub async fn pull(db: &impl GenericClient, p: &Puller, cursor: Cursor, limit: us
         }
         for r in &rows {
             let entity: String = r.get(2);
-            let entity = Entity::parse(&entity).ok_or_else(|| DbError::Corrupt("a change names no known entity".into()))?;
+            let entity = Entity::parse(&entity)
+                .ok_or_else(|| DbError::Corrupt("a change names no known entity".into()))?;
             let body: String = r.get(3);
             let case_id: Uuid = r.get(1);
             let sent = if redact::passes_whole(p.grant, entity) {
                 pieces.push(&body);
                 true
             } else {
-                let change: Change = serde_json::from_str(&body).map_err(|e| DbError::Corrupt(format!("a change: {e}")))?;
-                let change = if entity == Entity::Photo && p.grant.photos == PhotoAccess::Consented {
+                let change: Change = serde_json::from_str(&body)
+                    .map_err(|e| DbError::Corrupt(format!("a change: {e}")))?;
+                let change = if entity == Entity::Photo && p.grant.photos == PhotoAccess::Consented
+                {
                     consented_photo(change, r.get(4), r.get(5))?
                 } else {
                     redact::change(p.grant, change)
@@ -290,19 +315,29 @@ pub async fn pull(db: &impl GenericClient, p: &Puller, cursor: Cursor, limit: us
         )
         .await?;
     }
-    let next = Cursor { seq: next_seq, epoch: new_epoch };
+    let next = Cursor {
+        seq: next_seq,
+        epoch: new_epoch,
+    };
     let has_more = more_snapshots || log_full;
-    let audit = Entry::new(p.now, Actor::User { user: p.user, device: Some(p.device) }, Action::SyncPulled)
-        .address(p.address.clone())
-        .detail(json!({
-            "cursor": cursor.to_string(),
-            "next": next.to_string(),
-            "changes": pieces.count,
-            "view": p.grant.view,
-            "case_ids": added,
-            "changed_case_ids": log_cases,
-            "removed_case_ids": removed,
-        }));
+    let audit = Entry::new(
+        p.now,
+        Actor::User {
+            user: p.user,
+            device: Some(p.device),
+        },
+        Action::SyncPulled,
+    )
+    .address(p.address.clone())
+    .detail(json!({
+        "cursor": cursor.to_string(),
+        "next": next.to_string(),
+        "changes": pieces.count,
+        "view": p.grant.view,
+        "case_ids": added,
+        "changed_case_ids": log_cases,
+        "removed_case_ids": removed,
+    }));
 
     let mut text = String::with_capacity(pieces.text.len() + 256);
     text.push('{');
@@ -337,7 +372,11 @@ pub async fn pull(db: &impl GenericClient, p: &Puller, cursor: Cursor, limit: us
 /// while it is consented, or once more when this change withdrew the consent; otherwise nothing.
 /// A photo added without consent withdrew nothing (its first change writes every field, `sha256`
 /// among them, which no later change writes): it never reaches the role at all.
-fn consented_photo(change: Change, consented: Option<bool>, current: Option<String>) -> Result<Option<Change>, DbError> {
+fn consented_photo(
+    change: Change,
+    consented: Option<bool>,
+    current: Option<String>,
+) -> Result<Option<Change>, DbError> {
     let withdrawn = matches!(&change, Change::Record(s)
         if s.fields.get("consent_to_publish") == Some(&serde_json::Value::Bool(false)) && !s.fields.contains_key("sha256"));
     let (Some(consented), Some(current)) = (consented, current) else {
@@ -346,19 +385,35 @@ fn consented_photo(change: Change, consented: Option<bool>, current: Option<Stri
     if !(consented || withdrawn) {
         return Ok(None);
     }
-    serde_json::from_str(&current).map(Some).map_err(|e| DbError::Corrupt(format!("a photo's sync state: {e}")))
+    serde_json::from_str(&current)
+        .map(Some)
+        .map_err(|e| DbError::Corrupt(format!("a photo's sync state: {e}")))
 }
 
 /// Every record of the cases, as the role may see them: case fields, status events, contacts,
 /// photos, note versions and open conflicts, in that order (a case before what hangs off it).
-async fn snapshots(db: &impl GenericClient, grant: &Grant, cases: &[Uuid], out: &mut Pieces) -> Result<(), DbError> {
+async fn snapshots(
+    db: &impl GenericClient,
+    grant: &Grant,
+    cases: &[Uuid],
+    out: &mut Pieces,
+) -> Result<(), DbError> {
     let whole = redact::passes_whole(grant, Entity::Case) && grant.photos == PhotoAccess::All;
     let mut queries: Vec<(&str, Entity)> = vec![
-        ("SELECT sync_state FROM cases WHERE id = ANY($1)", Entity::Case),
-        ("SELECT change FROM status_events WHERE case_id = ANY($1)", Entity::StatusEvent),
+        (
+            "SELECT sync_state FROM cases WHERE id = ANY($1)",
+            Entity::Case,
+        ),
+        (
+            "SELECT change FROM status_events WHERE case_id = ANY($1)",
+            Entity::StatusEvent,
+        ),
     ];
     if grant.contacts_and_notes {
-        queries.push(("SELECT sync_state FROM contacts WHERE case_id = ANY($1)", Entity::Contact));
+        queries.push((
+            "SELECT sync_state FROM contacts WHERE case_id = ANY($1)",
+            Entity::Contact,
+        ));
     }
     match grant.photos {
         PhotoAccess::All => queries.push(("SELECT sync_state FROM photos WHERE case_id = ANY($1)", Entity::Photo)),
@@ -369,13 +424,20 @@ async fn snapshots(db: &impl GenericClient, grant: &Grant, cases: &[Uuid], out: 
         PhotoAccess::None => {}
     }
     if grant.contacts_and_notes {
-        queries.push(("SELECT change FROM notes WHERE case_id = ANY($1)", Entity::Note));
+        queries.push((
+            "SELECT change FROM notes WHERE case_id = ANY($1)",
+            Entity::Note,
+        ));
     }
-    queries.push(("SELECT record FROM sync_conflicts WHERE case_id = ANY($1) AND resolved_at IS NULL", Entity::Case));
+    queries.push((
+        "SELECT record FROM sync_conflicts WHERE case_id = ANY($1) AND resolved_at IS NULL",
+        Entity::Case,
+    ));
     for (sql, entity) in queries {
         if whole {
             // Joined in the database: one row per table however many records.
-            let joined = format!("SELECT coalesce(string_agg(t, ','), ''), count(*) FROM ({sql}) AS s(t)");
+            let joined =
+                format!("SELECT coalesce(string_agg(t, ','), ''), count(*) FROM ({sql}) AS s(t)");
             let row = db::query_one(db, &joined, &[&cases]).await?;
             let text: String = row.get(0);
             let count: i64 = row.get(1);
@@ -383,7 +445,8 @@ async fn snapshots(db: &impl GenericClient, grant: &Grant, cases: &[Uuid], out: 
         } else {
             for r in db::query(db, sql, &[&cases]).await? {
                 let text: String = r.get(0);
-                let change: Change = serde_json::from_str(&text).map_err(|e| DbError::Corrupt(format!("{}: {e}", entity.as_str())))?;
+                let change: Change = serde_json::from_str(&text)
+                    .map_err(|e| DbError::Corrupt(format!("{}: {e}", entity.as_str())))?;
                 if let Some(c) = redact::change(grant, change) {
                     out.push_change(&c);
                 }
@@ -402,27 +465,52 @@ mod tests {
     use uuid::Uuid;
 
     fn photo_change(fields: &[(&str, serde_json::Value)]) -> Change {
-        let stamp = Stamp::at(Utc.with_ymd_and_hms(2026, 11, 22, 9, 0, 0).unwrap(), ReplicaId(5));
+        let stamp = Stamp::at(
+            Utc.with_ymd_and_hms(2026, 11, 22, 9, 0, 0).unwrap(),
+            ReplicaId(5),
+        );
         let id = Uuid::now_v7();
         Change::Record(
-            RecordState::from_fields(Entity::Photo, id, id, fields.iter().map(|(k, v)| (k.to_string(), v.clone(), stamp))).unwrap(),
+            RecordState::from_fields(
+                Entity::Photo,
+                id,
+                id,
+                fields
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.clone(), stamp)),
+            )
+            .unwrap(),
         )
     }
 
     #[test]
     fn a_photo_added_without_consent_never_reaches_a_consented_only_role() {
         let current = json!({"type": "record", "entity": "photo"}).to_string();
-        let added = photo_change(&[("sha256", json!("ab".repeat(32))), ("consent_to_publish", json!(false)), ("source", json!("school"))]);
-        assert!(consented_photo(added, Some(false), Some(current.clone())).unwrap().is_none());
+        let added = photo_change(&[
+            ("sha256", json!("ab".repeat(32))),
+            ("consent_to_publish", json!(false)),
+            ("source", json!("school")),
+        ]);
+        assert!(consented_photo(added, Some(false), Some(current.clone()))
+            .unwrap()
+            .is_none());
     }
 
     #[test]
     fn a_withdrawal_of_consent_goes_once_more_to_the_devices_that_showed_the_photo() {
-        let state = photo_change(&[("sha256", json!("ab".repeat(32))), ("consent_to_publish", json!(false))]);
+        let state = photo_change(&[
+            ("sha256", json!("ab".repeat(32))),
+            ("consent_to_publish", json!(false)),
+        ]);
         let current = serde_json::to_string(&state).unwrap();
         let withdrawn = photo_change(&[("consent_to_publish", json!(false))]);
-        assert_eq!(consented_photo(withdrawn, Some(false), Some(current.clone())).unwrap(), Some(state));
+        assert_eq!(
+            consented_photo(withdrawn, Some(false), Some(current.clone())).unwrap(),
+            Some(state)
+        );
         let other_edit = photo_change(&[("source", json!("family album"))]);
-        assert!(consented_photo(other_edit, Some(false), Some(current)).unwrap().is_none());
+        assert!(consented_photo(other_edit, Some(false), Some(current))
+            .unwrap()
+            .is_none());
     }
 }

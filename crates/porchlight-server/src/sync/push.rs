@@ -20,8 +20,9 @@ use chrono::{DateTime, Utc};
 use deadpool_postgres::GenericClient;
 use porchlight_domain::{CaseStatus, FieldError, NoteCategory};
 use porchlight_sync::{
-    merge_field, status_races, AppendedRecord, Clock, ConflictRecord, ConflictSide, Entity, FieldWrite, Merge, Op,
-    OpBody, OpResult, Outcome, RecordState, RejectCode, Resolution, Stamp, MAX_FUTURE_SKEW_SECS,
+    merge_field, status_races, AppendedRecord, Clock, ConflictRecord, ConflictSide, Entity,
+    FieldWrite, Merge, Op, OpBody, OpResult, Outcome, RecordState, RejectCode, Resolution, Stamp,
+    MAX_FUTURE_SKEW_SECS,
 };
 use serde_json::{json, Value};
 use std::collections::{HashMap, HashSet};
@@ -119,15 +120,25 @@ enum Fate {
     Repeat(String),
     /// The same op earlier in this push: its answer.
     SameAs(usize),
-    Rejected { code: RejectCode, reason: String, current: Vec<RecordState> },
-    Applied { items: Vec<Item>, current: Vec<RecordState> },
+    Rejected {
+        code: RejectCode,
+        reason: String,
+        current: Vec<RecordState>,
+    },
+    Applied {
+        items: Vec<Item>,
+        current: Vec<RecordState>,
+    },
 }
 
 struct Refusal(RejectCode, String);
 
 impl Refusal {
     fn invalid(errors: &[FieldError]) -> Refusal {
-        let text: Vec<String> = errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect();
+        let text: Vec<String> = errors
+            .iter()
+            .map(|e| format!("{}: {}", e.field, e.message))
+            .collect();
         Refusal(RejectCode::Invalid, text.join(" "))
     }
     fn one(field: &str, message: impl Into<String>) -> Refusal {
@@ -154,9 +165,18 @@ struct World {
 
 const PUSH_LOCK_CLASS: i32 = 7306;
 
-pub async fn push(db: &impl GenericClient, p: &Pusher<'_>, ops: &[Op]) -> Result<Pushed, SyncError> {
+pub async fn push(
+    db: &impl GenericClient,
+    p: &Pusher<'_>,
+    ops: &[Op],
+) -> Result<Pushed, SyncError> {
     // One device's pushes run one at a time, so an op sent twice at once is answered once.
-    db::execute(db, "SELECT pg_advisory_xact_lock($1, hashtext($2::uuid::text))", &[&PUSH_LOCK_CLASS, &p.device]).await?;
+    db::execute(
+        db,
+        "SELECT pg_advisory_xact_lock($1, hashtext($2::uuid::text))",
+        &[&PUSH_LOCK_CLASS, &p.device],
+    )
+    .await?;
     let ids: Vec<Uuid> = ops.iter().map(|o| o.id).collect();
     let earlier: HashMap<Uuid, String> = db::query(
         db,
@@ -189,8 +209,16 @@ pub async fn push(db: &impl GenericClient, p: &Pusher<'_>, ops: &[Op]) -> Result
                 Fate::Applied { items, current }
             }
             Err((Refusal(code, reason), current)) => {
-                let current = if current.is_empty() { refused_current(&world, p, op) } else { current };
-                Fate::Rejected { code, reason, current }
+                let current = if current.is_empty() {
+                    refused_current(&world, p, op)
+                } else {
+                    current
+                };
+                Fate::Rejected {
+                    code,
+                    reason,
+                    current,
+                }
             }
         };
         fates.push(fate);
@@ -223,7 +251,13 @@ pub async fn push(db: &impl GenericClient, p: &Pusher<'_>, ops: &[Op]) -> Result
             .clone()
             .or_else(|| authors.get(&s.stamp.to_string()).cloned())
             .unwrap_or((Uuid::nil(), Uuid::nil(), String::new()));
-        ConflictSide { value: s.value.clone(), stamp: s.stamp, op_id, device_id, by }
+        ConflictSide {
+            value: s.value.clone(),
+            stamp: s.stamp,
+            op_id,
+            device_id,
+            by,
+        }
     };
     let raised: Vec<ConflictRecord> = world
         .raised
@@ -250,7 +284,11 @@ pub async fn push(db: &impl GenericClient, p: &Pusher<'_>, ops: &[Op]) -> Result
             at: p.now,
         });
         if c.resolution.is_some() {
-            world.batch.resolved.push(store::Resolved { id: c.id, record: ChangeRef::Conflict(c).text(), at: p.now });
+            world.batch.resolved.push(store::Resolved {
+                id: c.id,
+                record: ChangeRef::Conflict(c).text(),
+                at: p.now,
+            });
         }
     }
     for (id, stored) in &world.stored_conflicts {
@@ -324,11 +362,18 @@ pub async fn push(db: &impl GenericClient, p: &Pusher<'_>, ops: &[Op]) -> Result
                 repeated += 1;
                 results[*j].clone()
             }
-            Fate::Rejected { code, reason, current } => {
+            Fate::Rejected {
+                code,
+                reason,
+                current,
+            } => {
                 rejected += 1;
                 let result = OpResult {
                     op_id: op.id,
-                    outcome: Outcome::Rejected { code: *code, reason: reason.clone() },
+                    outcome: Outcome::Rejected {
+                        code: *code,
+                        reason: reason.clone(),
+                    },
                     current: current.clone(),
                     conflicts: Vec::new(),
                 };
@@ -347,9 +392,11 @@ pub async fn push(db: &impl GenericClient, p: &Pusher<'_>, ops: &[Op]) -> Result
                         Item::Raised(k) => Some(raised[*k].clone()),
                         _ => None,
                     })
-                    .filter_map(|c| match redact::change(p.grant, porchlight_sync::Change::Conflict(c)) {
-                        Some(porchlight_sync::Change::Conflict(c)) => Some(c),
-                        _ => None,
+                    .filter_map(|c| {
+                        match redact::change(p.grant, porchlight_sync::Change::Conflict(c)) {
+                            Some(porchlight_sync::Change::Conflict(c)) => Some(c),
+                            _ => None,
+                        }
                     })
                     .collect();
                 conflicts += raised_here.len();
@@ -372,19 +419,32 @@ pub async fn push(db: &impl GenericClient, p: &Pusher<'_>, ops: &[Op]) -> Result
     touched.sort_unstable();
     touched.dedup();
     world.audit.push(
-        Entry::new(p.now, Actor::User { user: p.user, device: Some(p.device) }, Action::SyncPushed)
-            .address(p.address.clone())
-            .detail(json!({
-                "ops": ops.len(),
-                "applied": applied,
-                "rejected": rejected,
-                "repeated": repeated,
-                "conflicts": conflicts,
-                "case_ids": touched,
-            })),
+        Entry::new(
+            p.now,
+            Actor::User {
+                user: p.user,
+                device: Some(p.device),
+            },
+            Action::SyncPushed,
+        )
+        .address(p.address.clone())
+        .detail(json!({
+            "ops": ops.len(),
+            "applied": applied,
+            "rejected": rejected,
+            "repeated": repeated,
+            "conflicts": conflicts,
+            "case_ids": touched,
+        })),
     );
     audit::append_all(db, &world.audit).await?;
-    Ok(Pushed { results, applied, rejected, repeated, conflicts })
+    Ok(Pushed {
+        results,
+        applied,
+        rejected,
+        repeated,
+        conflicts,
+    })
 }
 
 fn conflict_row(c: &ConflictRecord) -> log::Row {
@@ -418,31 +478,65 @@ async fn load(
     earlier: &HashMap<Uuid, String>,
     w: &mut World,
 ) -> Result<(), DbError> {
-    let fresh: Vec<&Op> = ops.iter().filter(|o| !earlier.contains_key(&o.id)).collect();
+    let fresh: Vec<&Op> = ops
+        .iter()
+        .filter(|o| !earlier.contains_key(&o.id))
+        .collect();
     let mut case_ids: Vec<Uuid> = fresh.iter().map(|o| o.case_id).collect();
     case_ids.sort_unstable();
     case_ids.dedup();
-    let (mut contacts, mut photos, mut appended, mut note_ids, mut conflicts, mut numbers) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut contacts, mut photos, mut appended, mut note_ids, mut conflicts, mut numbers) = (
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+    );
     for op in &fresh {
         conflicts.extend(op.resolves.iter().copied());
         match &op.body {
-            OpBody::Set { entity: Entity::Contact, record_id, .. } => contacts.push(*record_id),
-            OpBody::Set { entity: Entity::Photo, record_id, .. } => photos.push(*record_id),
-            OpBody::Set { entity: Entity::Case, fields, .. } => {
+            OpBody::Set {
+                entity: Entity::Contact,
+                record_id,
+                ..
+            } => contacts.push(*record_id),
+            OpBody::Set {
+                entity: Entity::Photo,
+                record_id,
+                ..
+            } => photos.push(*record_id),
+            OpBody::Set {
+                entity: Entity::Case,
+                fields,
+                ..
+            } => {
                 if let Some(f) = fields.iter().find(|f| f.field == schema::CASE_NUMBER) {
                     if let Some(n) = f.value.as_str() {
                         numbers.push(n.to_owned());
                     }
                 }
             }
-            OpBody::Append { entity: Entity::Note, record_id, record, .. } => {
+            OpBody::Append {
+                entity: Entity::Note,
+                record_id,
+                record,
+                ..
+            } => {
                 appended.push(*record_id);
-                if let Some(id) = record.get("note_id").and_then(Value::as_str).and_then(|s| Uuid::parse_str(s).ok()) {
+                if let Some(id) = record
+                    .get("note_id")
+                    .and_then(Value::as_str)
+                    .and_then(|s| Uuid::parse_str(s).ok())
+                {
                     note_ids.push(id);
                 }
             }
-            OpBody::Append { entity: Entity::StatusEvent, record_id, .. } => appended.push(*record_id),
+            OpBody::Append {
+                entity: Entity::StatusEvent,
+                record_id,
+                ..
+            } => appended.push(*record_id),
             _ => {}
         }
     }
@@ -476,7 +570,10 @@ async fn load(
             },
         );
     }
-    for (table, ids, into) in [("contacts", &mut contacts, &mut w.contacts), ("photos", &mut photos, &mut w.photos)] {
+    for (table, ids, into) in [
+        ("contacts", &mut contacts, &mut w.contacts),
+        ("photos", &mut photos, &mut w.photos),
+    ] {
         if ids.is_empty() {
             continue;
         }
@@ -508,9 +605,18 @@ async fn load(
         }
     }
     if !note_ids.is_empty() {
-        for r in db::query(db, "SELECT note_id, version, id FROM notes WHERE note_id = ANY($1)", &[&note_ids]).await? {
+        for r in db::query(
+            db,
+            "SELECT note_id, version, id FROM notes WHERE note_id = ANY($1)",
+            &[&note_ids],
+        )
+        .await?
+        {
             let version: i32 = r.get(1);
-            w.note_versions.entry(r.get(0)).or_default().push((version.max(0) as u32, r.get(2)));
+            w.note_versions
+                .entry(r.get(0))
+                .or_default()
+                .push((version.max(0) as u32, r.get(2)));
         }
     }
     if !conflicts.is_empty() {
@@ -532,7 +638,13 @@ async fn load(
         }
     }
     if !numbers.is_empty() {
-        for r in db::query(db, "SELECT case_number FROM cases WHERE case_number = ANY($1)", &[&numbers]).await? {
+        for r in db::query(
+            db,
+            "SELECT case_number FROM cases WHERE case_number = ANY($1)",
+            &[&numbers],
+        )
+        .await?
+        {
             w.numbers.insert(r.get(0));
         }
     }
@@ -561,27 +673,47 @@ fn apply(w: &mut World, p: &Pusher<'_>, op: &Op) -> Result<Applied, Refused> {
     }
     let resolving = check_resolves(w, p, op).map_err(none)?;
     let mut items = match &op.body {
-        OpBody::Set { entity, record_id, fields } => match entity {
+        OpBody::Set {
+            entity,
+            record_id,
+            fields,
+        } => match entity {
             Entity::Case => set_case(w, p, op, *record_id, fields)?,
             Entity::Contact | Entity::Photo => set_record(w, p, op, *entity, *record_id, fields)?,
             other => {
                 return Err(none(Refusal::one(
                     "body.type",
-                    format!("A {} is added with an append, never set.", other.as_str().replace('_', " ")),
+                    format!(
+                        "A {} is added with an append, never set.",
+                        other.as_str().replace('_', " ")
+                    ),
                 )))
             }
         },
-        OpBody::Append { entity, record_id, record, base } => {
-            (append(w, p, op, *entity, *record_id, record, *base).map_err(none)?, Vec::new())
-        }
+        OpBody::Append {
+            entity,
+            record_id,
+            record,
+            base,
+        } => (
+            append(w, p, op, *entity, *record_id, record, *base).map_err(none)?,
+            Vec::new(),
+        ),
         OpBody::Resolve => {
             if op.resolves.is_empty() {
-                return Err(none(Refusal::one("resolves", "A resolve op names the conflicts it settles.")));
+                return Err(none(Refusal::one(
+                    "resolves",
+                    "A resolve op names the conflicts it settles.",
+                )));
             }
             (Vec::new(), Vec::new())
         }
     };
-    let resolution = Resolution { op_id: op.id, by: p.display_name.clone(), at: op.stamp.time() };
+    let resolution = Resolution {
+        op_id: op.id,
+        by: p.display_name.clone(),
+        at: op.stamp.time(),
+    };
     for id in resolving {
         if let Some(stored) = w.stored_conflicts.get_mut(&id) {
             if !stored.resolved {
@@ -614,16 +746,27 @@ fn check_resolves(w: &World, p: &Pusher<'_>, op: &Op) -> Result<Vec<Uuid>, Refus
         return Ok(Vec::new());
     }
     if !p.grant.write_cases {
-        return Err(Refusal(RejectCode::NotAllowed, "Your role may not settle conflicts.".into()));
+        return Err(Refusal(
+            RejectCode::NotAllowed,
+            "Your role may not settle conflicts.".into(),
+        ));
     }
     for id in &op.resolves {
         let found = w
             .stored_conflicts
             .get(id)
             .map(|s| (s.record.case_id, s.record.entity, s.record.field.clone()))
-            .or_else(|| w.raised.iter().find(|r| r.id == *id).map(|r| (r.case_id, r.entity, r.field.clone())));
+            .or_else(|| {
+                w.raised
+                    .iter()
+                    .find(|r| r.id == *id)
+                    .map(|r| (r.case_id, r.entity, r.field.clone()))
+            });
         let Some((case_id, entity, field)) = found else {
-            return Err(Refusal(RejectCode::Unknown, format!("The service knows no conflict {id}; nothing was changed.")));
+            return Err(Refusal(
+                RejectCode::Unknown,
+                format!("The service knows no conflict {id}; nothing was changed."),
+            ));
         };
         let visible = case_id == op.case_id
             && w.cases.get(&case_id).is_some_and(|c| c.visible)
@@ -636,7 +779,9 @@ fn check_resolves(w: &World, p: &Pusher<'_>, op: &Op) -> Result<Vec<Uuid>, Refus
         if !visible {
             return Err(Refusal(
                 RejectCode::NotInScope,
-                format!("Conflict {id} is about a case or field you may not see; nothing was changed."),
+                format!(
+                    "Conflict {id} is about a case or field you may not see; nothing was changed."
+                ),
             ));
         }
     }
@@ -657,12 +802,18 @@ fn unknown_case(case: Uuid) -> Refusal {
 /// Checks the field list of a Set: not empty, each field once.
 fn check_writes(entity: Entity, fields: &[FieldWrite]) -> Result<(), Refusal> {
     if fields.is_empty() {
-        return Err(Refusal::one("fields", "A set op writes at least one field."));
+        return Err(Refusal::one(
+            "fields",
+            "A set op writes at least one field.",
+        ));
     }
     let mut seen = HashSet::new();
     for f in fields {
         if !seen.insert(f.field.as_str()) {
-            return Err(Refusal::one(&f.field, "This field is written twice in one op; send it once."));
+            return Err(Refusal::one(
+                &f.field,
+                "This field is written twice in one op; send it once.",
+            ));
         }
     }
     if let Some(e) = schema::unknown_fields(entity, fields.iter().map(|f| f.field.as_str())) {
@@ -687,18 +838,35 @@ fn merge(
     let mut raised = Vec::new();
     for f in fields {
         let stored = record.fields.get(&f.field).map(|(v, s)| (v.clone(), *s));
-        let decision = merge_field(stored.as_ref().map(|(v, s)| (v, *s)), &f.value, f.base, op.stamp);
-        let theirs = stored.map(|(value, stamp)| Side { value, stamp, author: None });
+        let decision = merge_field(
+            stored.as_ref().map(|(v, s)| (v, *s)),
+            &f.value,
+            f.base,
+            op.stamp,
+        );
+        let theirs = stored.map(|(value, stamp)| Side {
+            value,
+            stamp,
+            author: None,
+        });
         match decision {
             Merge::Take { conflict } => {
                 if conflict {
-                    raised.push((f.field.clone(), mine(&f.value), theirs.clone().expect("a conflict has a stored side")));
+                    raised.push((
+                        f.field.clone(),
+                        mine(&f.value),
+                        theirs.clone().expect("a conflict has a stored side"),
+                    ));
                 }
                 record.set(&f.field, f.value.clone(), op.stamp);
                 taken.push(f.field.clone());
             }
             Merge::Keep { conflict: true } => {
-                raised.push((f.field.clone(), theirs.expect("a conflict has a stored side"), mine(&f.value)));
+                raised.push((
+                    f.field.clone(),
+                    theirs.expect("a conflict has a stored side"),
+                    mine(&f.value),
+                ));
             }
             Merge::Keep { conflict: false } => {}
         }
@@ -706,7 +874,14 @@ fn merge(
     (taken, raised)
 }
 
-fn raise(w: &mut World, p: &Pusher<'_>, entity: Entity, case_id: Uuid, record_id: Uuid, sides: Vec<(String, Side, Side)>) -> Vec<Item> {
+fn raise(
+    w: &mut World,
+    p: &Pusher<'_>,
+    entity: Entity,
+    case_id: Uuid,
+    record_id: Uuid,
+    sides: Vec<(String, Side, Side)>,
+) -> Vec<Item> {
     sides
         .into_iter()
         .map(|(field, kept, other)| {
@@ -730,17 +905,34 @@ fn raise(w: &mut World, p: &Pusher<'_>, entity: Entity, case_id: Uuid, record_id
 /// never saved (a refusal for a far-future stamp, or by role, is made before the record is
 /// read). Nothing of a case out of the caller's scope.
 fn refused_current(w: &World, p: &Pusher<'_>, op: &Op) -> Vec<RecordState> {
-    let OpBody::Set { entity, record_id, fields } = &op.body else { return Vec::new() };
+    let OpBody::Set {
+        entity,
+        record_id,
+        fields,
+    } = &op.body
+    else {
+        return Vec::new();
+    };
     if !w.cases.get(&op.case_id).is_some_and(|c| c.visible) {
         return Vec::new();
     }
     let record = match entity {
         Entity::Case if *record_id == op.case_id => w.cases.get(&op.case_id).map(|c| &c.record),
-        Entity::Contact => w.contacts.get(record_id).filter(|(case, _)| *case == op.case_id).map(|(_, row)| &row.record),
-        Entity::Photo => w.photos.get(record_id).filter(|(case, _)| *case == op.case_id).map(|(_, row)| &row.record),
+        Entity::Contact => w
+            .contacts
+            .get(record_id)
+            .filter(|(case, _)| *case == op.case_id)
+            .map(|(_, row)| &row.record),
+        Entity::Photo => w
+            .photos
+            .get(record_id)
+            .filter(|(case, _)| *case == op.case_id)
+            .map(|(_, row)| &row.record),
         _ => None,
     };
-    record.map(|r| current_of(p.grant, r, fields)).unwrap_or_default()
+    record
+        .map(|r| current_of(p.grant, r, fields))
+        .unwrap_or_default()
 }
 
 /// The server's state of the fields an op wrote, as this role may see it.
@@ -753,10 +945,19 @@ fn current_of(grant: &Grant, record: &Record, fields: &[FieldWrite]) -> Vec<Reco
         .collect()
 }
 
-fn set_case(w: &mut World, p: &Pusher<'_>, op: &Op, record_id: Uuid, fields: &[FieldWrite]) -> Result<Applied, Refused> {
+fn set_case(
+    w: &mut World,
+    p: &Pusher<'_>,
+    op: &Op,
+    record_id: Uuid,
+    fields: &[FieldWrite],
+) -> Result<Applied, Refused> {
     let none = |r: Refusal| (r, Vec::new());
     if record_id != op.case_id {
-        return Err(none(Refusal::one("body.record_id", "A case's record id is its case id.")));
+        return Err(none(Refusal::one(
+            "body.record_id",
+            "A case's record id is its case id.",
+        )));
     }
     if !p.grant.write_cases {
         return Err(none(Refusal(
@@ -772,13 +973,22 @@ fn set_case(w: &mut World, p: &Pusher<'_>, op: &Op, record_id: Uuid, fields: &[F
     let creating = !w.cases.contains_key(&op.case_id);
     if creating {
         let Some(office) = p.office else {
-            return Err(none(Refusal(RejectCode::NotAllowed, "Your account belongs to no office, so it may not create cases.".into())));
+            return Err(none(Refusal(
+                RejectCode::NotAllowed,
+                "Your account belongs to no office, so it may not create cases.".into(),
+            )));
         };
-        if let Some(n) = fields.iter().find(|f| f.field == schema::CASE_NUMBER).and_then(|f| f.value.as_str()) {
+        if let Some(n) = fields
+            .iter()
+            .find(|f| f.field == schema::CASE_NUMBER)
+            .and_then(|f| f.value.as_str())
+        {
             if w.numbers.contains(n) {
                 return Err(none(Refusal::one(
                     schema::CASE_NUMBER,
-                    format!("{n} is already the number of another case; give this case a new number."),
+                    format!(
+                        "{n} is already the number of another case; give this case a new number."
+                    ),
                 )));
             }
         }
@@ -804,9 +1014,16 @@ fn set_case(w: &mut World, p: &Pusher<'_>, op: &Op, record_id: Uuid, fields: &[F
     }
     if !creating {
         if let Some(f) = fields.iter().find(|f| f.field == schema::CASE_NUMBER) {
-            if case.record.value(schema::CASE_NUMBER).is_some_and(|n| *n != f.value) {
+            if case
+                .record
+                .value(schema::CASE_NUMBER)
+                .is_some_and(|n| *n != f.value)
+            {
                 return Err((
-                    Refusal::one(schema::CASE_NUMBER, "A case number is set once, when the case is created; it cannot change."),
+                    Refusal::one(
+                        schema::CASE_NUMBER,
+                        "A case number is set once, when the case is created; it cannot change.",
+                    ),
                     current_of(p.grant, &case.record, fields),
                 ));
             }
@@ -861,8 +1078,15 @@ fn set_record(
         _ => p.grant.write_cases && p.grant.photos == PhotoAccess::All,
     };
     if !allowed {
-        let what = if entity == Entity::Contact { "family contacts" } else { "photos" };
-        return Err(none(Refusal(RejectCode::NotAllowed, format!("Your role may not change {what}."))));
+        let what = if entity == Entity::Contact {
+            "family contacts"
+        } else {
+            "photos"
+        };
+        return Err(none(Refusal(
+            RejectCode::NotAllowed,
+            format!("Your role may not change {what}."),
+        )));
     }
     check_writes(entity, fields).map_err(none)?;
     match w.cases.get(&op.case_id) {
@@ -870,16 +1094,28 @@ fn set_record(
         Some(c) if !c.visible => return Err(none(not_in_scope(op.case_id))),
         Some(_) => {}
     }
-    let table = if entity == Entity::Contact { &mut w.contacts } else { &mut w.photos };
+    let table = if entity == Entity::Contact {
+        &mut w.contacts
+    } else {
+        &mut w.photos
+    };
     let (case_id, mut row) = match table.get(&record_id) {
         Some((case_id, row)) => (*case_id, row.clone()),
         None => (
             op.case_id,
-            RecordRow { existed: false, record: Record::new(entity, op.case_id, record_id), dirty: false, columns: None },
+            RecordRow {
+                existed: false,
+                record: Record::new(entity, op.case_id, record_id),
+                dirty: false,
+                columns: None,
+            },
         ),
     };
     if case_id != op.case_id {
-        return Err(none(Refusal::one("case_id", format!("This {} belongs to another case.", entity.as_str()))));
+        return Err(none(Refusal::one(
+            "case_id",
+            format!("This {} belongs to another case.", entity.as_str()),
+        )));
     }
     let before = row.record.clone();
     let (taken, sides) = merge(&mut row.record, op, p, fields);
@@ -894,7 +1130,12 @@ fn set_record(
                 row.columns = Some(columns);
                 row.dirty = true;
             }
-            Err(errors) => return Err((Refusal::invalid(&errors), current_of(p.grant, &before, fields))),
+            Err(errors) => {
+                return Err((
+                    Refusal::invalid(&errors),
+                    current_of(p.grant, &before, fields),
+                ))
+            }
         }
     }
     let mut items = Vec::new();
@@ -917,7 +1158,13 @@ fn append(
     record: &Value,
     base: Option<Stamp>,
 ) -> Result<Vec<Item>, Refusal> {
-    let appended = |record: Value| AppendedRecord { entity, case_id: op.case_id, record_id, stamp: op.stamp, record };
+    let appended = |record: Value| AppendedRecord {
+        entity,
+        case_id: op.case_id,
+        record_id,
+        stamp: op.stamp,
+        record,
+    };
     match entity {
         Entity::Note => {
             let note = schema::check_note(record).map_err(|e| Refusal::invalid(&e))?;
@@ -935,10 +1182,21 @@ fn append(
             }
             in_scope(w, op.case_id)?;
             if let Some(case) = w.appended.get(&record_id) {
-                return if *case == op.case_id { Ok(Vec::new()) } else { Err(Refusal::one("record_id", "This note version belongs to another case.")) };
+                return if *case == op.case_id {
+                    Ok(Vec::new())
+                } else {
+                    Err(Refusal::one(
+                        "record_id",
+                        "This note version belongs to another case.",
+                    ))
+                };
             }
             let versions = w.note_versions.entry(note.note_id).or_default();
-            let supersedes = versions.iter().filter(|(v, _)| *v < note.version).max_by_key(|(v, _)| *v).map(|(_, id)| *id);
+            let supersedes = versions
+                .iter()
+                .filter(|(v, _)| *v < note.version)
+                .max_by_key(|(v, _)| *v)
+                .map(|(_, id)| *id);
             versions.push((note.version, record_id));
             w.appended.insert(record_id, op.case_id);
             let a = appended(serde_json::to_value(&note).expect("notes serialise"));
@@ -958,12 +1216,22 @@ fn append(
         }
         Entity::StatusEvent => {
             if !p.grant.write_cases {
-                return Err(Refusal(RejectCode::NotAllowed, "Your role may not change a case's status.".into()));
+                return Err(Refusal(
+                    RejectCode::NotAllowed,
+                    "Your role may not change a case's status.".into(),
+                ));
             }
             let event = schema::check_status(record).map_err(|e| Refusal::invalid(&e))?;
             in_scope(w, op.case_id)?;
             if let Some(case) = w.appended.get(&record_id) {
-                return if *case == op.case_id { Ok(Vec::new()) } else { Err(Refusal::one("record_id", "This status event belongs to another case.")) };
+                return if *case == op.case_id {
+                    Ok(Vec::new())
+                } else {
+                    Err(Refusal::one(
+                        "record_id",
+                        "This status event belongs to another case.",
+                    ))
+                };
             }
             w.appended.insert(record_id, op.case_id);
             let a = appended(serde_json::to_value(&event).expect("events serialise"));
@@ -987,14 +1255,29 @@ fn append(
             });
             let mut items = vec![Item::Appended(a)];
             if let (true, Some((status, stamp))) = (races, before) {
-                let theirs = Side { value: Value::from(status.code()), stamp, author: None };
+                let theirs = Side {
+                    value: Value::from(status.code()),
+                    stamp,
+                    author: None,
+                };
                 let mine = Side {
                     value: Value::from(event.to.code()),
                     stamp: op.stamp,
                     author: Some((op.id, p.device, p.display_name.clone())),
                 };
-                let (kept, other) = if op.stamp > stamp { (mine, theirs) } else { (theirs, mine) };
-                items.extend(raise(w, p, Entity::StatusEvent, op.case_id, record_id, vec![("status".into(), kept, other)]));
+                let (kept, other) = if op.stamp > stamp {
+                    (mine, theirs)
+                } else {
+                    (theirs, mine)
+                };
+                items.extend(raise(
+                    w,
+                    p,
+                    Entity::StatusEvent,
+                    op.case_id,
+                    record_id,
+                    vec![("status".into(), kept, other)],
+                ));
             }
             Ok(items)
         }
@@ -1002,23 +1285,33 @@ fn append(
             let event = schema::check_audit(record).map_err(|e| Refusal::invalid(&e))?;
             // A device's own record of what it did is kept whatever became of the case since.
             w.audit.push(
-                Entry::new(p.now, Actor::User { user: p.user, device: Some(p.device) }, Action::DeviceEvent)
-                    .case(op.case_id)
-                    .subject(record_id)
-                    .address(p.address.clone())
-                    .detail(json!({
-                        "event": event.action,
-                        "detail": event.detail,
-                        "actor": event.actor,
-                        "at": event.at,
-                        "op_id": op.id,
-                    })),
+                Entry::new(
+                    p.now,
+                    Actor::User {
+                        user: p.user,
+                        device: Some(p.device),
+                    },
+                    Action::DeviceEvent,
+                )
+                .case(op.case_id)
+                .subject(record_id)
+                .address(p.address.clone())
+                .detail(json!({
+                    "event": event.action,
+                    "detail": event.detail,
+                    "actor": event.actor,
+                    "at": event.at,
+                    "op_id": op.id,
+                })),
             );
             Ok(Vec::new())
         }
         other => Err(Refusal::one(
             "body.type",
-            format!("A {} is changed with a set op, never appended.", other.as_str()),
+            format!(
+                "A {} is changed with a set op, never appended.",
+                other.as_str()
+            ),
         )),
     }
 }
@@ -1033,7 +1326,12 @@ fn in_scope(w: &World, case: Uuid) -> Result<(), Refusal> {
 
 /// Turns every changed record of the world into its row of the batch.
 fn finish_records(w: &mut World, p: &Pusher<'_>) {
-    let mut case_ids: Vec<Uuid> = w.cases.iter().filter(|(_, c)| c.dirty || c.status_dirty).map(|(id, _)| *id).collect();
+    let mut case_ids: Vec<Uuid> = w
+        .cases
+        .iter()
+        .filter(|(_, c)| c.dirty || c.status_dirty)
+        .map(|(id, _)| *id)
+        .collect();
     case_ids.sort_unstable();
     for id in case_ids {
         let c = &w.cases[&id];
@@ -1064,13 +1362,22 @@ fn finish_records(w: &mut World, p: &Pusher<'_>) {
                     });
                 }
                 if let (true, Some(stamp)) = (c.status_dirty, status_stamp) {
-                    w.batch.status_updates.push(store::StatusUpdate { id, status: c.status.code(), status_stamp: stamp, at: p.now });
+                    w.batch.status_updates.push(store::StatusUpdate {
+                        id,
+                        status: c.status.code(),
+                        status_stamp: stamp,
+                        at: p.now,
+                    });
                 }
             }
         }
     }
     for (entity, table) in [(Entity::Contact, &w.contacts), (Entity::Photo, &w.photos)] {
-        let mut ids: Vec<&Uuid> = table.iter().filter(|(_, (_, r))| r.dirty).map(|(id, _)| id).collect();
+        let mut ids: Vec<&Uuid> = table
+            .iter()
+            .filter(|(_, (_, r))| r.dirty)
+            .map(|(id, _)| id)
+            .collect();
         ids.sort_unstable();
         for id in ids {
             let (case_id, row) = &table[id];
@@ -1086,7 +1393,11 @@ fn finish_records(w: &mut World, p: &Pusher<'_>) {
                         by: p.user,
                         at: p.now,
                     };
-                    if row.existed { w.batch.contact_updates.push(out) } else { w.batch.new_contacts.push(out) }
+                    if row.existed {
+                        w.batch.contact_updates.push(out)
+                    } else {
+                        w.batch.new_contacts.push(out)
+                    }
                 }
                 (Some(Columns::Photo(c)), _) => {
                     let out = store::PhotoRow {
@@ -1103,7 +1414,11 @@ fn finish_records(w: &mut World, p: &Pusher<'_>) {
                         by: p.user,
                         at: p.now,
                     };
-                    if row.existed { w.batch.photo_updates.push(out) } else { w.batch.new_photos.push(out) }
+                    if row.existed {
+                        w.batch.photo_updates.push(out)
+                    } else {
+                        w.batch.new_photos.push(out)
+                    }
                 }
                 (None, _) => {}
             }
@@ -1133,7 +1448,10 @@ mod tests {
 
     #[test]
     fn a_refusal_lists_each_field_and_its_fix() {
-        let r = Refusal::invalid(&[FieldError::new("child.sex", "Choose one."), FieldError::new("event.city", "Give it.")]);
+        let r = Refusal::invalid(&[
+            FieldError::new("child.sex", "Choose one."),
+            FieldError::new("event.city", "Give it."),
+        ]);
         assert_eq!(r.0, RejectCode::Invalid);
         assert_eq!(r.1, "child.sex: Choose one. event.city: Give it.");
     }

@@ -5,7 +5,9 @@
 
 use crate::db::DbError;
 use chrono::{DateTime, Utc};
-use porchlight_sync::{AppendedRecord, Change, ConflictRecord, Entity, RecordState, ReplicaId, Stamp};
+use porchlight_sync::{
+    AppendedRecord, Change, ConflictRecord, Entity, RecordState, ReplicaId, Stamp,
+};
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -43,7 +45,12 @@ pub struct Record {
 
 impl Record {
     pub fn new(entity: Entity, case_id: Uuid, record_id: Uuid) -> Record {
-        Record { entity, case_id, record_id, fields: BTreeMap::new() }
+        Record {
+            entity,
+            case_id,
+            record_id,
+            fields: BTreeMap::new(),
+        }
     }
 
     pub fn from_state(state: RecordState) -> Record {
@@ -59,7 +66,9 @@ impl Record {
     pub fn from_text(text: &str) -> Result<Record, DbError> {
         match serde_json::from_str::<Change>(text) {
             Ok(Change::Record(state)) => Ok(Record::from_state(state)),
-            Ok(_) => Err(DbError::Corrupt("a record's sync state is not a record".into())),
+            Ok(_) => Err(DbError::Corrupt(
+                "a record's sync state is not a record".into(),
+            )),
             Err(e) => Err(DbError::Corrupt(format!("a record's sync state: {e}"))),
         }
     }
@@ -121,7 +130,10 @@ impl Record {
 
     /// The values alone, flat.
     pub fn values(&self) -> BTreeMap<String, Value> {
-        self.fields.iter().map(|(f, (v, _))| (f.clone(), v.clone())).collect()
+        self.fields
+            .iter()
+            .map(|(f, (v, _))| (f.clone(), v.clone()))
+            .collect()
     }
 
     pub fn bool(&self, field: &str) -> bool {
@@ -149,7 +161,10 @@ mod tests {
         r.set("email", json!(""), a);
         r.set("phones", json!(["(918) 555-0142"]), b);
         let text = r.text();
-        assert!(text.starts_with(r#"{"type":"record","entity":"contact""#), "{text}");
+        assert!(
+            text.starts_with(r#"{"type":"record","entity":"contact""#),
+            "{text}"
+        );
         assert_eq!(Record::from_text(&text).unwrap(), r);
         assert_eq!(r.newest(), Some(b));
         let only = r.state_of(|f| f == "phones").unwrap();

@@ -38,7 +38,9 @@ fn photo_state(grant: &Grant, state: RecordState) -> Option<RecordState> {
     match grant.photos {
         PhotoAccess::All => Some(state),
         PhotoAccess::None => None,
-        PhotoAccess::Consented => (state.fields.get("consent_to_publish") == Some(&Value::Bool(true))).then_some(state),
+        PhotoAccess::Consented => {
+            (state.fields.get("consent_to_publish") == Some(&Value::Bool(true))).then_some(state)
+        }
     }
 }
 
@@ -107,7 +109,10 @@ mod tests {
     use uuid::Uuid;
 
     fn stamp() -> Stamp {
-        Stamp::at(Utc.with_ymd_and_hms(2026, 11, 22, 9, 0, 0).unwrap(), ReplicaId(3))
+        Stamp::at(
+            Utc.with_ymd_and_hms(2026, 11, 22, 9, 0, 0).unwrap(),
+            ReplicaId(3),
+        )
     }
 
     fn case_state() -> RecordState {
@@ -119,9 +124,21 @@ mod tests {
             [
                 ("child.given_name".to_string(), json!("Maya"), stamp()),
                 ("care_agency".to_string(), json!("County Services"), stamp()),
-                ("description.medical_cautions".to_string(), json!("insulin"), stamp()),
-                ("law_enforcement.ncic_number".to_string(), json!("M123456789"), stamp()),
-                ("case_number".to_string(), json!("PL-2601-7KQ4-XM2D"), stamp()),
+                (
+                    "description.medical_cautions".to_string(),
+                    json!("insulin"),
+                    stamp(),
+                ),
+                (
+                    "law_enforcement.ncic_number".to_string(),
+                    json!("M123456789"),
+                    stamp(),
+                ),
+                (
+                    "case_number".to_string(),
+                    json!("PL-2601-7KQ4-XM2D"),
+                    stamp(),
+                ),
             ],
         )
         .unwrap()
@@ -130,15 +147,21 @@ mod tests {
     #[test]
     fn each_view_receives_exactly_its_case_fields() {
         let volunteer = rules::grant(Role::Volunteer);
-        let Some(Change::Record(seen)) = change(volunteer, Change::Record(case_state())) else { panic!() };
+        let Some(Change::Record(seen)) = change(volunteer, Change::Record(case_state())) else {
+            panic!()
+        };
         let fields: Vec<&str> = seen.fields.keys().map(String::as_str).collect();
         assert_eq!(fields, ["case_number", "child.given_name"]);
         let poster = rules::grant(Role::PosterStaff);
-        let Some(Change::Record(seen)) = change(poster, Change::Record(case_state())) else { panic!() };
+        let Some(Change::Record(seen)) = change(poster, Change::Record(case_state())) else {
+            panic!()
+        };
         assert!(seen.fields.contains_key("law_enforcement.ncic_number"));
         assert!(!seen.fields.contains_key("care_agency"));
         let manager = rules::grant(Role::CaseManager);
-        let Some(Change::Record(seen)) = change(manager, Change::Record(case_state())) else { panic!() };
+        let Some(Change::Record(seen)) = change(manager, Change::Record(case_state())) else {
+            panic!()
+        };
         assert_eq!(seen.fields.len(), 5);
     }
 
@@ -146,7 +169,13 @@ mod tests {
     fn narrow_views_get_no_contacts_notes_or_reasons_and_photos_by_consent() {
         let volunteer = rules::grant(Role::Volunteer);
         let id = Uuid::now_v7();
-        let contact = RecordState::from_fields(Entity::Contact, id, id, [("name".to_string(), json!("Rosa"), stamp())]).unwrap();
+        let contact = RecordState::from_fields(
+            Entity::Contact,
+            id,
+            id,
+            [("name".to_string(), json!("Rosa"), stamp())],
+        )
+        .unwrap();
         assert!(change(volunteer, Change::Record(contact)).is_none());
         let event = AppendedRecord {
             entity: Entity::StatusEvent,
@@ -155,7 +184,9 @@ mod tests {
             stamp: stamp(),
             record: json!({"from": "resolved", "to": "active", "reason": "placed in care", "outcome": null, "actor": "Ana", "at": "2026-11-22T09:00:00Z"}),
         };
-        let Some(Change::Appended(seen)) = change(volunteer, Change::Appended(event)) else { panic!() };
+        let Some(Change::Appended(seen)) = change(volunteer, Change::Appended(event)) else {
+            panic!()
+        };
         assert_eq!(seen.record["reason"], "");
         assert_eq!(seen.record["to"], "active");
         let poster = rules::grant(Role::PosterStaff);
@@ -163,12 +194,20 @@ mod tests {
             Entity::Photo,
             id,
             id,
-            [("consent_to_publish".to_string(), json!(false), stamp()), ("sha256".to_string(), json!("ab"), stamp())],
+            [
+                ("consent_to_publish".to_string(), json!(false), stamp()),
+                ("sha256".to_string(), json!("ab"), stamp()),
+            ],
         )
         .unwrap();
-        assert!(change(poster, Change::Record(photo.clone())).is_none(), "not consented");
+        assert!(
+            change(poster, Change::Record(photo.clone())).is_none(),
+            "not consented"
+        );
         let mut consented = photo.clone();
-        consented.fields.insert("consent_to_publish".into(), json!(true));
+        consented
+            .fields
+            .insert("consent_to_publish".into(), json!(true));
         assert!(change(poster, Change::Record(consented.clone())).is_some());
         assert!(change(volunteer, Change::Record(consented)).is_none());
     }

@@ -6,8 +6,8 @@
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use porchlight_domain::{
-    CaseFields, CaseNumber, CaseStatus, ContactFields, FieldError, NoteCategory, NoteInput, Outcome, PhotoKind,
-    PhotoMeta,
+    CaseFields, CaseNumber, CaseStatus, ContactFields, FieldError, NoteCategory, NoteInput,
+    Outcome, PhotoKind, PhotoMeta,
 };
 use porchlight_sync::fields::{flatten, unflatten};
 use serde::{Deserialize, Serialize};
@@ -50,7 +50,9 @@ fn case_paths() -> &'static BTreeSet<String> {
     static PATHS: OnceLock<BTreeSet<String>> = OnceLock::new();
     PATHS.get_or_init(|| {
         let mut paths: BTreeSet<String> =
-            flatten(&serde_json::to_value(CaseFields::default()).expect("case fields serialise")).into_keys().collect();
+            flatten(&serde_json::to_value(CaseFields::default()).expect("case fields serialise"))
+                .into_keys()
+                .collect();
         paths.insert(CASE_NUMBER.into());
         paths.insert(ARCHIVED.into());
         paths
@@ -60,17 +62,21 @@ fn case_paths() -> &'static BTreeSet<String> {
 fn contact_paths() -> &'static BTreeSet<String> {
     static PATHS: OnceLock<BTreeSet<String>> = OnceLock::new();
     PATHS.get_or_init(|| {
-        let mut paths: BTreeSet<String> =
-            flatten(&serde_json::to_value(ContactFields::default()).expect("contact fields serialise"))
-                .into_keys()
-                .collect();
+        let mut paths: BTreeSet<String> = flatten(
+            &serde_json::to_value(ContactFields::default()).expect("contact fields serialise"),
+        )
+        .into_keys()
+        .collect();
         paths.insert(REMOVED_REASON.into());
         paths
     })
 }
 
 /// The fields named that a record of this kind does not have, as one refusal.
-pub fn unknown_fields<'a>(kind: porchlight_sync::Entity, fields: impl Iterator<Item = &'a str>) -> Option<FieldError> {
+pub fn unknown_fields<'a>(
+    kind: porchlight_sync::Entity,
+    fields: impl Iterator<Item = &'a str>,
+) -> Option<FieldError> {
     use porchlight_sync::Entity;
     let known = |f: &str| match kind {
         Entity::Case => case_paths().contains(f),
@@ -91,7 +97,11 @@ pub fn unknown_fields<'a>(kind: porchlight_sync::Entity, fields: impl Iterator<I
         unknown[0],
         format!(
             "{} {} not a field of a {}; name fields by their dotted paths, such as {example}.",
-            unknown.iter().map(|f| format!("`{f}`")).collect::<Vec<_>>().join(", "),
+            unknown
+                .iter()
+                .map(|f| format!("`{f}`"))
+                .collect::<Vec<_>>()
+                .join(", "),
             if unknown.len() == 1 { "is" } else { "are" },
             kind.as_str().replace('_', " ")
         ),
@@ -141,13 +151,19 @@ pub struct CheckedCase {
     pub archived: bool,
 }
 
-pub fn check_case(values: &BTreeMap<String, Value>, at: DateTime<Utc>) -> Result<CheckedCase, Vec<FieldError>> {
+pub fn check_case(
+    values: &BTreeMap<String, Value>,
+    at: DateTime<Utc>,
+) -> Result<CheckedCase, Vec<FieldError>> {
     let mut errors = Vec::new();
     let case_number = match values.get(CASE_NUMBER) {
         Some(Value::String(n)) => match CaseNumber::parse(n) {
             Ok(parsed) if parsed.as_str() == n => n.clone(),
             Ok(parsed) => {
-                errors.push(FieldError::new(CASE_NUMBER, format!("Write the case number as {}.", parsed.as_str())));
+                errors.push(FieldError::new(
+                    CASE_NUMBER,
+                    format!("Write the case number as {}.", parsed.as_str()),
+                ));
                 String::new()
             }
             Err(e) => {
@@ -156,7 +172,10 @@ pub fn check_case(values: &BTreeMap<String, Value>, at: DateTime<Utc>) -> Result
             }
         },
         _ => {
-            errors.push(FieldError::new(CASE_NUMBER, "A case needs its case number, e.g. PL-2611-7KQ4-XM2D."));
+            errors.push(FieldError::new(
+                CASE_NUMBER,
+                "A case needs its case number, e.g. PL-2611-7KQ4-XM2D.",
+            ));
             String::new()
         }
     };
@@ -164,7 +183,10 @@ pub fn check_case(values: &BTreeMap<String, Value>, at: DateTime<Utc>) -> Result
         None | Some(Value::Null) => false,
         Some(Value::Bool(b)) => *b,
         Some(other) => {
-            errors.push(FieldError::new(ARCHIVED, format!("Give true or false (got {other}).")));
+            errors.push(FieldError::new(
+                ARCHIVED,
+                format!("Give true or false (got {other})."),
+            ));
             false
         }
     };
@@ -208,7 +230,10 @@ pub fn check_contact(values: &BTreeMap<String, Value>) -> Result<CheckedContact,
     };
     let form: ContactFields = read_form(values, &[REMOVED_REASON])?;
     form.validate()?;
-    Ok(CheckedContact { form, removed_reason })
+    Ok(CheckedContact {
+        form,
+        removed_reason,
+    })
 }
 
 /// A merged photo's metadata, with the columns the case endpoints read.
@@ -224,39 +249,75 @@ pub struct CheckedPhoto {
 }
 
 pub fn parse_sha256(text: &str) -> Option<Vec<u8>> {
-    if text.len() != 64 || !text.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+    if text.len() != 64
+        || !text
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    {
         return None;
     }
-    (0..32).map(|i| u8::from_str_radix(&text[2 * i..2 * i + 2], 16).ok()).collect()
+    (0..32)
+        .map(|i| u8::from_str_radix(&text[2 * i..2 * i + 2], 16).ok())
+        .collect()
 }
 
-pub fn check_photo(values: &BTreeMap<String, Value>, at: DateTime<Utc>) -> Result<CheckedPhoto, Vec<FieldError>> {
+pub fn check_photo(
+    values: &BTreeMap<String, Value>,
+    at: DateTime<Utc>,
+) -> Result<CheckedPhoto, Vec<FieldError>> {
     let mut errors = Vec::new();
-    let sha256 = match values.get("sha256").and_then(Value::as_str).and_then(parse_sha256) {
+    let sha256 = match values
+        .get("sha256")
+        .and_then(Value::as_str)
+        .and_then(parse_sha256)
+    {
         Some(sha) => sha,
         None => {
-            errors.push(FieldError::new("sha256", "Give the SHA-256 of the photo's bytes as 64 lower-case hex digits."));
+            errors.push(FieldError::new(
+                "sha256",
+                "Give the SHA-256 of the photo's bytes as 64 lower-case hex digits.",
+            ));
             Vec::new()
         }
     };
-    let mime = values.get("mime").and_then(Value::as_str).unwrap_or("").to_owned();
+    let mime = values
+        .get("mime")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_owned();
     if !PHOTO_TYPES.contains(&mime.as_str()) {
-        errors.push(FieldError::new("mime", "A photo is image/jpeg, image/png or image/webp."));
+        errors.push(FieldError::new(
+            "mime",
+            "A photo is image/jpeg, image/png or image/webp.",
+        ));
     }
     let flag = |errors: &mut Vec<FieldError>, field: &str| match values.get(field) {
         None | Some(Value::Null) => false,
         Some(Value::Bool(b)) => *b,
         Some(other) => {
-            errors.push(FieldError::new(field, format!("Give true or false (got {other}).")));
+            errors.push(FieldError::new(
+                field,
+                format!("Give true or false (got {other})."),
+            ));
             false
         }
     };
     let consent_to_publish = flag(&mut errors, "consent_to_publish");
     let deleted = flag(&mut errors, "deleted");
     flag(&mut errors, "is_primary");
-    let meta_fields = ["kind", "age_progressed_to", "taken_on", "child_age", "source", "consent_to_publish"];
-    let meta_values: BTreeMap<String, Value> =
-        values.iter().filter(|(f, _)| meta_fields.contains(&f.as_str())).map(|(f, v)| (f.clone(), v.clone())).collect();
+    let meta_fields = [
+        "kind",
+        "age_progressed_to",
+        "taken_on",
+        "child_age",
+        "source",
+        "consent_to_publish",
+    ];
+    let meta_values: BTreeMap<String, Value> = values
+        .iter()
+        .filter(|(f, _)| meta_fields.contains(&f.as_str()))
+        .map(|(f, v)| (f.clone(), v.clone()))
+        .collect();
     let meta = match read_form::<PhotoMeta>(&meta_values, &[]) {
         Ok(meta) => match meta.validate(latest_local(at).date()) {
             Ok(meta) => Some(meta),
@@ -319,14 +380,22 @@ pub fn check_note(record: &Value) -> Result<NoteVersion, Vec<FieldError>> {
     if note.version == 0 {
         errors.push(FieldError::new("version", "Versions count from 1."));
     }
-    if let Err(mut e) = (NoteInput { category: note.category, text: note.body.clone() }).validate() {
+    if let Err(mut e) = (NoteInput {
+        category: note.category,
+        text: note.body.clone(),
+    })
+    .validate()
+    {
         for err in &mut e {
             err.field = "body".into();
         }
         errors.append(&mut e);
     }
     if note.author.chars().count() > 200 {
-        errors.push(FieldError::new("author", "Shorten the author's name to 200 characters or fewer."));
+        errors.push(FieldError::new(
+            "author",
+            "Shorten the author's name to 200 characters or fewer.",
+        ));
     }
     if errors.is_empty() {
         Ok(note)
@@ -351,12 +420,18 @@ pub fn check_status(record: &Value) -> Result<StatusRecord, Vec<FieldError>> {
     let event: StatusRecord = parse_record(record.clone(), "status event")?;
     let mut errors = Vec::new();
     if event.reason.chars().count() > 2000 {
-        errors.push(FieldError::new("reason", "Shorten the reason to 2000 characters or fewer."));
+        errors.push(FieldError::new(
+            "reason",
+            "Shorten the reason to 2000 characters or fewer.",
+        ));
     }
     // A resolved case without its outcome is accepted: settling a race of status changes by
     // choosing "resolved" carries the status alone (the outcome stays in the event it came from).
     if event.outcome.is_some() && event.to != CaseStatus::Resolved {
-        errors.push(FieldError::new("outcome", "An outcome is recorded only when resolving a case."));
+        errors.push(FieldError::new(
+            "outcome",
+            "An outcome is recorded only when resolving a case.",
+        ));
     }
     if errors.is_empty() {
         Ok(event)
@@ -380,17 +455,26 @@ pub fn check_audit(record: &Value) -> Result<AuditRecord, Vec<FieldError>> {
     let event: AuditRecord = parse_record(record.clone(), "audit event")?;
     let ok = !event.action.is_empty()
         && event.action.len() <= 64
-        && event.action.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+        && event
+            .action
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
     if !ok {
         return Err(vec![FieldError::new("action", "Name the action in 1 to 64 lower-case letters, digits or underscores, e.g. case_opened.")]);
     }
     if event.detail.to_string().len() > 4000 {
-        return Err(vec![FieldError::new("detail", "Keep an audit event's detail under 4000 characters.")]);
+        return Err(vec![FieldError::new(
+            "detail",
+            "Keep an audit event's detail under 4000 characters.",
+        )]);
     }
     Ok(event)
 }
 
-fn parse_record<T: for<'de> Deserialize<'de>>(record: Value, what: &str) -> Result<T, Vec<FieldError>> {
+fn parse_record<T: for<'de> Deserialize<'de>>(
+    record: Value,
+    what: &str,
+) -> Result<T, Vec<FieldError>> {
     serde_json::from_value(record).map_err(|e| {
         let text = e.to_string();
         let text = text.split(" at line ").next().unwrap_or(&text).to_owned();
@@ -400,7 +484,10 @@ fn parse_record<T: for<'de> Deserialize<'de>>(record: Value, what: &str) -> Resu
             .filter(|_| text.starts_with("missing field") || text.starts_with("unknown field"))
             .unwrap_or("record")
             .to_owned();
-        vec![FieldError::new(field, format!("This {what} cannot be read: {text}."))]
+        vec![FieldError::new(
+            field,
+            format!("This {what} cannot be read: {text}."),
+        )]
     })
 }
 
@@ -445,20 +532,36 @@ mod tests {
         assert_eq!(fields, ["child.sex", "event.state"]);
         let mut future = a_case();
         future.insert("event.last_seen_date".into(), json!("2027-01-01"));
-        assert_eq!(check_case(&future, at()).unwrap_err()[0].field, "event.last_seen_date");
+        assert_eq!(
+            check_case(&future, at()).unwrap_err()[0].field,
+            "event.last_seen_date"
+        );
         let mut no_number = a_case();
         no_number.remove(CASE_NUMBER);
-        assert_eq!(check_case(&no_number, at()).unwrap_err()[0].field, CASE_NUMBER);
+        assert_eq!(
+            check_case(&no_number, at()).unwrap_err()[0].field,
+            CASE_NUMBER
+        );
     }
 
     #[test]
     fn unknown_paths_are_named() {
-        assert!(unknown_fields(Entity::Case, ["child.given_name", "archived"].into_iter()).is_none());
-        let e = unknown_fields(Entity::Case, ["child.favourite_colour", "child.given_name"].into_iter()).unwrap();
+        assert!(
+            unknown_fields(Entity::Case, ["child.given_name", "archived"].into_iter()).is_none()
+        );
+        let e = unknown_fields(
+            Entity::Case,
+            ["child.favourite_colour", "child.given_name"].into_iter(),
+        )
+        .unwrap();
         assert_eq!(e.field, "child.favourite_colour");
         assert!(e.message.contains("not a field of a case"), "{}", e.message);
-        assert!(unknown_fields(Entity::Contact, ["phones", "removed_reason"].into_iter()).is_none());
-        assert!(unknown_fields(Entity::Photo, ["consent_to_publish", "deleted"].into_iter()).is_none());
+        assert!(
+            unknown_fields(Entity::Contact, ["phones", "removed_reason"].into_iter()).is_none()
+        );
+        assert!(
+            unknown_fields(Entity::Photo, ["consent_to_publish", "deleted"].into_iter()).is_none()
+        );
     }
 
     #[test]
@@ -474,7 +577,10 @@ mod tests {
         let status = json!({"from": "intake", "to": "active", "reason": "Home", "outcome": "returned_home", "actor": "A", "at": at()});
         assert_eq!(check_status(&status).unwrap_err()[0].field, "outcome");
         let chosen = json!({"from": "located_deceased", "to": "resolved", "reason": "", "outcome": null, "actor": "A", "at": at()});
-        assert!(check_status(&chosen).is_ok(), "a race settled by choosing resolved");
+        assert!(
+            check_status(&chosen).is_ok(),
+            "a race settled by choosing resolved"
+        );
         let photo: BTreeMap<String, Value> = [
             ("sha256", json!("ab".repeat(32))),
             ("mime", json!("image/png")),

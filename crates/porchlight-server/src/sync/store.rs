@@ -355,7 +355,11 @@ pub struct OpRow {
     pub result: Option<String>,
 }
 
-pub async fn record_ops(db: &impl GenericClient, ops: &[OpRow], at: DateTime<Utc>) -> Result<(), DbError> {
+pub async fn record_ops(
+    db: &impl GenericClient,
+    ops: &[OpRow],
+    at: DateTime<Utc>,
+) -> Result<(), DbError> {
     if ops.is_empty() {
         return Ok(());
     }

@@ -28,12 +28,23 @@ pub struct Writer<'a> {
 }
 
 impl<'a> Writer<'a> {
-    pub async fn load(db: &impl GenericClient, user: Uuid, device: Option<Uuid>, clock: &'a Clock) -> Result<Writer<'a>, DbError> {
-        let name: String = db::query_opt(db, "SELECT display_name FROM users WHERE id = $1", &[&user])
-            .await?
-            .map(|r| r.get(0))
-            .unwrap_or_default();
-        Ok(Writer { user, device, name, clock })
+    pub async fn load(
+        db: &impl GenericClient,
+        user: Uuid,
+        device: Option<Uuid>,
+        clock: &'a Clock,
+    ) -> Result<Writer<'a>, DbError> {
+        let name: String =
+            db::query_opt(db, "SELECT display_name FROM users WHERE id = $1", &[&user])
+                .await?
+                .map(|r| r.get(0))
+                .unwrap_or_default();
+        Ok(Writer {
+            user,
+            device,
+            name,
+            clock,
+        })
     }
 
     /// A stamp after `seen` (the newest stamp of what is being changed) and after the clock's own.
@@ -45,7 +56,14 @@ impl<'a> Writer<'a> {
     }
 
     /// Appends the log rows and records the write's author under its stamp.
-    pub async fn finish(&self, db: &impl GenericClient, case_id: Uuid, stamp: Stamp, rows: &[log::Row], now: DateTime<Utc>) -> Result<(), DbError> {
+    pub async fn finish(
+        &self,
+        db: &impl GenericClient,
+        case_id: Uuid,
+        stamp: Stamp,
+        rows: &[log::Row],
+        now: DateTime<Utc>,
+    ) -> Result<(), DbError> {
         log::append(db, rows, now).await?;
         store::record_ops(
             db,
@@ -79,11 +97,23 @@ pub fn record_row(record: &Record, only: Option<&[String]>) -> Option<log::Row> 
 }
 
 pub fn appended_row(a: &AppendedRecord) -> log::Row {
-    log::Row { case_id: a.case_id, entity: a.entity, record_id: a.record_id, kind: Kind::Appended, body: ChangeRef::Appended(a).text() }
+    log::Row {
+        case_id: a.case_id,
+        entity: a.entity,
+        record_id: a.record_id,
+        kind: Kind::Appended,
+        body: ChangeRef::Appended(a).text(),
+    }
 }
 
 /// A case's sync record from its form.
-pub fn case_record(id: Uuid, form: &Value, case_number: &str, archived: bool, stamp: Stamp) -> Record {
+pub fn case_record(
+    id: Uuid,
+    form: &Value,
+    case_number: &str,
+    archived: bool,
+    stamp: Stamp,
+) -> Record {
     let mut record = Record::new(Entity::Case, id, id);
     for (field, value) in flatten(form) {
         record.set(&field, value, stamp);
@@ -116,7 +146,14 @@ pub fn status_event(
     now: DateTime<Utc>,
 ) -> (AppendedRecord, store::StatusRow) {
     let id = crate::new_id(now);
-    let record = schema::StatusRecord { from, to, reason: String::new(), outcome: None, actor: w.name.clone(), at: now };
+    let record = schema::StatusRecord {
+        from,
+        to,
+        reason: String::new(),
+        outcome: None,
+        actor: w.name.clone(),
+        at: now,
+    };
     let a = AppendedRecord {
         entity: Entity::StatusEvent,
         case_id,
@@ -179,7 +216,12 @@ pub fn photo_record(
 }
 
 /// A note version's change, as devices receive it.
-pub fn note_change(case_id: Uuid, id: Uuid, version: &schema::NoteVersion, stamp: Stamp) -> AppendedRecord {
+pub fn note_change(
+    case_id: Uuid,
+    id: Uuid,
+    version: &schema::NoteVersion,
+    stamp: Stamp,
+) -> AppendedRecord {
     AppendedRecord {
         entity: Entity::Note,
         case_id,

@@ -7,8 +7,8 @@ use chrono::Utc;
 use porchlight_domain::{CaseFields, CaseId, CaseNumber};
 use porchlight_sync::fields::flatten;
 use porchlight_sync::{
-    Clock, Cursor, Entity, FieldWrite, Op, OpBody, Outcome, PullPage, PushRequest, PushResponse, ReplicaId, Stamp,
-    PROTOCOL_HEADER, PROTOCOL_VERSION,
+    Clock, Cursor, Entity, FieldWrite, Op, OpBody, Outcome, PullPage, PushRequest, PushResponse,
+    ReplicaId, Stamp, PROTOCOL_HEADER, PROTOCOL_VERSION,
 };
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -66,20 +66,32 @@ pub async fn call(
     let status = res.status().as_u16();
     // reqwest decodes zstd itself and then drops the header; the raw encoding is checked by the
     // compression test through its own client.
-    let encoding = res.headers().get("content-encoding").and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let encoding = res
+        .headers()
+        .get("content-encoding")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
     (status, encoding, res.text().await.unwrap())
 }
 
 pub async fn push_raw(server: &TestServer, dev: &Device, ops: &[Op]) -> (u16, String) {
     let body = serde_json::to_vec(&PushRequest { ops: ops.to_vec() }).unwrap();
-    let (status, _, text) = call(server, Method::POST, "/v1/sync/push", &dev.token, Some(body)).await;
+    let (status, _, text) = call(
+        server,
+        Method::POST,
+        "/v1/sync/push",
+        &dev.token,
+        Some(body),
+    )
+    .await;
     (status, text)
 }
 
 pub async fn push(server: &TestServer, dev: &Device, ops: &[Op]) -> PushResponse {
     let (status, text) = push_raw(server, dev, ops).await;
     assert_eq!(status, 200, "push: {text}");
-    let response: PushResponse = serde_json::from_str(&text).unwrap_or_else(|e| panic!("not a PushResponse ({e}): {text}"));
+    let response: PushResponse =
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("not a PushResponse ({e}): {text}"));
     assert_eq!(response.results.len(), ops.len());
     dev.clock.observe(&response.server_stamp);
     response
@@ -89,21 +101,41 @@ pub async fn push(server: &TestServer, dev: &Device, ops: &[Op]) -> PushResponse
 pub async fn push_ok(server: &TestServer, dev: &Device, ops: &[Op]) -> PushResponse {
     let response = push(server, dev, ops).await;
     for r in &response.results {
-        assert!(matches!(r.outcome, Outcome::Applied { .. }), "refused: {r:?}");
+        assert!(
+            matches!(r.outcome, Outcome::Applied { .. }),
+            "refused: {r:?}"
+        );
     }
     response
 }
 
-pub async fn pull_raw(server: &TestServer, dev: &Device, cursor: Cursor, limit: u32) -> (u16, String) {
-    let (status, _, text) =
-        call(server, Method::GET, &format!("/v1/sync/pull?cursor={cursor}&limit={limit}"), &dev.token, None).await;
+pub async fn pull_raw(
+    server: &TestServer,
+    dev: &Device,
+    cursor: Cursor,
+    limit: u32,
+) -> (u16, String) {
+    let (status, _, text) = call(
+        server,
+        Method::GET,
+        &format!("/v1/sync/pull?cursor={cursor}&limit={limit}"),
+        &dev.token,
+        None,
+    )
+    .await;
     (status, text)
 }
 
-pub async fn pull(server: &TestServer, dev: &Device, cursor: Cursor, limit: u32) -> (PullPage, String) {
+pub async fn pull(
+    server: &TestServer,
+    dev: &Device,
+    cursor: Cursor,
+    limit: u32,
+) -> (PullPage, String) {
     let (status, text) = pull_raw(server, dev, cursor, limit).await;
     assert_eq!(status, 200, "pull: {text}");
-    let page: PullPage = serde_json::from_str(&text).unwrap_or_else(|e| panic!("not a PullPage ({e}): {text}"));
+    let page: PullPage =
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("not a PullPage ({e}): {text}"));
     dev.clock.observe(&page.server_stamp);
     (page, text)
 }
@@ -126,7 +158,13 @@ pub async fn pull_all(server: &TestServer, dev: &mut Device) -> (Vec<PullPage>, 
     }
 }
 
-pub fn set<S: AsRef<str>>(dev: &Device, case: Uuid, entity: Entity, record: Uuid, writes: &[(S, Value, Option<Stamp>)]) -> Op {
+pub fn set<S: AsRef<str>>(
+    dev: &Device,
+    case: Uuid,
+    entity: Entity,
+    record: Uuid,
+    writes: &[(S, Value, Option<Stamp>)],
+) -> Op {
     Op {
         id: Uuid::now_v7(),
         case_id: case,
@@ -137,35 +175,63 @@ pub fn set<S: AsRef<str>>(dev: &Device, case: Uuid, entity: Entity, record: Uuid
             record_id: record,
             fields: writes
                 .iter()
-                .map(|(f, v, b)| FieldWrite { field: f.as_ref().to_owned(), value: v.clone(), base: *b })
+                .map(|(f, v, b)| FieldWrite {
+                    field: f.as_ref().to_owned(),
+                    value: v.clone(),
+                    base: *b,
+                })
                 .collect(),
         },
     }
 }
 
-pub fn append(dev: &Device, case: Uuid, entity: Entity, record_id: Uuid, record: Value, base: Option<Stamp>) -> Op {
+pub fn append(
+    dev: &Device,
+    case: Uuid,
+    entity: Entity,
+    record_id: Uuid,
+    record: Value,
+    base: Option<Stamp>,
+) -> Op {
     Op {
         id: Uuid::now_v7(),
         case_id: case,
         stamp: dev.tick(),
         resolves: Vec::new(),
-        body: OpBody::Append { entity, record_id, record, base },
+        body: OpBody::Append {
+            entity,
+            record_id,
+            record,
+            base,
+        },
     }
 }
 
 pub fn case_number(id: Uuid) -> String {
-    CaseNumber::for_case(&CaseId::from_uuid(id), Utc::now().date_naive()).as_str().to_owned()
+    CaseNumber::for_case(&CaseId::from_uuid(id), Utc::now().date_naive())
+        .as_str()
+        .to_owned()
 }
 
 /// A new case as the app makes it: one Set of every field, then its first status event. Returns
 /// the ops and the stamp of that status event.
 pub fn new_case(dev: &Device, id: Uuid, fields: &CaseFields) -> (Vec<Op>, Stamp) {
     let mut writes: Vec<(String, Value, Option<Stamp>)> =
-        flatten(&serde_json::to_value(fields).unwrap()).into_iter().map(|(f, v)| (f, v, None)).collect();
+        flatten(&serde_json::to_value(fields).unwrap())
+            .into_iter()
+            .map(|(f, v)| (f, v, None))
+            .collect();
     writes.push(("case_number".into(), Value::from(case_number(id)), None));
     writes.push(("archived".into(), Value::from(false), None));
     let create = set(dev, id, Entity::Case, id, &writes);
-    let status = append(dev, id, Entity::StatusEvent, Uuid::now_v7(), status_record(None, "intake"), None);
+    let status = append(
+        dev,
+        id,
+        Entity::StatusEvent,
+        Uuid::now_v7(),
+        status_record(None, "intake"),
+        None,
+    );
     let stamp = status.stamp;
     (vec![create, status], stamp)
 }
@@ -186,8 +252,10 @@ pub fn contact_writes(name: &str, notes: &str) -> Vec<(String, Value, Option<Sta
         notes: notes.into(),
         ..Default::default()
     };
-    let mut out: Vec<(String, Value, Option<Stamp>)> =
-        flatten(&serde_json::to_value(c).unwrap()).into_iter().map(|(f, v)| (f, v, None)).collect();
+    let mut out: Vec<(String, Value, Option<Stamp>)> = flatten(&serde_json::to_value(c).unwrap())
+        .into_iter()
+        .map(|(f, v)| (f, v, None))
+        .collect();
     out.push(("removed_reason".into(), Value::Null, None));
     out
 }
@@ -224,7 +292,10 @@ pub fn value_in(pages: &[PullPage], record: Uuid, field: &str) -> Option<Value> 
 }
 
 pub fn case_ids(pages: &[PullPage]) -> Vec<Uuid> {
-    let mut ids: Vec<Uuid> = pages.iter().flat_map(|p| p.changes.iter().map(|c| c.case_id())).collect();
+    let mut ids: Vec<Uuid> = pages
+        .iter()
+        .flat_map(|p| p.changes.iter().map(|c| c.case_id()))
+        .collect();
     ids.sort_unstable();
     ids.dedup();
     ids

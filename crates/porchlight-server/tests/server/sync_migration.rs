@@ -16,7 +16,9 @@ use uuid::Uuid;
 
 #[tokio::test]
 async fn cases_from_before_sync_get_their_stamps_and_reach_devices_whole() {
-    let Some(db) = TestDb::unmigrated().await else { return };
+    let Some(db) = TestDb::unmigrated().await else {
+        return;
+    };
     let c = db.owner.get().await.unwrap();
     let first = &MIGRATIONS[0];
     c.batch_execute(
@@ -35,7 +37,10 @@ async fn cases_from_before_sync_get_their_stamps_and_reach_devices_whole() {
 
     // What the service held before sync, written as its first version wrote it.
     let at = super::harness::now();
-    let office = people::add_office(&c, "Tulsa", "Oklahoma", at).await.unwrap().id;
+    let office = people::add_office(&c, "Tulsa", "Oklahoma", at)
+        .await
+        .unwrap()
+        .id;
     let cm = add_person(&db, "cm.before", Role::CaseManager, Some(office)).await;
     let id = Uuid::now_v7();
     let form = serde_json::to_value(cases::validate(&sample_fields("Maya"), at).unwrap()).unwrap();
@@ -51,10 +56,16 @@ async fn cases_from_before_sync_get_their_stamps_and_reach_devices_whole() {
         .unwrap();
     let (mother, aunt) = (Uuid::now_v7(), Uuid::now_v7());
     for (contact, fields) in [
-        (mother, json!({"name": "Rosa Okafor", "relationship": "mother", "primary": true, "phone": "(918) 555-0142",
-                        "email": "", "address": "", "language": "Spanish", "best_time": "evenings", "notes": "", "do_not_disclose": false})),
-        (aunt, json!({"name": "June Okafor", "relationship": "aunt", "primary": false, "phone": "",
-                      "email": "june@example.org", "address": "", "language": "", "best_time": "", "notes": "", "do_not_disclose": true})),
+        (
+            mother,
+            json!({"name": "Rosa Okafor", "relationship": "mother", "primary": true, "phone": "(918) 555-0142",
+                        "email": "", "address": "", "language": "Spanish", "best_time": "evenings", "notes": "", "do_not_disclose": false}),
+        ),
+        (
+            aunt,
+            json!({"name": "June Okafor", "relationship": "aunt", "primary": false, "phone": "",
+                      "email": "june@example.org", "address": "", "language": "", "best_time": "", "notes": "", "do_not_disclose": true}),
+        ),
     ] {
         c.execute(
             "INSERT INTO contacts (id, case_id, fields, do_not_disclose, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
@@ -75,9 +86,12 @@ async fn cases_from_before_sync_get_their_stamps_and_reach_devices_whole() {
     .unwrap();
     let png = [super::harness::PNG, b"before"].concat();
     let sha = Sha256::digest(&png).to_vec();
-    c.execute("INSERT INTO blobs (sha256, content, size, created_at) VALUES ($1, $2, $3, $4)", &[&sha, &png, &(png.len() as i32), &at])
-        .await
-        .unwrap();
+    c.execute(
+        "INSERT INTO blobs (sha256, content, size, created_at) VALUES ($1, $2, $3, $4)",
+        &[&sha, &png, &(png.len() as i32), &at],
+    )
+    .await
+    .unwrap();
     let photo = Uuid::now_v7();
     c.execute(
         "INSERT INTO photos (id, case_id, sha256, content_type, kind, taken_on, consent_to_publish, created_by, created_at)
@@ -89,13 +103,24 @@ async fn cases_from_before_sync_get_their_stamps_and_reach_devices_whole() {
 
     db.migrate().await;
 
-    let state: String = c.query_one("SELECT sync_state FROM cases WHERE id = $1", &[&id]).await.unwrap().get(0);
+    let state: String = c
+        .query_one("SELECT sync_state FROM cases WHERE id = $1", &[&id])
+        .await
+        .unwrap()
+        .get(0);
     let record = Record::from_text(&state).unwrap();
     let mut expected = flatten(&form);
     expected.insert("case_number".into(), json!("PL-2601-7KQ4-XM2D"));
     expected.insert("archived".into(), json!(false));
-    assert_eq!(record.values(), expected, "every field of the form, flattened as the app flattens it");
-    assert!(record.fields.values().all(|(_, s)| *s == legacy_stamp(at)), "stamped with the time it was written");
+    assert_eq!(
+        record.values(),
+        expected,
+        "every field of the form, flattened as the app flattens it"
+    );
+    assert!(
+        record.fields.values().all(|(_, s)| *s == legacy_stamp(at)),
+        "stamped with the time it was written"
+    );
     assert_eq!(super::harness::TestDb::count(&db, "status_events").await, 1);
     let versions: Vec<(Uuid, i32)> = c
         .query("SELECT note_id, version FROM notes ORDER BY version", &[])
@@ -104,18 +129,37 @@ async fn cases_from_before_sync_get_their_stamps_and_reach_devices_whole() {
         .iter()
         .map(|r| (r.get(0), r.get(1)))
         .collect();
-    assert_eq!(versions, [(n1, 1), (n1, 2)], "a superseding note is version 2 of the same note");
+    assert_eq!(
+        versions,
+        [(n1, 1), (n1, 2)],
+        "a superseding note is version 2 of the same note"
+    );
 
     let server = TestServer::start(state_for(&db)).await;
     let mut dev = Device::enrol(&server, &cm).await;
     let (pages, text) = pull_all(&server, &mut dev).await;
-    assert_eq!(value_in(&pages, id, "child.given_name"), Some(json!("Maya")));
-    assert_eq!(value_in(&pages, mother, "phones"), Some(json!(["(918) 555-0142"])));
-    assert_eq!(value_in(&pages, mother, "preferred_language"), Some(json!("Spanish")));
+    assert_eq!(
+        value_in(&pages, id, "child.given_name"),
+        Some(json!("Maya"))
+    );
+    assert_eq!(
+        value_in(&pages, mother, "phones"),
+        Some(json!(["(918) 555-0142"]))
+    );
+    assert_eq!(
+        value_in(&pages, mother, "preferred_language"),
+        Some(json!("Spanish"))
+    );
     assert_eq!(value_in(&pages, aunt, "relationship"), Some(json!("other")));
-    assert_eq!(value_in(&pages, aunt, "relationship_detail"), Some(json!("aunt")));
+    assert_eq!(
+        value_in(&pages, aunt, "relationship_detail"),
+        Some(json!("aunt"))
+    );
     assert_eq!(value_in(&pages, aunt, "removed_reason"), Some(Value::Null));
-    assert_eq!(value_in(&pages, photo, "taken_on"), Some(json!("2025-06-01")));
+    assert_eq!(
+        value_in(&pages, photo, "taken_on"),
+        Some(json!("2025-06-01"))
+    );
     let notes: Vec<&porchlight_sync::AppendedRecord> = pages
         .iter()
         .flat_map(|p| &p.changes)
@@ -125,18 +169,40 @@ async fn cases_from_before_sync_get_their_stamps_and_reach_devices_whole() {
         })
         .collect();
     assert_eq!(notes.len(), 2);
-    assert!(notes.iter().all(|n| n.record["note_id"] == n1.to_string() && n.record["category"] == "lead_tip"));
+    assert!(notes
+        .iter()
+        .all(|n| n.record["note_id"] == n1.to_string() && n.record["category"] == "lead_tip"));
     let first_event = pages.iter().flat_map(|p| &p.changes).find_map(|c| match c {
         Change::Appended(a) if a.entity == Entity::StatusEvent => Some(a.record.clone()),
         _ => None,
     });
-    assert_eq!(first_event.expect("the case's first status event")["to"], "active");
+    assert_eq!(
+        first_event.expect("the case's first status event")["to"],
+        "active"
+    );
     assert!(text.contains("Seen at the mall at 4."));
-    let (_, body) = server.get(&format!("/v1/cases/{id}/contacts"), &dev.token).await;
-    assert_eq!(json(&body).as_array().unwrap().len(), 2, "the contacts read back through the case endpoints: {body}");
+    let (_, body) = server
+        .get(&format!("/v1/cases/{id}/contacts"), &dev.token)
+        .await;
+    assert_eq!(
+        json(&body).as_array().unwrap().len(),
+        2,
+        "the contacts read back through the case endpoints: {body}"
+    );
 
     // An edit made on the device after that first sync is no conflict.
     let seen = stamp_in(&pages, id, "event.city").unwrap();
-    let r = push_ok(&server, &dev, &[set(&dev, id, Entity::Case, id, &[("event.city", json!("Jenks"), Some(seen))])]).await;
+    let r = push_ok(
+        &server,
+        &dev,
+        &[set(
+            &dev,
+            id,
+            Entity::Case,
+            id,
+            &[("event.city", json!("Jenks"), Some(seen))],
+        )],
+    )
+    .await;
     assert!(r.results[0].conflicts.is_empty());
 }

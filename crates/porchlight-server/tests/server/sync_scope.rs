@@ -26,7 +26,9 @@ fn whole_cases(pages: &[PullPage]) -> BTreeSet<Uuid> {
         .iter()
         .flat_map(|p| &p.changes)
         .filter_map(|c| match c {
-            Change::Record(r) if r.entity == Entity::Case && r.fields.len() == every_field => Some(r.case_id),
+            Change::Record(r) if r.entity == Entity::Case && r.fields.len() == every_field => {
+                Some(r.case_id)
+            }
             _ => None,
         })
         .collect()
@@ -41,9 +43,20 @@ async fn a_device_holds_exactly_its_users_cases_and_reassignment_moves_them_whol
     let mut other = Device::enrol(&server, w.person("cm_other")).await;
     let mut shared = Device::enrol(&server, w.person("cm_shared")).await;
     let (pages, text) = pull_all(&server, &mut assigned).await;
-    assert_eq!(whole_cases(&pages), ids(&[w.case_a, w.case_b]), "assigned and shared cases, whole");
-    assert_eq!(ids(&case_ids(&pages)), ids(&[w.case_a, w.case_b]), "nothing else");
-    assert!(text.contains(MARK), "a case manager sees the confidential fields of their cases");
+    assert_eq!(
+        whole_cases(&pages),
+        ids(&[w.case_a, w.case_b]),
+        "assigned and shared cases, whole"
+    );
+    assert_eq!(
+        ids(&case_ids(&pages)),
+        ids(&[w.case_a, w.case_b]),
+        "nothing else"
+    );
+    assert!(
+        text.contains(MARK),
+        "a case manager sees the confidential fields of their cases"
+    );
     let (pages, _) = pull_all(&server, &mut other).await;
     assert!(case_ids(&pages).is_empty(), "no case of theirs yet");
     let (pages, _) = pull_all(&server, &mut shared).await;
@@ -53,12 +66,21 @@ async fn a_device_holds_exactly_its_users_cases_and_reassignment_moves_them_whol
     let sup = server.login(w.person("supervisor")).await;
     let b = w.case_b;
     let (status, text) = server
-        .call(Method::POST, &format!("/v1/cases/{b}/assign"), Some(&sup), Some(json!({ "user_id": w.person("cm_other").id })))
+        .call(
+            Method::POST,
+            &format!("/v1/cases/{b}/assign"),
+            Some(&sup),
+            Some(json!({ "user_id": w.person("cm_other").id })),
+        )
         .await;
     assert_eq!(status, 200, "{text}");
     let before_removal = assigned.cursor;
     let (page, _) = pull(&server, &assigned, assigned.cursor, 5000).await;
-    assert_eq!(page.removed_cases, [b], "the case leaves the previous assignee's device");
+    assert_eq!(
+        page.removed_cases,
+        [b],
+        "the case leaves the previous assignee's device"
+    );
     assert!(page.changes.iter().all(|c| c.case_id() != b));
     assert!(page.cursor.epoch > before_removal.epoch);
     // That page was lost (the laptop crashed before saving it): asked again, it comes again.
@@ -66,12 +88,21 @@ async fn a_device_holds_exactly_its_users_cases_and_reassignment_moves_them_whol
     assert_eq!(again.removed_cases, [b]);
     assigned.cursor = again.cursor;
     let (page, _) = pull(&server, &assigned, assigned.cursor, 5000).await;
-    assert!(page.removed_cases.is_empty() && page.changes.is_empty(), "then nothing more");
+    assert!(
+        page.removed_cases.is_empty() && page.changes.is_empty(),
+        "then nothing more"
+    );
 
     let before_gain = other.cursor;
     let (pages, _) = pull_all(&server, &mut other).await;
-    assert_eq!(whole_cases(&pages), ids(&[b]), "the new assignee gets the whole case");
-    assert!(pages.iter().flat_map(|p| &p.changes).any(|c| matches!(c, Change::Appended(a) if a.case_id == b && a.entity == Entity::StatusEvent)));
+    assert_eq!(
+        whole_cases(&pages),
+        ids(&[b]),
+        "the new assignee gets the whole case"
+    );
+    assert!(pages.iter().flat_map(|p| &p.changes).any(
+        |c| matches!(c, Change::Appended(a) if a.case_id == b && a.entity == Entity::StatusEvent)
+    ));
     // The page with the snapshot was lost: the snapshot is sent again.
     let (again, _) = pull(&server, &other, before_gain, 5000).await;
     assert_eq!(whole_cases(std::slice::from_ref(&again)), ids(&[b]));
@@ -79,22 +110,41 @@ async fn a_device_holds_exactly_its_users_cases_and_reassignment_moves_them_whol
 
     // Changes to a case follow it only while it is in scope.
     let dev_sup = Device::enrol(&server, w.person("supervisor")).await;
-    let op = set(&dev_sup, b, Entity::Case, b, &[("event.county", json!("Rogers"), None)]);
+    let op = set(
+        &dev_sup,
+        b,
+        Entity::Case,
+        b,
+        &[("event.county", json!("Rogers"), None)],
+    );
     push_ok(&server, &dev_sup, &[op]).await;
     let (pages, _) = pull_all(&server, &mut other).await;
     assert_eq!(value_in(&pages, b, "event.county"), Some(json!("Rogers")));
     let (pages, _) = pull_all(&server, &mut assigned).await;
-    assert!(case_ids(&pages).is_empty(), "the previous assignee hears nothing of it");
+    assert!(
+        case_ids(&pages).is_empty(),
+        "the previous assignee hears nothing of it"
+    );
 
     // Sharing brings a case in; unsharing takes it out again.
     let (status, _) = server
-        .call(Method::POST, &format!("/v1/cases/{}/shares", w.case_a), Some(&sup), Some(json!({ "user_id": w.person("cm_other").id })))
+        .call(
+            Method::POST,
+            &format!("/v1/cases/{}/shares", w.case_a),
+            Some(&sup),
+            Some(json!({ "user_id": w.person("cm_other").id })),
+        )
         .await;
     assert_eq!(status, 204);
     let (pages, _) = pull_all(&server, &mut other).await;
     assert_eq!(whole_cases(&pages), ids(&[w.case_a]));
     let (status, _) = server
-        .call(Method::DELETE, &format!("/v1/cases/{}/shares/{}", w.case_a, w.person("cm_other").id), Some(&sup), None)
+        .call(
+            Method::DELETE,
+            &format!("/v1/cases/{}/shares/{}", w.case_a, w.person("cm_other").id),
+            Some(&sup),
+            None,
+        )
         .await;
     assert_eq!(status, 204);
     let (pages, _) = pull_all(&server, &mut other).await;
@@ -112,7 +162,10 @@ async fn snapshots_come_a_bounded_number_per_page_and_a_lost_page_is_sent_again(
     assert_eq!(whole_cases(std::slice::from_ref(&first)).len(), 1);
     let (second, _) = pull(&server, &dev, first.cursor, 1).await;
     let (lost_and_asked_again, _) = pull(&server, &dev, first.cursor, 1).await;
-    assert_eq!(whole_cases(std::slice::from_ref(&second)), whole_cases(std::slice::from_ref(&lost_and_asked_again)));
+    assert_eq!(
+        whole_cases(std::slice::from_ref(&second)),
+        whole_cases(std::slice::from_ref(&lost_and_asked_again))
+    );
     let mut cursor = lost_and_asked_again.cursor;
     let mut seen = whole_cases(&[first, lost_and_asked_again]);
     loop {
@@ -146,12 +199,57 @@ async fn narrow_roles_receive_no_contact_note_confidential_field_or_unconsented_
     let contact = Uuid::now_v7();
     let note = Uuid::now_v7();
     let ops = vec![
-        set(&manager, a, Entity::Case, a, &[("care_agency", json!(format!("{MARK}new agency")), None)]),
-        set(&manager, a, Entity::Case, a, &[("description.medical_cautions", json!(format!("{MARK}new caution")), None), ("event.county", json!("Tulsa"), None)]),
-        set(&manager, a, Entity::Contact, contact, &contact_writes("Aunt May", &format!("{MARK}new contact"))),
-        append(&manager, a, Entity::Note, note, note_record(note, 1, "internal", &format!("{MARK}new note")), None),
-        append(&manager, a, Entity::StatusEvent, Uuid::now_v7(), json!({"from": "active", "to": "located_alive", "reason": format!("{MARK}placed in foster care"), "outcome": null, "actor": "Test", "at": chrono::Utc::now()}), None),
-        set(&manager, a, Entity::Photo, w.photo_private, &[("source", json!(format!("{MARK}family album")), None)]),
+        set(
+            &manager,
+            a,
+            Entity::Case,
+            a,
+            &[("care_agency", json!(format!("{MARK}new agency")), None)],
+        ),
+        set(
+            &manager,
+            a,
+            Entity::Case,
+            a,
+            &[
+                (
+                    "description.medical_cautions",
+                    json!(format!("{MARK}new caution")),
+                    None,
+                ),
+                ("event.county", json!("Tulsa"), None),
+            ],
+        ),
+        set(
+            &manager,
+            a,
+            Entity::Contact,
+            contact,
+            &contact_writes("Aunt May", &format!("{MARK}new contact")),
+        ),
+        append(
+            &manager,
+            a,
+            Entity::Note,
+            note,
+            note_record(note, 1, "internal", &format!("{MARK}new note")),
+            None,
+        ),
+        append(
+            &manager,
+            a,
+            Entity::StatusEvent,
+            Uuid::now_v7(),
+            json!({"from": "active", "to": "located_alive", "reason": format!("{MARK}placed in foster care"), "outcome": null, "actor": "Test", "at": chrono::Utc::now()}),
+            None,
+        ),
+        set(
+            &manager,
+            a,
+            Entity::Photo,
+            w.photo_private,
+            &[("source", json!(format!("{MARK}family album")), None)],
+        ),
     ];
     // First the narrow roles take their snapshots, then the changes come through the log.
     let (vol_first, vol_text) = pull_all(&server, &mut volunteer).await;
@@ -160,28 +258,75 @@ async fn narrow_roles_receive_no_contact_note_confidential_field_or_unconsented_
     let (vol_later, vol_later_text) = pull_all(&server, &mut volunteer).await;
     let (poster_later, poster_later_text) = pull_all(&server, &mut poster).await;
 
-    for (who, text) in [("volunteer", &vol_text), ("volunteer later", &vol_later_text), ("poster staff", &poster_text), ("poster staff later", &poster_later_text)] {
-        assert!(!text.contains(MARK), "{who} received something confidential: {text}");
-        for word in ["care_agency", "medical_cautions", "missing_from_care", "\"entity\":\"contact\"", "\"entity\":\"note\"", "Okafor\",\"relationship", "Aunt May", "possible_destinations", "event.address"] {
+    for (who, text) in [
+        ("volunteer", &vol_text),
+        ("volunteer later", &vol_later_text),
+        ("poster staff", &poster_text),
+        ("poster staff later", &poster_later_text),
+    ] {
+        assert!(
+            !text.contains(MARK),
+            "{who} received something confidential: {text}"
+        );
+        for word in [
+            "care_agency",
+            "medical_cautions",
+            "missing_from_care",
+            "\"entity\":\"contact\"",
+            "\"entity\":\"note\"",
+            "Okafor\",\"relationship",
+            "Aunt May",
+            "possible_destinations",
+            "event.address",
+        ] {
             assert!(!text.contains(word), "{who} received {word}");
         }
     }
-    assert_eq!(ids(&case_ids(&vol_first)), ids(&[a]), "a volunteer sees the active cases of their region");
-    assert_eq!(ids(&case_ids(&poster_first)), ids(&[a, w.case_c]), "poster staff see every active case");
+    assert_eq!(
+        ids(&case_ids(&vol_first)),
+        ids(&[a]),
+        "a volunteer sees the active cases of their region"
+    );
+    assert_eq!(
+        ids(&case_ids(&poster_first)),
+        ids(&[a, w.case_c]),
+        "poster staff see every active case"
+    );
     // Located, the case is no longer active: it leaves both devices (its reason never reached them).
     assert_eq!(vol_later[0].removed_cases, [a]);
     assert_eq!(poster_later[0].removed_cases, [a]);
-    assert!(!vol_text.contains("\"entity\":\"photo\""), "volunteers get no photos");
-    assert!(poster_text.contains(&w.photo_public.to_string()), "poster staff get the consented photo");
-    assert!(!poster_text.contains(&w.photo_private.to_string()) && !poster_later_text.contains(&w.photo_private.to_string()), "never the unconsented one");
+    assert!(
+        !vol_text.contains("\"entity\":\"photo\""),
+        "volunteers get no photos"
+    );
+    assert!(
+        poster_text.contains(&w.photo_public.to_string()),
+        "poster staff get the consented photo"
+    );
+    assert!(
+        !poster_text.contains(&w.photo_private.to_string())
+            && !poster_later_text.contains(&w.photo_private.to_string()),
+        "never the unconsented one"
+    );
     // The case manager's device gets all of it.
     let mut manager = manager;
     let (_, text) = pull_all(&server, &mut manager).await;
-    for secret in ["new agency", "new caution", "new contact", "new note", "placed in foster care", "family album"] {
+    for secret in [
+        "new agency",
+        "new caution",
+        "new contact",
+        "new note",
+        "placed in foster care",
+        "family album",
+    ] {
         assert!(text.contains(secret), "the case manager misses {secret}");
     }
     let (pages, _) = pull_all(&server, &mut away).await;
-    assert_eq!(ids(&case_ids(&pages)), ids(&[w.case_c]), "a volunteer of Texas sees the Texas case alone");
+    assert_eq!(
+        ids(&case_ids(&pages)),
+        ids(&[w.case_c]),
+        "a volunteer of Texas sees the Texas case alone"
+    );
     let (pages, _) = pull_all(&server, &mut admin).await;
     assert!(case_ids(&pages).is_empty(), "admins see no case");
 }
@@ -193,7 +338,10 @@ async fn a_protocol_the_service_does_not_speak_is_answered_409_with_the_versions
     let server = TestServer::start(state_for(&db)).await;
     let dev = Device::enrol(&server, w.person("cm_assigned")).await;
     for header in [None, Some("0"), Some("2"), Some("one")] {
-        let mut req = server.http.get(format!("{}/v1/sync/hello", server.base)).bearer_auth(&dev.token);
+        let mut req = server
+            .http
+            .get(format!("{}/v1/sync/hello", server.base))
+            .bearer_auth(&dev.token);
         if let Some(h) = header {
             req = req.header(PROTOCOL_HEADER, h);
         }
@@ -206,7 +354,14 @@ async fn a_protocol_the_service_does_not_speak_is_answered_409_with_the_versions
     let (status, _, text) = call(&server, Method::GET, "/v1/sync/hello", &dev.token, None).await;
     assert_eq!(status, 200, "{text}");
     let hello: porchlight_sync::Hello = serde_json::from_str(&text).unwrap();
-    assert_eq!((hello.device_id, hello.role.as_str(), hello.display_name.as_str()), (dev.id, "case_manager", "Test cm.assigned"));
+    assert_eq!(
+        (
+            hello.device_id,
+            hello.role.as_str(),
+            hello.display_name.as_str()
+        ),
+        (dev.id, "case_manager", "Test cm.assigned")
+    );
     assert!((hello.server_time - chrono::Utc::now()).num_seconds().abs() < 5);
 }
 
@@ -217,7 +372,11 @@ async fn sync_answers_are_compressed_as_asked_and_compressed_pushes_are_read() {
     let server = TestServer::start(state_for(&db)).await;
     let dev = Device::enrol(&server, w.person("cm_assigned")).await;
     // A client that leaves the bytes as they came.
-    let plain = reqwest::Client::builder().no_zstd().no_gzip().build().unwrap();
+    let plain = reqwest::Client::builder()
+        .no_zstd()
+        .no_gzip()
+        .build()
+        .unwrap();
     for (encoding, decode) in [("zstd", 0), ("gzip", 1)] {
         let res = plain
             .get(format!("{}/v1/sync/pull?cursor=0.0&limit=10", server.base))
@@ -235,12 +394,17 @@ async fn sync_answers_are_compressed_as_asked_and_compressed_pushes_are_read() {
         } else {
             use std::io::Read;
             let mut out = Vec::new();
-            flate2::read::GzDecoder::new(packed.as_ref()).read_to_end(&mut out).unwrap();
+            flate2::read::GzDecoder::new(packed.as_ref())
+                .read_to_end(&mut out)
+                .unwrap();
             out
         };
         let page: PullPage = serde_json::from_slice(&text).unwrap();
         assert!(!page.changes.is_empty());
-        assert!(packed.len() * 2 < text.len(), "{encoding} makes the page smaller");
+        assert!(
+            packed.len() * 2 < text.len(),
+            "{encoding} makes the page smaller"
+        );
     }
     // A push compressed with zstd (as every push of these tests is) is read; a corrupt one is refused.
     let (ops, _) = new_case(&dev, Uuid::now_v7(), &sample_fields("Ivy"));
@@ -265,7 +429,9 @@ async fn a_device_flagged_for_wipe_gets_410_on_every_sync_call() {
     let server = TestServer::start(state_for(&db)).await;
     let dev = Device::enrol(&server, w.person("cm_assigned")).await;
     let c = db.owner.get().await.unwrap();
-    porchlight_server::devices::request_wipe(&c, dev.id, super::harness::now()).await.unwrap();
+    porchlight_server::devices::request_wipe(&c, dev.id, super::harness::now())
+        .await
+        .unwrap();
     let sha = "ab".repeat(32);
     for (method, path) in [
         (Method::GET, "/v1/sync/hello".to_owned()),
@@ -279,7 +445,9 @@ async fn a_device_flagged_for_wipe_gets_410_on_every_sync_call() {
         assert_eq!(status, 410, "{path}: {text}");
         assert_eq!(json(&text)["code"], "wipe_requested");
     }
-    let (status, _) = server.call(Method::POST, "/v1/device/wiped", Some(&dev.token), None).await;
+    let (status, _) = server
+        .call(Method::POST, "/v1/device/wiped", Some(&dev.token), None)
+        .await;
     assert_eq!(status, 204, "the device reports the wipe");
     let (status, _, _) = call(&server, Method::GET, "/v1/sync/hello", &dev.token, None).await;
     assert_eq!(status, 401, "and its token is over");
@@ -297,7 +465,14 @@ async fn pages_made_ahead_are_the_pages_asked_for_and_a_lost_page_is_made_again(
     for i in 0..10 {
         let id = Uuid::now_v7();
         expected.push(id);
-        ops.extend(new_case(&a, id, &sample_fields(&format!("Child{}", char::from(b'A' + i)))).0);
+        ops.extend(
+            new_case(
+                &a,
+                id,
+                &sample_fields(&format!("Child{}", char::from(b'A' + i))),
+            )
+            .0,
+        );
     }
     push_ok(&server, &a, &ops).await;
     let b = Device::enrol(&server, cm).await;
@@ -309,16 +484,26 @@ async fn pages_made_ahead_are_the_pages_asked_for_and_a_lost_page_is_made_again(
     // The device crashed before saving the second page: it asks with the first cursor again,
     // while the third page is being made ahead.
     let (second_again, _) = pull(&server, &b, first.cursor, 2).await;
-    assert_eq!(whole_cases(std::slice::from_ref(&second)), whole_cases(std::slice::from_ref(&second_again)));
+    assert_eq!(
+        whole_cases(std::slice::from_ref(&second)),
+        whole_cases(std::slice::from_ref(&second_again))
+    );
     let mut held = whole_cases(&[first, second_again.clone()]);
     let mut cursor = second_again.cursor;
     let mut pages = 3;
     // The rest through a client that takes zstd bytes as they come, to read pages made ahead
     // exactly as they travel.
-    let plain = reqwest::Client::builder().no_zstd().no_gzip().build().unwrap();
+    let plain = reqwest::Client::builder()
+        .no_zstd()
+        .no_gzip()
+        .build()
+        .unwrap();
     loop {
         let res = plain
-            .get(format!("{}/v1/sync/pull?cursor={cursor}&limit=2", server.base))
+            .get(format!(
+                "{}/v1/sync/pull?cursor={cursor}&limit=2",
+                server.base
+            ))
             .bearer_auth(&b.token)
             .header(PROTOCOL_HEADER, "1")
             .header("accept-encoding", "zstd")
@@ -327,7 +512,9 @@ async fn pages_made_ahead_are_the_pages_asked_for_and_a_lost_page_is_made_again(
             .unwrap();
         assert_eq!(res.status().as_u16(), 200);
         assert_eq!(res.headers()["content-encoding"], "zstd");
-        let page: PullPage = serde_json::from_slice(&zstd::decode_all(res.bytes().await.unwrap().as_ref()).unwrap()).unwrap();
+        let page: PullPage =
+            serde_json::from_slice(&zstd::decode_all(res.bytes().await.unwrap().as_ref()).unwrap())
+                .unwrap();
         pages += 1;
         held.extend(whole_cases(std::slice::from_ref(&page)));
         cursor = page.cursor;
@@ -336,21 +523,47 @@ async fn pages_made_ahead_are_the_pages_asked_for_and_a_lost_page_is_made_again(
         }
     }
     expected.sort_unstable();
-    assert_eq!(held, ids(&expected), "every case once the pages are applied");
-    assert_eq!(count_pulls(&db).await - audited_before, pages, "each page served is audited; none made ahead and dropped");
+    assert_eq!(
+        held,
+        ids(&expected),
+        "every case once the pages are applied"
+    );
+    assert_eq!(
+        count_pulls(&db).await - audited_before,
+        pages,
+        "each page served is audited; none made ahead and dropped"
+    );
     // The service's record of what the device holds is what it was sent: a share elsewhere makes
     // it check again, and nothing is added or removed.
     let sup = server.login(w.person("supervisor")).await;
     let (status, _) = server
-        .call(Method::POST, &format!("/v1/cases/{}/shares", w.case_b), Some(&sup), Some(json!({ "user_id": w.person("cm_shared").id })))
+        .call(
+            Method::POST,
+            &format!("/v1/cases/{}/shares", w.case_b),
+            Some(&sup),
+            Some(json!({ "user_id": w.person("cm_shared").id })),
+        )
         .await;
     assert_eq!(status, 204);
     let (page, _) = pull(&server, &b, cursor, 2).await;
-    assert!(page.removed_cases.is_empty() && page.changes.is_empty() && !page.has_more, "{page:?}");
+    assert!(
+        page.removed_cases.is_empty() && page.changes.is_empty() && !page.has_more,
+        "{page:?}"
+    );
 }
 
 async fn count_pulls(db: &super::harness::TestDb) -> i64 {
-    db.owner.get().await.unwrap().query_one("SELECT count(*) FROM audit_log WHERE action = 'sync_pulled'", &[]).await.unwrap().get(0)
+    db.owner
+        .get()
+        .await
+        .unwrap()
+        .query_one(
+            "SELECT count(*) FROM audit_log WHERE action = 'sync_pulled'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0)
 }
 
 #[tokio::test]
@@ -364,10 +577,23 @@ async fn the_next_page_is_made_while_the_device_applies_this_one() {
     let (first, _) = pull(&server, &dev, Cursor::START, 1).await;
     assert!(first.has_more);
     // Asked for at once, while it is still being made: the request waits for it.
-    let ready = prefetch.take(dev.id, first.cursor, 1).await.expect("the second page was made ahead");
+    let ready = prefetch
+        .take(dev.id, first.cursor, 1)
+        .await
+        .expect("the second page was made ahead");
     let second: PullPage = serde_json::from_str(&ready.page.text).unwrap();
     assert_eq!(whole_cases(std::slice::from_ref(&second)).len(), 1);
-    assert_ne!(whole_cases(std::slice::from_ref(&second)), whole_cases(std::slice::from_ref(&first)));
-    assert_eq!(serde_json::from_slice::<PullPage>(&zstd::decode_all(ready.zstd.as_slice()).unwrap()).unwrap(), second);
-    assert!(prefetch.take(dev.id, first.cursor, 1).await.is_none(), "served once");
+    assert_ne!(
+        whole_cases(std::slice::from_ref(&second)),
+        whole_cases(std::slice::from_ref(&first))
+    );
+    assert_eq!(
+        serde_json::from_slice::<PullPage>(&zstd::decode_all(ready.zstd.as_slice()).unwrap())
+            .unwrap(),
+        second
+    );
+    assert!(
+        prefetch.take(dev.id, first.cursor, 1).await.is_none(),
+        "served once"
+    );
 }
