@@ -192,11 +192,14 @@ pub async fn pull(
             db,
             &format!(
                 "SELECT c.id FROM cases c
-                 WHERE {scope} AND ($3::uuid IS NULL OR c.id > $3)
+                 WHERE {scope} AND c.id > $3
                    AND NOT EXISTS (SELECT 1 FROM device_cases d WHERE d.device_id = $1 AND d.case_id = c.id AND d.removed_epoch IS NULL)
                  ORDER BY c.id LIMIT $4"
             ),
-            &[&p.device, &p.user, &state.scan_after, &batch],
+            // A scan starts after the smallest id rather than at "no id": `$3 IS NULL OR c.id > $3`
+            // would keep the prepared statement's generic plan from starting the walk at $3, and
+            // each page would walk every case before it again.
+            &[&p.device, &p.user, &state.scan_after.unwrap_or(Uuid::nil()), &batch],
         )
         .await?
         .iter()
