@@ -69,7 +69,7 @@ impl AppState {
             // Level 3: a first sync's pages are tens of megabytes of JSON; higher levels save a
             // tenth of the bytes for four times the time on the service's cores.
             compression_level: 3,
-            prefetch_compression_level: 9,
+            prefetch_compression_level: 6,
             clock: Arc::new(Clock::new(ReplicaId::random(), None, 0)),
             prefetch: Arc::new(prefetch::Prefetch::default()),
         }

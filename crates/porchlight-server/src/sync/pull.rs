@@ -172,7 +172,7 @@ pub async fn pull(
                 &format!(
                     "UPDATE device_cases d SET removed_epoch = $3
                      WHERE d.device_id = $1 AND d.removed_epoch IS NULL
-                       AND NOT EXISTS (SELECT 1 FROM cases c WHERE c.id = d.case_id AND {scope})
+                       AND NOT EXISTS (SELECT 1 FROM cases c WHERE c.id = d.case_id AND {scope} OFFSET 0)
                      RETURNING d.case_id"
                 ),
                 &[&p.device, &p.user, &page_epoch],
@@ -193,12 +193,16 @@ pub async fn pull(
             &format!(
                 "SELECT c.id FROM cases c
                  WHERE {scope} AND c.id > $3
-                   AND NOT EXISTS (SELECT 1 FROM device_cases d WHERE d.device_id = $1 AND d.case_id = c.id AND d.removed_epoch IS NULL)
+                   AND NOT EXISTS (SELECT 1 FROM device_cases d WHERE d.device_id = $1 AND d.case_id = c.id
+                                   AND d.removed_epoch IS NULL OFFSET 0)
                  ORDER BY c.id LIMIT $4"
             ),
-            // A scan starts after the smallest id rather than at "no id": `$3 IS NULL OR c.id > $3`
-            // would keep the prepared statement's generic plan from starting the walk at $3, and
-            // each page would walk every case before it again.
+            // Both subqueries are probed per case (`OFFSET 0` keeps the planner from turning them
+            // into joins): `device_cases` grows by thousands of rows within one first sync, faster
+            // than its statistics, and the prepared statement's generic plan, chosen from the
+            // sixth page on, otherwise compared every candidate with every case held (4 s a page
+            // at 25,000 cases). For the same reason a scan starts after the nil id rather than at
+            // "no id": `$3 IS NULL OR c.id > $3` would keep it from starting the walk at $3.
             &[&p.device, &p.user, &state.scan_after.unwrap_or(Uuid::nil()), &batch],
         )
         .await?
