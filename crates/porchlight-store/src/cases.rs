@@ -236,7 +236,7 @@ impl Workspace {
                 photos::insert(&out, seq, 1, check, &photo.bytes, &context)?;
             }
             audit::append(&out, Some(id), AuditAction::CaseCreated, &format!("version 1; imported with {} photo(s)", case.photos.len()))?;
-            crate::search::reindex_seq(&tx, seq)?;
+            crate::search::reindex_in_bulk(&tx, seq)?;
             ids.push(id);
         }
         tx.commit()?;

@@ -88,7 +88,7 @@ impl Batch {
 
     pub(crate) fn reindex(self, tx: &Connection) -> Result<(), StoreError> {
         for seq in self.reindex {
-            crate::search::reindex_seq(tx, seq)?;
+            crate::search::reindex_in_bulk(tx, seq)?;
         }
         Ok(())
     }
