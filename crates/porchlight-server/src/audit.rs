@@ -211,67 +211,20 @@ fn chain_hash(prev: &[u8], seq: i64, body: &str) -> Vec<u8> {
     h.finalize().to_vec()
 }
 
-/// Appends an entry and returns its sequence number. Inside a transaction, call it last: the
-/// chain's lock is held until commit.
-pub async fn append(db: &impl GenericClient, entry: &Entry) -> Result<i64, DbError> {
-    // PostgreSQL keeps microseconds; the hash must cover what is stored.
-    let at = entry.at.trunc_subsecs(6);
-    let (actor, actor_user, actor_device) = entry.actor.parts();
-    let action = entry.action.code();
-    let detail = entry.detail.to_string();
-    let body = canonical(
-        at,
-        actor,
-        actor_user,
-        actor_device,
-        action,
-        entry.case_id,
-        entry.subject.as_deref(),
-        entry.address.as_deref(),
-        &detail,
-    );
-    let row = db::query_one(
-        db,
-        "SELECT audit_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-        &[
-            &at,
-            &actor,
-            &actor_user,
-            &actor_device,
-            &action,
-            &entry.case_id,
-            &entry.subject,
-            &entry.address,
-            &detail,
-            &body,
-        ],
-    )
-    .await?;
-    Ok(row.get(0))
+/// An entry's columns as stored, with the canonical text its hash covers.
+struct Stored {
+    at: DateTime<Utc>,
+    actor: &'static str,
+    actor_user: Option<Uuid>,
+    actor_device: Option<Uuid>,
+    action: &'static str,
+    detail: String,
+    body: String,
 }
 
-/// Appends entries in order, in one round trip, and returns the last sequence number (`None`
-/// when there were none). Inside a transaction, call it last, as `append`.
-pub async fn append_all(
-    db: &impl GenericClient,
-    entries: &[Entry],
-) -> Result<Option<i64>, DbError> {
-    if entries.is_empty() {
-        return Ok(None);
-    }
-    let mut cols = (
-        Vec::new(),
-        Vec::new(),
-        Vec::new(),
-        Vec::new(),
-        Vec::new(),
-        Vec::new(),
-        Vec::new(),
-        Vec::new(),
-        Vec::new(),
-        Vec::new(),
-    );
-    for entry in entries {
+impl Stored {
+    fn of(entry: &Entry) -> Stored {
+        // PostgreSQL keeps microseconds; the hash must cover what is stored.
         let at = entry.at.trunc_subsecs(6);
         let (actor, actor_user, actor_device) = entry.actor.parts();
         let action = entry.action.code();
@@ -287,23 +240,76 @@ pub async fn append_all(
             entry.address.as_deref(),
             &detail,
         );
-        cols.0.push(at);
-        cols.1.push(actor);
-        cols.2.push(actor_user);
-        cols.3.push(actor_device);
-        cols.4.push(action);
-        cols.5.push(entry.case_id);
-        cols.6.push(entry.subject.clone());
-        cols.7.push(entry.address.clone());
-        cols.8.push(detail);
-        cols.9.push(body);
+        Stored {
+            at,
+            actor,
+            actor_user,
+            actor_device,
+            action,
+            detail,
+            body,
+        }
     }
+}
+
+/// Appends an entry and returns its sequence number. Inside a transaction, call it last: the
+/// chain's lock is held until commit.
+pub async fn append(db: &impl GenericClient, entry: &Entry) -> Result<i64, DbError> {
+    let s = Stored::of(entry);
+    let row = db::query_one(
+        db,
+        "SELECT audit_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        &[
+            &s.at,
+            &s.actor,
+            &s.actor_user,
+            &s.actor_device,
+            &s.action,
+            &entry.case_id,
+            &entry.subject,
+            &entry.address,
+            &s.detail,
+            &s.body,
+        ],
+    )
+    .await?;
+    Ok(row.get(0))
+}
+
+/// Appends entries in order, in one round trip, and returns the last sequence number (`None`
+/// when there were none). Inside a transaction, call it last, as `append`.
+pub async fn append_all(
+    db: &impl GenericClient,
+    entries: &[Entry],
+) -> Result<Option<i64>, DbError> {
+    if entries.is_empty() {
+        return Ok(None);
+    }
+    let stored: Vec<Stored> = entries.iter().map(Stored::of).collect();
+    let at: Vec<_> = stored.iter().map(|s| s.at).collect();
+    let actor: Vec<_> = stored.iter().map(|s| s.actor).collect();
+    let actor_user: Vec<_> = stored.iter().map(|s| s.actor_user).collect();
+    let actor_device: Vec<_> = stored.iter().map(|s| s.actor_device).collect();
+    let action: Vec<_> = stored.iter().map(|s| s.action).collect();
+    let case_id: Vec<_> = entries.iter().map(|e| e.case_id).collect();
+    let subject: Vec<_> = entries.iter().map(|e| e.subject.as_deref()).collect();
+    let address: Vec<_> = entries.iter().map(|e| e.address.as_deref()).collect();
+    let detail: Vec<_> = stored.iter().map(|s| s.detail.as_str()).collect();
+    let body: Vec<_> = stored.iter().map(|s| s.body.as_str()).collect();
     let row = db::query_one(
         db,
         "SELECT audit_append_batch($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         &[
-            &cols.0, &cols.1, &cols.2, &cols.3, &cols.4, &cols.5, &cols.6, &cols.7, &cols.8,
-            &cols.9,
+            &at,
+            &actor,
+            &actor_user,
+            &actor_device,
+            &action,
+            &case_id,
+            &subject,
+            &address,
+            &detail,
+            &body,
         ],
     )
     .await?;
