@@ -191,7 +191,9 @@ impl Workspace {
             last_sync_at: last_sync_at.as_deref().map(crate::parse_stamp).transpose()?,
             last_error,
             // People count their own changes: opening a case or viewing a photo also queues an
-            // audit event for the central log, but it is not a change waiting to be saved.
+            // audit event for the central log, but it is not a change waiting to be saved. The
+            // condition is word for word the one of the `outbox_changes` index (migration 0006),
+            // so the count walks that index instead of reading every op's JSON.
             pending: count("SELECT count(*) FROM outbox WHERE json_extract(op, '$.body.entity') IS NOT 'audit_event'")?,
             conflicts: count("SELECT count(*) FROM conflicts WHERE resolved = 0")?,
             rejected: count("SELECT count(*) FROM rejected_ops WHERE dismissed = 0")?,
