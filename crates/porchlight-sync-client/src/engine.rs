@@ -1,7 +1,8 @@
 //! One sync of a replica with the central service, in the order the protocol promises: hello
-//! (and the service's clock folded in), photo bytes up, every waiting op pushed in batches,
-//! every page pulled, photo bytes down. A push always comes before the pull, so a device's own
-//! edits are on the service before it asks what changed. It neither stores anything itself (the
+//! (the service's clock folded in, and waiting ops stamped too far ahead of it stamped again),
+//! photo bytes up, every waiting op pushed in batches, every page pulled, photo bytes down. A
+//! push always comes before the pull, so a device's own edits are on the service before it asks
+//! what changed. It neither stores anything itself (the
 //! `Replica` does, one transaction per answer) nor decides when to sync (the app and the CLI do).
 
 use crate::error::SyncError;
@@ -42,6 +43,9 @@ pub struct SyncRun {
     pub report: SyncReport,
     pub refused: Vec<Refusal>,
     pub blob_problems: Vec<BlobProblem>,
+    /// Waiting ops stamped again before the push because the device's clock had run ahead of
+    /// the service's further than it accepts.
+    pub restamped: u64,
 }
 
 /// One sync; see `sync_run` for the details it also gathers.
@@ -58,6 +62,9 @@ pub fn sync_run<R: Replica>(remote: &Remote, replica: &mut R, wall: &dyn Fn() ->
     let mut run = SyncRun::default();
     let hello = remote.hello()?;
     replica.observe_server(&hello, wall()).map_err(local)?;
+    // Ops stamped by a clock that ran ahead would be refused for good; they are stamped again on
+    // the corrected clock first.
+    run.restamped = replica.restamp_ahead(&hello, wall()).map_err(local)?;
 
     // Photo bytes go up before the ops that name them, so another device never learns of a
     // photo the service cannot give it yet. One the service would not take before its metadata

@@ -83,6 +83,10 @@ impl Replica for Memory {
         self.calls.push("observe".into());
         Ok(())
     }
+    fn restamp_ahead(&mut self, _: &Hello, _: DateTime<Utc>) -> Result<u64, Infallible> {
+        self.calls.push("restamp".into());
+        Ok(0)
+    }
     fn outbox(&self, limit: usize) -> Result<Vec<Op>, Infallible> {
         Ok(self.outbox.iter().take(limit).cloned().collect())
     }
@@ -163,7 +167,7 @@ fn service(pages: Vec<PullPage>, push_conflict: Option<ConflictRecord>) -> Stub 
 }
 
 fn page(seq: i64, changes: Vec<Change>, removed: Vec<Uuid>, has_more: bool) -> PullPage {
-    PullPage { removed_cases: removed, changes, cursor: Cursor { seq, epoch: 1 }, has_more, server_time: t0(), server_stamp: server_stamp() }
+    PullPage { removed_cases: removed, removed_photos: vec![], changes, cursor: Cursor { seq, epoch: 1 }, has_more, server_time: t0(), server_stamp: server_stamp() }
 }
 
 fn wall() -> DateTime<Utc> {
@@ -185,7 +189,7 @@ fn a_sync_says_hello_pushes_the_whole_outbox_in_batches_then_pulls_every_page() 
         stub.paths(),
         ["GET /v1/sync/hello", "POST /v1/sync/push", "POST /v1/sync/push", "POST /v1/sync/push", "GET /v1/sync/pull", "GET /v1/sync/pull"]
     );
-    assert_eq!(replica.calls, ["observe", "apply_push 1000", "apply_push 1000", "apply_push 500", "apply_pull 10.1", "apply_pull 12.1"]);
+    assert_eq!(replica.calls, ["observe", "restamp", "apply_push 1000", "apply_push 1000", "apply_push 500", "apply_pull 10.1", "apply_pull 12.1"]);
     assert!(replica.outbox.is_empty());
     assert_eq!(replica.cursor, Cursor { seq: 12, epoch: 1 });
     // Ids ending in 3 (250 of them) are refused by this service.
@@ -494,7 +498,7 @@ fn photos_go_up_before_the_push_and_come_down_after_the_pull() {
     let run = sync_run(&remote, &mut replica, &wall).unwrap();
     assert_eq!(
         replica.calls,
-        ["observe".to_owned(), format!("uploaded {}", &up.sha256[..8]), "apply_push 1".into(), "apply_pull 4.1".into(), format!("stored {}", &down.sha256[..8])]
+        ["observe".to_owned(), "restamp".into(), format!("uploaded {}", &up.sha256[..8]), "apply_push 1".into(), "apply_pull 4.1".into(), format!("stored {}", &down.sha256[..8])]
     );
     assert_eq!((run.report.blobs_up, run.report.blobs_down), (1, 1));
     assert_eq!(held.lock().unwrap()[&up.sha256], up_bytes);

@@ -6,5 +6,6 @@
 mod engine {
     pub mod harness;
 
+    mod clock_ahead;
     mod round_trips;
 }

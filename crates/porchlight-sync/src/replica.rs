@@ -21,6 +21,14 @@ pub trait Replica {
     /// clock showed `wall`.
     fn observe_server(&mut self, hello: &Hello, wall: DateTime<Utc>) -> Result<(), Self::Error>;
 
+    /// Stamps again every waiting op that the service would refuse as stamped too far ahead of
+    /// its clock (`MAX_FUTURE_SKEW_SECS`, as `hello` read it, less a margin), in outbox order,
+    /// with everything that holds the old stamp (field stamps, the appended record, the `base`
+    /// of later waiting ops), and winds the clock back to the service's time; in one
+    /// transaction. The engine calls it after `observe_server` and before the push. Answers how
+    /// many ops were stamped again (none, and nothing written, when the clock never ran ahead).
+    fn restamp_ahead(&mut self, hello: &Hello, wall: DateTime<Utc>) -> Result<u64, Self::Error>;
+
     /// Up to `limit` ops that wait for the server, oldest first. An op stays here until the
     /// server has answered it; a sync cut off halfway sends it again, which is harmless.
     fn outbox(&self, limit: usize) -> Result<Vec<Op>, Self::Error>;

@@ -49,6 +49,10 @@ impl<R: Replica> Replica for SharedReplica<R> {
         self.with(|r| r.observe_server(hello, wall))
     }
 
+    fn restamp_ahead(&mut self, hello: &Hello, wall: DateTime<Utc>) -> Result<u64, Self::Error> {
+        self.with(|r| r.restamp_ahead(hello, wall))
+    }
+
     fn outbox(&self, limit: usize) -> Result<Vec<Op>, Self::Error> {
         self.with(|r| r.outbox(limit))
     }

@@ -79,6 +79,10 @@ impl Replica for Recording {
         Ok(self.ws.observe_server(hello, wall)?)
     }
 
+    fn restamp_ahead(&mut self, hello: &Hello, wall: DateTime<Utc>) -> Result<u64, Self::Error> {
+        Ok(self.ws.restamp_ahead(hello, wall)?)
+    }
+
     fn outbox(&self, limit: usize) -> Result<Vec<Op>, Self::Error> {
         let mut ops = self.ws.outbox(limit)?;
         if let Some((id, stamp)) = self.future {

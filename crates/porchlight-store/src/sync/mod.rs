@@ -10,6 +10,7 @@ pub(crate) mod backfill;
 mod conflicts;
 pub(crate) mod outbox;
 pub(crate) mod records;
+mod restamp;
 mod words;
 
 #[cfg(test)]
@@ -294,6 +295,17 @@ impl Replica for Workspace {
         apply::observe_server(&tx, &self.clock, hello.server_stamp, hello.server_time, wall)?;
         tx.commit()?;
         Ok(())
+    }
+
+    fn restamp_ahead(&mut self, hello: &Hello, wall: DateTime<Utc>) -> Result<u64, StoreError> {
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let restamped = restamp::restamp_ahead(&tx, self.replica, self.clock.offset_ms(), hello.server_time, hello.server_stamp, wall)?;
+        tx.commit()?;
+        let Some(restamped) = restamped else { return Ok(0) };
+        // The clock in memory has seen the stamps just replaced and would go on stamping after
+        // them; the wound-back one takes its place only once the transaction has committed.
+        self.clock = restamped.clock;
+        Ok(restamped.ops)
     }
 
     fn outbox(&self, limit: usize) -> Result<Vec<Op>, StoreError> {
