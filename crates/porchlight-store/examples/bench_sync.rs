@@ -63,6 +63,7 @@ fn main() {
     for (i, changes) in pages.iter().enumerate() {
         let page = PullPage {
             removed_cases: vec![],
+            removed_photos: vec![],
             changes: changes.to_vec(),
             cursor: Cursor { seq: ((i + 1) * PAGE) as i64, epoch: 1 },
             has_more: i + 1 < pages.len(),
@@ -85,6 +86,7 @@ fn main() {
     let again = Instant::now();
     let page = PullPage {
         removed_cases: vec![],
+        removed_photos: vec![],
         changes: pages[0].to_vec(),
         cursor: Cursor { seq: (pages.len() * PAGE) as i64, epoch: 1 },
         has_more: false,

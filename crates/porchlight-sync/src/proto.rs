@@ -168,14 +168,20 @@ impl<'de> Deserialize<'de> for Cursor {
 }
 
 /// One page of what changed for this device. The client applies `removed_cases`, then
-/// `changes` in order, then stores `cursor`, all in one transaction; applying a page twice
-/// changes nothing the second time.
+/// `removed_photos`, then `changes` in order, then stores `cursor`, all in one transaction;
+/// applying a page twice changes nothing the second time.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PullPage {
     /// Cases that left this user's scope: every row, photo and pending op of theirs leaves the
     /// device.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub removed_cases: Vec<Uuid>,
+    /// Photos this device must no longer hold (its role sees consented photos only, and their
+    /// consent was withdrawn or they were deleted): their rows, stamps and bytes leave it. A
+    /// photo listed here is never also in `changes` of the same page. Applying it for a photo
+    /// the device does not hold changes nothing.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub removed_photos: Vec<Uuid>,
     pub changes: Vec<Change>,
     pub cursor: Cursor,
     pub has_more: bool,

@@ -11,6 +11,7 @@ mod conflicts;
 pub(crate) mod outbox;
 pub(crate) mod records;
 mod restamp;
+mod withdrawn;
 mod words;
 
 #[cfg(test)]
@@ -277,6 +278,7 @@ impl Workspace {
             apply::purge_case(&tx, *case, &at)?;
         }
         let mut batch = Batch::default();
+        withdrawn::remove_photos(&tx, &page.removed_photos, &mut batch)?;
         apply::apply_changes(&tx, &page.changes, &mut batch)?;
         batch.reindex(&tx)?;
         tx.execute("UPDATE sync_meta SET cursor_seq = ?1, cursor_epoch = ?2 WHERE id = 1", [page.cursor.seq, page.cursor.epoch])?;

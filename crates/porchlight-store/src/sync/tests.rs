@@ -126,6 +126,7 @@ fn changes_of(ops: &[Op]) -> Vec<Change> {
 fn page(changes: Vec<Change>, removed: Vec<Uuid>, seq: i64) -> PullPage {
     PullPage {
         removed_cases: removed,
+        removed_photos: vec![],
         changes,
         cursor: Cursor { seq, epoch: 1 },
         has_more: false,
