@@ -62,6 +62,9 @@ pub enum Action {
     OfficeAdded,
     UserAdded,
     UserDisabled,
+    /// An account was given another role (its devices give back what they hold and take back
+    /// what the new role may see).
+    UserRoleChanged,
     PasswordReset,
     UsersListed,
     AuditRead,
@@ -106,6 +109,7 @@ impl Action {
             Action::OfficeAdded => "office_added",
             Action::UserAdded => "user_added",
             Action::UserDisabled => "user_disabled",
+            Action::UserRoleChanged => "user_role_changed",
             Action::PasswordReset => "password_reset",
             Action::UsersListed => "users_listed",
             Action::AuditRead => "audit_read",

@@ -52,6 +52,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "sync_speed",
         sql: include_str!("../migrations/0003_sync_speed.sql"),
     },
+    Migration {
+        version: 4,
+        name: "sync_scope_care",
+        sql: include_str!("../migrations/0004_sync_scope_care.sql"),
+    },
 ];
 
 /// The schema version this build needs.

@@ -208,10 +208,38 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
+    let sweeping = tokio::spawn(sweep_every_hour(state.pool.clone()));
     let app = router(state).into_make_service_with_connect_info::<ClientAddr>();
-    axum::serve(listener, app)
+    let served = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
-        .await
+        .await;
+    sweeping.abort();
+    served
+}
+
+/// How often the sync tables are swept (`sync::sweep`), the first time a minute after start.
+pub const SWEEP_EVERY: Duration = Duration::from_secs(3600);
+
+/// Sweeps the sync tables every `SWEEP_EVERY` while the service runs. Every instance does; the
+/// sweep is one statement per table and harmless when repeated. A failure is logged and the
+/// next hour tries again.
+async fn sweep_every_hour(pool: crate::db::Pool) {
+    let first = tokio::time::Instant::now() + Duration::from_secs(60);
+    let mut every = tokio::time::interval_at(first, SWEEP_EVERY);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        every.tick().await;
+        let swept = match pool.get().await {
+            Ok(db) => crate::sync::sweep::sweep(&db, chrono::Utc::now())
+                .await
+                .map_err(|e| e.to_string()),
+            Err(e) => Err(e.to_string()),
+        };
+        match swept {
+            Ok(s) => tracing::info!(uploads = s.uploads, marks = s.marks, "sync tables swept"),
+            Err(e) => tracing::warn!(error = %e, "the sync tables could not be swept"),
+        }
+    }
 }
 
 /// Completes on Ctrl-C or SIGTERM (what a service manager or container runtime sends).

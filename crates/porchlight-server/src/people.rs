@@ -362,6 +362,61 @@ pub async fn disable(
     Ok(())
 }
 
+/// Gives an account another role. A role that works for one office keeps the account's office
+/// unless one is given; admins and poster staff work for the whole organisation and keep none.
+/// A role that logs in with a second factor gets a TOTP secret when the account had none,
+/// returned once. What the account's devices hold is the caller's to re-scope, in the same
+/// transaction (`sync::pull::rescope_devices_of`).
+pub async fn set_role(
+    db: &impl GenericClient,
+    user: Uuid,
+    role: Role,
+    office_id: Option<Uuid>,
+    now: DateTime<Utc>,
+) -> Result<NewUser, PeopleError> {
+    let row = db::query_opt(
+        db,
+        "SELECT office_id, totp_secret IS NOT NULL, username FROM users WHERE id = $1 FOR UPDATE",
+        &[&user],
+    )
+    .await?;
+    let Some(row) = row else {
+        return Err(PeopleError::NoSuchUser(user.to_string()));
+    };
+    let (current_office, has_secret): (Option<Uuid>, bool) = (row.get(0), row.get(1));
+    let office = if role.needs_office() {
+        Some(
+            office_id
+                .or(current_office)
+                .ok_or(PeopleError::OfficeRequired(role))?,
+        )
+    } else {
+        None
+    };
+    let totp_secret = if role.needs_second_factor() && !has_secret {
+        Some(
+            crate::totp::new_secret()
+                .map_err(|_| PeopleError::Password(crate::password::PasswordError::Random))?,
+        )
+    } else {
+        None
+    };
+    let updated = db::query_one(
+        db,
+        &format!(
+            "UPDATE users SET role = $2, office_id = $3, totp_secret = coalesce($4, totp_secret),
+                    totp_last_step = CASE WHEN $4::bytea IS NULL THEN totp_last_step END, updated_at = $5
+             WHERE id = $1 RETURNING {USER_COLUMNS}"
+        ),
+        &[&user, &role.code(), &office, &totp_secret, &now],
+    )
+    .await?;
+    Ok(NewUser {
+        user: user_from(&updated),
+        totp_secret,
+    })
+}
+
 /// Sets a new password and revokes the account's devices: whoever knew the old one is out.
 pub async fn set_password(
     db: &impl GenericClient,

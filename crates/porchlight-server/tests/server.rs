@@ -17,5 +17,6 @@ mod server {
     mod sync_migration;
     mod sync_push;
     mod sync_scope;
+    mod sync_scope_care;
     mod tls;
 }

@@ -137,6 +137,63 @@ pub async fn disable_user(auth: Auth, Path(id): Path<String>) -> Result<StatusCo
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+pub struct RoleRequest {
+    pub role: Role,
+    /// The office's name, for a role that works for one; the account's own office when left out.
+    #[serde(default)]
+    pub office: Option<String>,
+}
+
+/// Gives an account another role. In the same transaction every device of the account is told
+/// to give back what it holds (`sync::pull::rescope_devices_of`): at its next pull each case
+/// leaves the device, and those the new role may see come back whole, redacted for it.
+pub async fn set_role(
+    State(app): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    JsonBody(req): JsonBody<RoleRequest>,
+) -> Result<Json<NewUserResponse>, ApiError> {
+    need(auth.grant.manage_people, "manage people")?;
+    let id = parse_id("user id", &id)?;
+    let Some(before) = people::user_by_id(&auth.db, id).await? else {
+        return Err(ApiError::not_found("user"));
+    };
+    let office = match &req.office {
+        Some(name) => Some(people::office_named(&auth.db, name).await?.id),
+        None => None,
+    };
+    let now = super::now();
+    let actor = auth.actor();
+    let mut db = auth.db;
+    let tx = db.transaction().await?;
+    let changed = people::set_role(&tx, id, req.role, office, now).await?;
+    let devices = crate::sync::pull::rescope_devices_of(&tx, id).await?;
+    audit::append(
+        &tx,
+        &Entry::new(now, actor, Action::UserRoleChanged)
+            .subject(id)
+            .address(auth.address)
+            .detail(json!({
+                "from": before.role,
+                "role": changed.user.role,
+                "office_id": changed.user.office_id,
+                "devices_rescoped": devices,
+            })),
+    )
+    .await?;
+    tx.commit().await?;
+    let totp_uri = changed
+        .totp_secret
+        .as_ref()
+        .map(|s| totp::enrolment_uri(&app.totp_issuer, &changed.user.username, s));
+    Ok(Json(NewUserResponse {
+        user: changed.user,
+        totp_uri,
+    }))
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct PasswordRequest {
     pub password: String,
 }

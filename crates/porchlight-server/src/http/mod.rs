@@ -119,6 +119,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/users", get(admin::users).post(admin::add_user))
         .route("/v1/users/{id}/disable", post(admin::disable_user))
         .route("/v1/users/{id}/password", post(admin::reset_password))
+        .route("/v1/users/{id}/role", post(admin::set_role))
         .route("/v1/offices", get(admin::offices).post(admin::add_office))
         .route("/v1/audit", get(admin::audit))
         .route("/v1/cases", get(cases::list).post(cases::create))

@@ -26,10 +26,13 @@ use uuid::Uuid;
 /// How long a prefetched page waits for its device.
 pub const FRESH: Duration = Duration::from_secs(30);
 
-/// A page made ahead, with its zstd form (for a device that accepts zstd, as the app does).
+/// A page made ahead, with its zstd form (for a device that accepts zstd, as the app does), and
+/// the rules row it was made under: a page made before the user's role changed is not served
+/// under the new one (the epoch rule of `sync::pull` then undoes what it recorded).
 pub struct Ready {
     pub page: Page,
     pub zstd: Vec<u8>,
+    pub grant: &'static Grant,
 }
 
 struct Slot {
@@ -159,5 +162,9 @@ async fn make(
         (page, packed)
     })
     .await?;
-    Ok(Some(Ready { page, zstd: zstd? }))
+    Ok(Some(Ready {
+        page,
+        zstd: zstd?,
+        grant: ask.grant,
+    }))
 }

@@ -189,7 +189,8 @@ pub async fn pull(
         cursor: next,
         limit,
     };
-    if let Some(ready) = app.prefetch.take(device, cursor, limit).await {
+    let made_ahead = app.prefetch.take(device, cursor, limit).await;
+    if let Some(ready) = made_ahead.filter(|r| r.grant.role == auth.grant.role) {
         audit::append(&auth.db, &ready.page.audit).await?;
         if ready.page.has_more {
             app.prefetch.start(ahead(&auth, ready.page.cursor));

@@ -4,7 +4,8 @@
 //! sync side of writes made at the service itself (`write`). Records are kept as flat fields with
 //! a stamp each (`record`), checked by the app's own rules (`schema`), written many at a time
 //! (`store`), numbered in commit order in the change log (`log`) and redacted per role on their
-//! way out (`redact`). It does not speak HTTP (`http::sync` does) and decides nothing about who
+//! way out (`redact`); old unfinished uploads and spent scope marks are swept away (`sweep`).
+//! It does not speak HTTP (`http::sync` does) and decides nothing about who
 //! may see what beyond asking `rules`.
 
 pub mod blobs;
@@ -15,6 +16,7 @@ pub mod record;
 pub mod redact;
 pub mod schema;
 pub mod store;
+pub mod sweep;
 pub mod write;
 
 use crate::db::DbError;

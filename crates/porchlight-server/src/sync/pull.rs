@@ -62,6 +62,9 @@ struct DeviceState {
     scan_after: Option<Uuid>,
     scan_seq: Option<i64>,
     scan_epoch: i64,
+    /// The page that took every case off the device after its user's role changed; a cursor
+    /// older than it has not received that page (see `rescope_devices_of`).
+    rescope_epoch: i64,
 }
 
 /// The pieces of one page's `changes`, each a change's JSON text.
@@ -115,7 +118,8 @@ pub async fn pull(
         "INSERT INTO sync_devices (device_id, last_pull_at) VALUES ($1, $2)
          ON CONFLICT (device_id) DO UPDATE SET last_pull_at = excluded.last_pull_at
          RETURNING scope_seq, scope_epoch, scan_after, scan_seq, scan_epoch,
-                   (SELECT coalesce(max(seq), 0) FROM change_log), (SELECT coalesce(max(seq), 0) FROM scope_marks)",
+                   (SELECT coalesce(max(seq), 0) FROM change_log), (SELECT coalesce(max(seq), 0) FROM scope_marks),
+                   rescope_epoch",
         &[&p.device, &p.now],
     )
     .await?;
@@ -125,6 +129,7 @@ pub async fn pull(
         scan_after: row.get(2),
         scan_seq: row.get(3),
         scan_epoch: row.get(4),
+        rescope_epoch: row.get(7),
     };
     // How far the log and the scope marks have come. Read after taking the lock and before any
     // case is read, so anything committed later has a higher number and comes next time.
@@ -139,26 +144,69 @@ pub async fn pull(
     if epoch < state.scope_epoch {
         state.scope_seq = None;
     }
-    let held_any: bool = db::query_one(
-        db,
-        "WITH undo_added AS (DELETE FROM device_cases WHERE device_id = $1 AND added_epoch > $2 RETURNING 1),
-              undo_removed AS (UPDATE device_cases SET removed_epoch = NULL
-                               WHERE device_id = $1 AND removed_epoch > $2 AND added_epoch <= $2 RETURNING 1),
-              settled AS (DELETE FROM device_cases WHERE device_id = $1 AND removed_epoch <= $2 RETURNING 1)
-         -- The statements above run whatever this one reads; it sees the rows as they were before
-         -- them, so it asks which cases the device held as of its epoch.
-         SELECT EXISTS (SELECT 1 FROM device_cases WHERE device_id = $1 AND added_epoch <= $2
-                        AND (removed_epoch IS NULL OR removed_epoch > $2))",
-        &[&p.device, &epoch],
-    )
-    .await?
-    .get(0);
-    let scanning = state.scan_after.is_some() && state.scan_seq.is_some();
-    let need_scan = scanning || state.scope_seq.is_none_or(|s| mark_head > s);
     let page_epoch = epoch + 1;
     let mut removed: Vec<Uuid> = Vec::new();
     let mut added: Vec<Uuid> = Vec::new();
     let mut more_snapshots = false;
+    // The user's role changed after the page this cursor names (`rescope_devices_of`): every
+    // case the device may hold was chosen and redacted for the old role, so all of them leave on
+    // a page of their own, and the scan of the next page sends back whole, redacted for the new
+    // role, those it may see now. "May hold" is every row not settled, including rows of pages
+    // later than the cursor: a lost page may have re-added a case whose removal was lost with
+    // it, and undoing that page first would forget that the device still holds the old copy.
+    // Naming a case the device does not hold is harmless; missing one is not. The rows become
+    // "held from epoch 0, removed on this page", so if this page is lost too, the cursor sent
+    // again is older than `rescope_epoch` and they are all removed again.
+    let rescoping = epoch < state.rescope_epoch;
+    let held_any: bool = if rescoping {
+        db::execute(
+            db,
+            "DELETE FROM device_cases WHERE device_id = $1 AND removed_epoch <= $2",
+            &[&p.device, &epoch],
+        )
+        .await?;
+        removed = db::query(
+            db,
+            "UPDATE device_cases SET added_epoch = 0, removed_epoch = $2, snap_seq = 0
+             WHERE device_id = $1 RETURNING case_id",
+            &[&p.device, &page_epoch],
+        )
+        .await?
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+        removed.sort_unstable();
+        false
+    } else {
+        db::query_one(
+            db,
+            "WITH undo_added AS (DELETE FROM device_cases WHERE device_id = $1 AND added_epoch > $2 RETURNING 1),
+                  undo_removed AS (UPDATE device_cases SET removed_epoch = NULL
+                                   WHERE device_id = $1 AND removed_epoch > $2 AND added_epoch <= $2 RETURNING 1),
+                  settled AS (DELETE FROM device_cases WHERE device_id = $1 AND removed_epoch <= $2 RETURNING 1)
+             -- The statements above run whatever this one reads; it sees the rows as they were before
+             -- them, so it asks which cases the device held as of its epoch.
+             SELECT EXISTS (SELECT 1 FROM device_cases WHERE device_id = $1 AND added_epoch <= $2
+                            AND (removed_epoch IS NULL OR removed_epoch > $2))",
+            &[&p.device, &epoch],
+        )
+        .await?
+        .get(0)
+    };
+    let rescoped = !removed.is_empty();
+    if rescoping {
+        state.scope_seq = None;
+        state.scan_after = None;
+        state.scan_seq = None;
+        // With nothing held, nothing has to reach the device: this cursor's epoch is enough.
+        state.rescope_epoch = if rescoped { page_epoch } else { epoch };
+        if rescoped {
+            state.scope_epoch = page_epoch;
+            state.scan_epoch = page_epoch;
+        }
+    }
+    let scanning = state.scan_after.is_some() && state.scan_seq.is_some();
+    let need_scan = !rescoped && (scanning || state.scope_seq.is_none_or(|s| mark_head > s));
     if need_scan {
         let scope = rules::scope_sql(p.grant, 2);
         let round_seq = if scanning {
@@ -250,6 +298,7 @@ pub async fn pull(
     // came whole, as of a moment after `log_head`).
     let mut next_seq = log_head.max(cursor.seq);
     let mut log_cases: Vec<Uuid> = Vec::new();
+    let mut removed_photos: Vec<Uuid> = Vec::new();
     let mut log_full = false;
     if held_any && cursor.seq < log_head {
         let limit = limit.max(1) as i64;
@@ -265,7 +314,7 @@ pub async fn pull(
         // the lateral keeps the planner from turning it around).
         let rows = db::query(
             db,
-            "SELECT l.seq, l.case_id, l.entity, l.body, p.consent_to_publish, p.sync_state
+            "SELECT l.seq, l.case_id, l.entity, l.body, p.consent_to_publish, p.sync_state, p.deleted, l.record_id
              FROM change_log l
              CROSS JOIN LATERAL (SELECT 1 FROM device_cases d
                                  WHERE d.device_id = $1 AND d.case_id = l.case_id AND d.removed_epoch IS NULL
@@ -294,7 +343,19 @@ pub async fn pull(
                     .map_err(|e| DbError::Corrupt(format!("a change: {e}")))?;
                 let change = if entity == Entity::Photo && p.grant.photos == PhotoAccess::Consented
                 {
-                    consented_photo(change, r.get(4), r.get(5))?
+                    let now = PhotoNow {
+                        consented: r.get(4),
+                        deleted: r.get(6),
+                        state: r.get(5),
+                    };
+                    match consented_photo(change, now)? {
+                        PhotoFate::Send(c) => Some(*c),
+                        PhotoFate::Remove => {
+                            removed_photos.push(r.get(7));
+                            None
+                        }
+                        PhotoFate::Nothing => None,
+                    }
                 } else {
                     redact::change(p.grant, change)
                 };
@@ -312,13 +373,16 @@ pub async fn pull(
         }
         log_cases.sort_unstable();
         log_cases.dedup();
+        removed_photos.sort_unstable();
+        removed_photos.dedup();
     }
 
     if state != before {
         db::execute(
             db,
-            "UPDATE sync_devices SET scope_seq = $2, scope_epoch = $3, scan_after = $4, scan_seq = $5, scan_epoch = $6 WHERE device_id = $1",
-            &[&p.device, &state.scope_seq, &state.scope_epoch, &state.scan_after, &state.scan_seq, &state.scan_epoch],
+            "UPDATE sync_devices SET scope_seq = $2, scope_epoch = $3, scan_after = $4, scan_seq = $5, scan_epoch = $6, rescope_epoch = $7
+             WHERE device_id = $1",
+            &[&p.device, &state.scope_seq, &state.scope_epoch, &state.scan_after, &state.scan_seq, &state.scan_epoch, &state.rescope_epoch],
         )
         .await?;
     }
@@ -326,7 +390,7 @@ pub async fn pull(
         seq: next_seq,
         epoch: new_epoch,
     };
-    let has_more = more_snapshots || log_full;
+    let has_more = more_snapshots || log_full || rescoped;
     let audit = Entry::new(
         p.now,
         Actor::User {
@@ -344,6 +408,7 @@ pub async fn pull(
         "case_ids": added,
         "changed_case_ids": log_cases,
         "removed_case_ids": removed,
+        "removed_photo_ids": removed_photos,
     }));
 
     let mut text = String::with_capacity(pieces.text.len() + 256);
@@ -351,6 +416,11 @@ pub async fn pull(
     if !removed.is_empty() {
         text.push_str("\"removed_cases\":");
         text.push_str(&serde_json::to_string(&removed).expect("ids serialise"));
+        text.push(',');
+    }
+    if !removed_photos.is_empty() {
+        text.push_str("\"removed_photos\":");
+        text.push_str(&serde_json::to_string(&removed_photos).expect("ids serialise"));
         text.push(',');
     }
     text.push_str("\"changes\":[");
@@ -375,26 +445,71 @@ pub async fn pull(
     })
 }
 
-/// A photo change for a role that sees consented photos only: the photo's whole current record
-/// while it is consented, or once more when this change withdrew the consent; otherwise nothing.
-/// A photo added without consent withdrew nothing (its first change writes every field, `sha256`
-/// among them, which no later change writes): it never reaches the role at all.
-fn consented_photo(
-    change: Change,
+/// Makes every device of the user give back every case it holds at its next pull and take back
+/// those the user's new role may see, redacted for it (see `pull`). Called in the transaction
+/// that changes the role, so no pull can come between under the new role with the old cases.
+/// A device's ops still waiting are answered first, under the new role: the engine pushes
+/// before it pulls, so an edit made under the old role is applied or refused (and then shown to
+/// the person) before its case leaves the device. Devices that never pulled hold nothing.
+pub async fn rescope_devices_of(db: &impl GenericClient, user: Uuid) -> Result<u64, DbError> {
+    db::execute(
+        db,
+        "UPDATE sync_devices SET rescope_epoch = 9223372036854775807
+         WHERE device_id IN (SELECT id FROM devices WHERE user_id = $1)",
+        &[&user],
+    )
+    .await
+    .map_err(DbError::from)
+}
+
+/// What the service holds of a photo now, for a role that sees consented photos only.
+struct PhotoNow {
     consented: Option<bool>,
-    current: Option<String>,
-) -> Result<Option<Change>, DbError> {
-    let withdrawn = matches!(&change, Change::Record(s)
-        if s.fields.get("consent_to_publish") == Some(&serde_json::Value::Bool(false)) && !s.fields.contains_key("sha256"));
-    let (Some(consented), Some(current)) = (consented, current) else {
-        return Ok(None);
+    deleted: Option<bool>,
+    /// Its whole record (`sync_state`); `None` when the row is gone.
+    state: Option<String>,
+}
+
+/// What a photo's change-log row becomes for a role that sees consented photos only.
+#[derive(Debug, PartialEq)]
+enum PhotoFate {
+    /// The photo's whole current record: it is consented and not deleted now.
+    Send(Box<Change>),
+    /// The device must let go of the photo (`PullPage::removed_photos`): this change withdrew
+    /// its consent, or deleted it while it was consented. Sending the record instead would leave
+    /// the photo and its bytes on a device whose role may no longer see them.
+    Remove,
+    Nothing,
+}
+
+/// Decided by the photo as it is now, so one page never both sends and removes a photo: a
+/// consent withdrawn and given again is sent whole; given and withdrawn is removed. A photo added
+/// without consent withdrew nothing (its first change writes every field, `sha256` among them,
+/// which no later change writes): it never reaches the role at all, not even by its id.
+fn consented_photo(change: Change, now: PhotoNow) -> Result<PhotoFate, DbError> {
+    let (Some(consented), Some(deleted), Some(current)) = (now.consented, now.deleted, now.state)
+    else {
+        return Ok(PhotoFate::Nothing);
     };
-    if !(consented || withdrawn) {
-        return Ok(None);
+    if consented && !deleted {
+        return serde_json::from_str(&current)
+            .map(|c| PhotoFate::Send(Box::new(c)))
+            .map_err(|e| DbError::Corrupt(format!("a photo's sync state: {e}")));
     }
-    serde_json::from_str(&current)
-        .map(Some)
-        .map_err(|e| DbError::Corrupt(format!("a photo's sync state: {e}")))
+    let Change::Record(s) = &change else {
+        return Ok(PhotoFate::Nothing);
+    };
+    if s.fields.contains_key("sha256") {
+        return Ok(PhotoFate::Nothing);
+    }
+    let withdrew = s.fields.get("consent_to_publish") == Some(&serde_json::Value::Bool(false));
+    let deleted_while_shown =
+        consented && s.fields.get("deleted") == Some(&serde_json::Value::Bool(true));
+    Ok(if withdrew || deleted_while_shown {
+        PhotoFate::Remove
+    } else {
+        PhotoFate::Nothing
+    })
 }
 
 /// Every record of the cases, as the role may see them: case fields, status events, contacts,
@@ -490,34 +605,66 @@ mod tests {
         )
     }
 
+    fn now(consented: bool, deleted: bool, state: &Change) -> PhotoNow {
+        PhotoNow {
+            consented: Some(consented),
+            deleted: Some(deleted),
+            state: Some(serde_json::to_string(state).unwrap()),
+        }
+    }
+
     #[test]
     fn a_photo_added_without_consent_never_reaches_a_consented_only_role() {
-        let current = json!({"type": "record", "entity": "photo"}).to_string();
         let added = photo_change(&[
             ("sha256", json!("ab".repeat(32))),
             ("consent_to_publish", json!(false)),
             ("source", json!("school")),
         ]);
-        assert!(consented_photo(added, Some(false), Some(current.clone()))
-            .unwrap()
-            .is_none());
+        assert_eq!(
+            consented_photo(added.clone(), now(false, false, &added)).unwrap(),
+            PhotoFate::Nothing
+        );
+        let edit = photo_change(&[("deleted", json!(true))]);
+        assert_eq!(
+            consented_photo(edit, now(false, true, &added)).unwrap(),
+            PhotoFate::Nothing,
+            "deleting a photo the role never saw names it to nobody"
+        );
     }
 
     #[test]
-    fn a_withdrawal_of_consent_goes_once_more_to_the_devices_that_showed_the_photo() {
+    fn a_withdrawal_of_consent_or_a_deletion_takes_the_photo_off_the_device() {
         let state = photo_change(&[
             ("sha256", json!("ab".repeat(32))),
             ("consent_to_publish", json!(false)),
         ]);
-        let current = serde_json::to_string(&state).unwrap();
         let withdrawn = photo_change(&[("consent_to_publish", json!(false))]);
         assert_eq!(
-            consented_photo(withdrawn, Some(false), Some(current.clone())).unwrap(),
-            Some(state)
+            consented_photo(withdrawn, now(false, false, &state)).unwrap(),
+            PhotoFate::Remove
+        );
+        let deleted = photo_change(&[("deleted", json!(true))]);
+        assert_eq!(
+            consented_photo(deleted, now(true, true, &state)).unwrap(),
+            PhotoFate::Remove
         );
         let other_edit = photo_change(&[("source", json!("family album"))]);
-        assert!(consented_photo(other_edit, Some(false), Some(current))
-            .unwrap()
-            .is_none());
+        assert_eq!(
+            consented_photo(other_edit, now(false, false, &state)).unwrap(),
+            PhotoFate::Nothing
+        );
+    }
+
+    #[test]
+    fn a_photo_consented_now_is_sent_whole_whatever_the_change() {
+        let state = photo_change(&[
+            ("sha256", json!("ab".repeat(32))),
+            ("consent_to_publish", json!(true)),
+        ]);
+        let withdrawn_earlier = photo_change(&[("consent_to_publish", json!(false))]);
+        assert_eq!(
+            consented_photo(withdrawn_earlier, now(true, false, &state)).unwrap(),
+            PhotoFate::Send(Box::new(state))
+        );
     }
 }

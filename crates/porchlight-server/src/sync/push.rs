@@ -341,6 +341,7 @@ pub async fn push(
 
     store::write(db, &world.batch).await?;
     let seqs = log::append(db, &rows, p.now).await?;
+    hold_created(db, p, &world.batch.new_cases, &seqs).await?;
     // An op that wrote no row of its own is answered with the log's position after the ops before it.
     let mut last_seq = match seqs.first() {
         Some(first) => first - 1,
@@ -445,6 +446,39 @@ pub async fn push(
         repeated,
         conflicts,
     })
+}
+
+/// The device that created cases holds them from this push on: it has every field it sent, so
+/// its next pull must not send them back whole (after a push of 30,000 new cases that was the
+/// whole push again, nine changes a case). The rows are tagged with epoch 0, the epoch of no
+/// page: the device holds the cases whatever page it last applied, so the pull's rule that undoes
+/// pages the device never received must never undo these, and a later removal (a reassignment)
+/// is undone and sent again like any other. `snap_seq` is this push's last change-log number:
+/// only rows of this push (the device's own ops, which it has) come at or below it for a case
+/// that did not exist before, so every later change by anyone else still reaches the device.
+async fn hold_created(
+    db: &impl GenericClient,
+    p: &Pusher<'_>,
+    created: &[store::NewCase],
+    seqs: &[i64],
+) -> Result<(), DbError> {
+    if created.is_empty() {
+        return Ok(());
+    }
+    let snap_seq = match seqs.last() {
+        Some(last) => *last,
+        None => log::head(db).await?,
+    };
+    let ids: Vec<Uuid> = created.iter().map(|c| c.id).collect();
+    db::execute(
+        db,
+        "INSERT INTO device_cases (device_id, case_id, added_epoch, snap_seq)
+         SELECT $1, c, 0, $3 FROM unnest($2::uuid[]) AS t(c)
+         ON CONFLICT (device_id, case_id) DO NOTHING",
+        &[&p.device, &ids, &snap_seq],
+    )
+    .await?;
+    Ok(())
 }
 
 fn conflict_row(c: &ConflictRecord) -> log::Row {
