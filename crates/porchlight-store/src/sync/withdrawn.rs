@@ -1,13 +1,13 @@
 //! Photos that leave the device while their case stays: the service lists them in a pull page's
 //! `removed_photos` when this user's role sees consented photos only (poster staff) and a
 //! photo's consent was withdrawn, or the photo was deleted. Each goes with its stamps, any
-//! conflict about it, its pending transfer and, when no other photo on the device shows the same
-//! image, its bytes, thumbnail and upright copy. It runs inside the page's transaction and
-//! removing a photo that is not here changes nothing, so a page applied twice is harmless.
+//! conflict about it, the case history lines that describe it (its id, hash, source and dates),
+//! its pending transfer and, when no other photo on the device shows the same image, its bytes,
+//! thumbnail and upright copy. It runs inside the page's transaction and removing a photo that
+//! is not here changes nothing, so a page applied twice is harmless.
 //!
-//! It deliberately leaves the case's history (`case_events`, append-only, which names the photo
-//! but holds no image) and the outbox alone: the roles that receive removals may not write
-//! photos, so no op of theirs waits on one.
+//! It deliberately leaves the outbox alone: the roles that receive removals may not write
+//! photos, so no op of theirs waits on one (and a history line an op still refers to stays).
 
 use super::apply::Batch;
 use crate::error::StoreError;
@@ -28,6 +28,12 @@ pub(crate) fn remove_photos(tx: &Connection, photos: &[Uuid], batch: &mut Batch)
             tx.prepare_cached("SELECT case_seq, sha256 FROM case_photos WHERE id = ?1")?.query_row([id], |row| Ok((row.get(0)?, row.get(1)?))).optional()?;
         let Some((case_seq, sha256)) = found else { continue };
         tx.prepare_cached("DELETE FROM case_photos WHERE id = ?1")?.execute([id])?;
+        tx.prepare_cached(
+            "DELETE FROM case_events WHERE case_seq = ?1 AND kind = 'photo'
+               AND (json_extract(new, '$.photo') = ?2 OR json_extract(previous, '$.photo') = ?2)
+               AND seq NOT IN (SELECT fields_from FROM outbox WHERE fields_from IS NOT NULL)",
+        )?
+        .execute(rusqlite::params![case_seq, photo.to_string()])?;
         let shown_elsewhere = tx.prepare_cached("SELECT 1 FROM case_photos WHERE sha256 = ?1")?.exists([&sha256])?;
         if !shown_elsewhere {
             for table in ["thumbnails", "upright_images", "blobs", "blob_sync"] {
@@ -121,9 +127,19 @@ mod tests {
         assert!(count(&ws, "SELECT count(*) FROM field_stamps WHERE record_id = ?1", id.as_bytes()) > 0, "the photo's stamps are here first");
         assert_eq!(count_sha(&ws, "blob_sync", &withdrawn.sha256), 1, "its upload was still waiting");
 
+        let named = format!("%{id}%");
+        let history = |ws: &Workspace| -> i64 {
+            ws.conn.query_row("SELECT count(*) FROM case_events WHERE kind = 'photo' AND (new LIKE ?1 OR previous LIKE ?1)", [&named], |row| row.get(0)).unwrap()
+        };
+        assert!(history(&ws) > 0, "the history names the photo first");
+
         ws.apply_pull(&removal(vec![id], 7), t0()).unwrap();
 
         assert_eq!(count(&ws, "SELECT count(*) FROM case_photos WHERE id = ?1", id.as_bytes()), 0);
+        assert_eq!(history(&ws), 0, "no history line names it any more");
+        let kept_named = format!("%{}%", kept.id.as_uuid());
+        let kept_history: i64 = ws.conn.query_row("SELECT count(*) FROM case_events WHERE new LIKE ?1", [&kept_named], |row| row.get(0)).unwrap();
+        assert!(kept_history > 0, "the other photo's history stays");
         assert_eq!(count(&ws, "SELECT count(*) FROM field_stamps WHERE record_id = ?1", id.as_bytes()), 0);
         for table in ["blobs", "thumbnails", "upright_images", "blob_sync"] {
             assert_eq!(count_sha(&ws, table, &withdrawn.sha256), 0, "{table} still holds the withdrawn image");
