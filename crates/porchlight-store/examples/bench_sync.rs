@@ -31,6 +31,17 @@ fn main() {
     // Device A makes the cases; its outbox is what the service would hold of them.
     let fields: Vec<CaseFields> = porchlight_seed::cases(2026, count, today).map(|c| c.fields).collect();
     let mut a = Workspace::create(&folder.path().join("a.porchlight"), PASSPHRASE, now).expect("create A");
+    // Enrolled before the import: a workspace never enrolled queues no ops as it writes.
+    let identity = porchlight_store::SyncIdentity {
+        server_url: "https://sync.example.org".into(),
+        device_id: Uuid::new_v4(),
+        token: "bench-token".into(),
+        user_id: Uuid::new_v4(),
+        username: "bench".into(),
+        display_name: "Bench".into(),
+        role: "case_manager".into(),
+    };
+    a.set_sync_identity(&identity, now).expect("enrol A");
     for chunk in fields.chunks(CHUNK) {
         let batch: Vec<NewCase> = chunk.iter().map(|f| NewCase { fields: f.clone(), photos: Vec::new() }).collect();
         a.import_cases(&batch, now).expect("import");

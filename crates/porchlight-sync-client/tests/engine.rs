@@ -7,5 +7,6 @@ mod engine {
     pub mod harness;
 
     mod clock_ahead;
+    mod first_enrolment;
     mod round_trips;
 }

@@ -114,6 +114,17 @@ mod tests {
         let now = Moment::now();
         let mut w = Workspace::create(&dir.path().join("w.porchlight"), PASSPHRASE, now)
             .expect("a new workspace");
+        // Enrolled first: a workspace never enrolled queues no ops.
+        let identity = porchlight_store::SyncIdentity {
+            server_url: "https://sync.example.org".into(),
+            device_id: uuid::Uuid::new_v4(),
+            token: "adapter-test-token".into(),
+            user_id: uuid::Uuid::new_v4(),
+            username: "rosa".into(),
+            display_name: "Rosa Diaz".into(),
+            role: "case_manager".into(),
+        };
+        w.set_sync_identity(&identity, now).expect("enrolled");
         let seeded = porchlight_seed::case(4, 0, now.local.date(), false);
         w.create_case(&seeded.fields, now).expect("a case");
         w

@@ -97,7 +97,9 @@ impl Workspace {
 
     /// Enrols this workspace: the service's address and this device's token and user, kept in
     /// the encrypted file. A new device id starts from the beginning of the service's change
-    /// log. Audited with the device and user ids; the token never reaches the audit log.
+    /// log. The first enrolment queues everything the workspace holds (its writes queued
+    /// nothing before). Audited with the device and user ids; the token never reaches the audit
+    /// log.
     pub fn set_sync_identity(&mut self, identity: &SyncIdentity, now: Moment) -> Result<(), StoreError> {
         let mut faults = Vec::new();
         let url = identity.server_url.trim();
@@ -116,6 +118,7 @@ impl Workspace {
         let change = self.change(now);
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let previous: Option<[u8; 16]> = tx.query_row("SELECT device_id FROM sync_meta WHERE id = 1", [], |row| row.get(0))?;
+        let first_enrolment = !outbox::ever_enrolled(&tx)?;
         if previous != Some(*identity.device_id.as_bytes()) {
             // The service keeps scope per device: a new device id holds nothing yet.
             tx.execute("UPDATE sync_meta SET cursor_seq = 0, cursor_epoch = 0 WHERE id = 1", [])?;
@@ -133,6 +136,12 @@ impl Workspace {
                 identity.role.trim(),
             ],
         )?;
+        if first_enrolment {
+            // Until now its writes queued no op (see `outbox`): everything it holds is queued
+            // here, in the enrolment's transaction, so it all reaches the service.
+            tx.execute("DELETE FROM outbox", [])?;
+            backfill::queue_all(&tx, &self.clock)?;
+        }
         let out = Outbox::new(&tx, &self.clock, &change)?;
         let detail = format!("device {}; user {}; role {}", identity.device_id, identity.user_id, identity.role.trim());
         audit::append(&out, None, AuditAction::DeviceEnrolled, &detail)?;
@@ -141,7 +150,8 @@ impl Workspace {
     }
 
     /// Forgets the enrolment (address, token, user) and the position in the change log. Local
-    /// work and ops still waiting stay, for a later enrolment to send.
+    /// work and ops still waiting stay, and later writes go on queueing theirs, for a later
+    /// enrolment to send.
     pub fn clear_sync_identity(&mut self, now: Moment) -> Result<(), StoreError> {
         let change = self.change(now);
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;

@@ -1,7 +1,10 @@
 //! The writing half of sync inside every local write: the replica's clock (restored from and
 //! saved to `sync_meta`, so a restart never stamps backwards), the op each write adds to the
-//! outbox in its own transaction, and the stamps of the fields it wrote. It decides nothing
-//! about what a write means; each use case says which fields or record it wrote.
+//! outbox in its own transaction, and the stamps of the fields it wrote. A workspace that has
+//! never been enrolled keeps its stamps but queues no op (most installations never meet a
+//! service, and their outbox would only grow); its enrolment queues what it holds instead
+//! (`backfill::queue_all`). It decides nothing about what a write means; each use case says which
+//! fields or record it wrote.
 
 use crate::cases::Change;
 use crate::error::StoreError;
@@ -55,6 +58,20 @@ pub(crate) struct Outbox<'a> {
     /// Ids made in one write share its time; a counter keeps them rising, so that they are
     /// appended to their indexes (an import makes hundreds of thousands) instead of scattered.
     ids: uuid::ContextV7,
+    /// Whether ops go to the outbox: once the workspace has been enrolled, always (also while it
+    /// is unenrolled again: waiting ops name the stamps the service holds, which a rebuild from
+    /// the current state could not); before, never.
+    queues: bool,
+}
+
+/// Whether this workspace has ever been enrolled: it is now, or its audit log says it was (the
+/// enrolment's line has no case, so it never leaves with one, and the lines without a case are
+/// only enrolments and unenrolments, which the index on `case_id` finds at once).
+pub(crate) const EVER_ENROLLED: &str = "(SELECT device_id IS NOT NULL FROM sync_meta WHERE id = 1)
+    OR EXISTS (SELECT 1 FROM audit_log WHERE case_id IS NULL AND action = 'device_enrolled')";
+
+pub(crate) fn ever_enrolled(conn: &Connection) -> Result<bool, StoreError> {
+    Ok(conn.prepare_cached(&format!("SELECT {EVER_ENROLLED}"))?.query_row([], |row| row.get(0))?)
 }
 
 impl<'a> Outbox<'a> {
@@ -62,11 +79,13 @@ impl<'a> Outbox<'a> {
     /// the app) has a clock of its own with the same replica id, so the stamp it saved last is
     /// folded in first: inside a write transaction no one else can stamp meanwhile.
     pub(crate) fn new(tx: &'a Connection, clock: &'a Clock, change: &'a Change) -> Result<Outbox<'a>, StoreError> {
-        let last: Option<String> = tx.prepare_cached("SELECT last_stamp FROM sync_meta WHERE id = 1")?.query_row([], |row| row.get(0))?;
+        let (last, queues): (Option<String>, bool) = tx
+            .prepare_cached(&format!("SELECT last_stamp, {EVER_ENROLLED} FROM sync_meta WHERE id = 1"))?
+            .query_row([], |row| Ok((row.get(0)?, row.get(1)?)))?;
         if let Some(last) = last {
             clock.observe(&parse_stamp(&last)?);
         }
-        Ok(Outbox { tx, clock, change, ids: uuid::ContextV7::new() })
+        Ok(Outbox { tx, clock, change, ids: uuid::ContextV7::new(), queues })
     }
 
     /// A new id for an op or a record this write makes.
@@ -162,6 +181,9 @@ impl<'a> Outbox<'a> {
     }
 
     fn push_from(&self, op: &Op, fields_from: Option<i64>) -> Result<(), StoreError> {
+        if !self.queues {
+            return Ok(());
+        }
         let json = serde_json::to_string(op).map_err(|e| StoreError::Corrupt(format!("an op could not be written as JSON: {e}")))?;
         self.tx
             .prepare_cached("INSERT INTO outbox (op_id, case_id, op, made_at, resolving, fields_from) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?

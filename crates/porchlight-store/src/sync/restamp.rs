@@ -172,7 +172,7 @@ impl Held {
 /// that lets a refused record be taken back, all inside the caller's transaction.
 fn restamp_row(tx: &Connection, held: Held, id: Uuid, old: Stamp, new: Stamp) -> Result<(), StoreError> {
     let mut stmt = tx.prepare_cached(held.select())?;
-    let names: Vec<String> = stmt.column_names().iter().map(|n| n.to_string()).collect();
+    let names: Vec<String> = stmt.column_names().map(|n| n.to_string()).collect();
     let row: Option<Vec<SqlValue>> = stmt
         .query_row(rusqlite::params![id.as_bytes(), old.to_string()], |row| (0..names.len()).map(|i| row.get(i)).collect())
         .optional()?;
@@ -253,6 +253,22 @@ mod tests {
         }
     }
 
+    /// A workspace enrolled at `at` (its writes queue ops from then on).
+    fn enrolled(dir: &tempfile::TempDir, at: Moment) -> Workspace {
+        let mut ws = Workspace::create(&dir.path().join("w.porchlight"), PASSPHRASE, at).unwrap();
+        let identity = crate::SyncIdentity {
+            server_url: "https://sync.example.org".into(),
+            device_id: Uuid::new_v4(),
+            token: "t0ken-of-the-laptop".into(),
+            user_id: Uuid::new_v4(),
+            username: "rosa".into(),
+            display_name: "Rosa Diaz".into(),
+            role: "case_manager".into(),
+        };
+        ws.set_sync_identity(&identity, at).unwrap();
+        ws
+    }
+
     fn column(ws: &Workspace, sql: &str) -> Vec<(String, Option<Vec<u8>>)> {
         ws.conn.prepare(sql).unwrap().query_map([], |row| Ok((row.get(0)?, row.get(1)?))).unwrap().collect::<Result<_, _>>().unwrap()
     }
@@ -276,7 +292,7 @@ mod tests {
     #[test]
     fn ops_stamped_hours_ahead_are_stamped_again_on_the_services_clock_with_everything_that_holds_their_stamps() {
         let dir = tempfile::tempdir().unwrap();
-        let mut ws = Workspace::create(&dir.path().join("w.porchlight"), PASSPHRASE, ahead(0)).unwrap();
+        let mut ws = enrolled(&dir, ahead(0));
         let case = ws.create_case(&lina(), ahead(1)).unwrap();
         let note = ws.add_note(case.id, &NoteInput { category: NoteCategory::Call, text: "Called the aunt in Moore.".into() }, ahead(2)).unwrap();
         ws.edit_note(note.current.note_id, 1, &NoteInput { category: NoteCategory::Call, text: "Called the aunt in Moore; no answer.".into() }, ahead(3))
@@ -389,7 +405,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         // Four minutes ahead: within what the service accepts, and outside the margin.
         let wall = server_t0() + Duration::minutes(3);
-        let mut ws = Workspace::create(&dir.path().join("w.porchlight"), PASSPHRASE, Moment::at_utc(wall)).unwrap();
+        let mut ws = enrolled(&dir, Moment::at_utc(wall));
         ws.create_case(&lina(), Moment::at_utc(wall)).unwrap();
         let before = ws.outbox(usize::MAX).unwrap();
         let hello = hello(server_t0());

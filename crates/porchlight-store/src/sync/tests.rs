@@ -72,11 +72,21 @@ struct Device {
     ws: Workspace,
 }
 
-fn device() -> Device {
+/// A workspace that has never been enrolled: its writes queue no op.
+fn unenrolled() -> Device {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("w.porchlight");
     let ws = Workspace::create(&path, PASSPHRASE, now()).unwrap();
     Device { _dir: dir, path, ws }
+}
+
+/// An enrolled workspace whose enrolment's own audit op the service has taken, so its outbox
+/// holds only what the test writes.
+fn device() -> Device {
+    let mut d = unenrolled();
+    d.ws.set_sync_identity(&identity(), now()).unwrap();
+    ack_all(&mut d.ws, now());
+    d
 }
 
 fn ops(ws: &Workspace) -> Vec<Op> {
@@ -879,7 +889,7 @@ fn identity() -> super::SyncIdentity {
 
 #[test]
 fn enrolment_is_kept_audited_without_its_token_and_shown_in_the_sync_state() {
-    let mut d = device();
+    let mut d = unenrolled();
     assert!(!d.ws.sync_status().unwrap().enrolled);
     assert_eq!(d.ws.sync_identity().unwrap(), None);
     let bad = super::SyncIdentity { server_url: "sync".into(), ..identity() };
@@ -928,7 +938,7 @@ fn destroying_a_workspace_removes_every_file_of_it() {
 
 #[test]
 fn work_saved_before_sync_gets_its_ops_once_when_the_workspace_is_opened() {
-    let mut d = device();
+    let mut d = unenrolled();
     let case = d.ws.create_case(&maya(), now()).unwrap().id;
     d.ws.add_contact(case, &grace(), at(1)).unwrap();
     d.ws.add_note(case, &NoteInput { category: NoteCategory::Call, text: "Called".into() }, at(2)).unwrap();
@@ -942,12 +952,16 @@ fn work_saved_before_sync_gets_its_ops_once_when_the_workspace_is_opened() {
         )
         .unwrap();
     drop(d.ws);
-    let ws = Workspace::open(&d.path, PASSPHRASE).unwrap();
+    // The first open gives its history ids and stamps; never enrolled, it queues nothing yet.
+    let mut ws = Workspace::open(&d.path, PASSPHRASE).unwrap();
+    assert_eq!(count(&ws, "SELECT count(*) FROM status_events WHERE stamp IS NULL OR id IS NULL"), 0);
+    assert!(ops(&ws).is_empty());
+    // Its enrolment queues it all.
+    ws.set_sync_identity(&identity(), at(5)).unwrap();
     let kinds: Vec<Option<Entity>> = ops(&ws).iter().filter(|op| op.entity() != Some(Entity::AuditEvent)).map(Op::entity).collect();
     assert_eq!(kinds, [Some(Entity::Case), Some(Entity::StatusEvent), Some(Entity::StatusEvent), Some(Entity::Contact), Some(Entity::Note)]);
     let audits = ops(&ws).len() - kinds.len();
-    assert_eq!(audits, 4, "one per audit line: created, contact, note, status");
-    assert_eq!(count(&ws, "SELECT count(*) FROM status_events WHERE stamp IS NULL OR id IS NULL"), 0);
+    assert_eq!(audits, 5, "one per audit line: created, contact, note, status, then the enrolment");
     let statuses = ops(&ws).into_iter().filter(|op| op.entity() == Some(Entity::StatusEvent)).collect::<Vec<_>>();
     let OpBody::Append { base, .. } = &statuses[1].body else { panic!() };
     assert_eq!(*base, Some(statuses[0].stamp), "a later event names the one before");
