@@ -310,6 +310,9 @@ impl Replica for Workspace {
     }
 
     fn restamp_ahead(&mut self, hello: &Hello, wall: DateTime<Utc>) -> Result<u64, StoreError> {
+        if !restamp::clock_ahead(&self.conn, hello.server_time)? {
+            return Ok(0);
+        }
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let restamped = restamp::restamp_ahead(&tx, self.replica, self.clock.offset_ms(), hello.server_time, hello.server_stamp, wall)?;
         tx.commit()?;

@@ -29,6 +29,14 @@ pub(crate) fn latest_allowed(server_time: DateTime<Utc>) -> DateTime<Utc> {
     server_time + Duration::seconds(MAX_FUTURE_SKEW_SECS - MARGIN_SECS)
 }
 
+/// Whether this replica has stamped anything later than `latest_allowed`. Every stamp it made
+/// is at most the one saved last, so when that one is within the bound, so is every op waiting;
+/// asked before the write transaction, so that the usual sync takes no write lock for it.
+pub(crate) fn clock_ahead(conn: &Connection, server_time: DateTime<Utc>) -> Result<bool, StoreError> {
+    let last: Option<String> = conn.prepare_cached("SELECT last_stamp FROM sync_meta WHERE id = 1")?.query_row([], |row| row.get(0))?;
+    Ok(last.as_deref().map(parse_stamp).transpose()?.is_some_and(|last| last.time() > latest_allowed(server_time)))
+}
+
 /// What a restamp did: how many ops it stamped again, and the clock wound back to the service's
 /// time that the workspace now stamps with.
 pub(crate) struct Restamped {
@@ -48,12 +56,8 @@ pub(crate) fn restamp_ahead(
     wall: DateTime<Utc>,
 ) -> Result<Option<Restamped>, StoreError> {
     let limit = latest_allowed(server_time);
-    let last: Option<String> = tx.query_row("SELECT last_stamp FROM sync_meta WHERE id = 1", [], |row| row.get(0))?;
-    // Every stamp this replica made is at most the one saved last, so when that one is within
-    // the bound, so is every op waiting.
-    match last.as_deref().map(parse_stamp).transpose()? {
-        Some(last) if last.time() > limit => {}
-        _ => return Ok(None),
+    if !clock_ahead(tx, server_time)? {
+        return Ok(None);
     }
 
     let rows: Vec<(i64, String)> =
