@@ -10,7 +10,10 @@ use porchlight_domain::{AppError, Moment, SearchQuery, SearchResults, Segment};
 use std::io::IsTerminal;
 
 pub fn run(cli: &Cli, args: &SearchArgs) -> Result<String, AppError> {
-    let workspace = open(cli)?;
+    let mut workspace = open(cli)?;
+    // Cases a sync left unsearchable (it was stopped before their entries were written) are
+    // made searchable first: a search from here must find every case the workspace holds.
+    while workspace.index_backlog(crate::sync::BACKLOG_STEP)? > 0 {}
     let query = SearchQuery {
         text: args.text.clone(),
         status: args.status,

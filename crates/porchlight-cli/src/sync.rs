@@ -163,10 +163,16 @@ pub fn sync(cli: &Cli, args: &SyncArgs) -> Result<String, AppError> {
         Ok(run) => {
             let seconds = started.elapsed().as_secs_f64();
             workspace.record_sync_attempt(Ok(&run.report), Moment::now())?;
+            // Cases that arrived whole are made searchable before the command ends, so a search
+            // run next finds them.
+            let indexing = Instant::now();
+            let indexed = workspace.search_backlog()?;
+            while workspace.index_backlog(BACKLOG_STEP)? > 0 {}
+            let indexed = (indexed > 0).then(|| (indexed, indexing.elapsed().as_secs_f64()));
             if args.json {
-                return sync_json(&run, seconds);
+                return sync_json(&run, seconds, indexed);
             }
-            describe(&workspace, &identity, &run, seconds)
+            describe(&workspace, &identity, &run, seconds, indexed)
         }
         Err(SyncError::WipeRequested) => wipe(workspace, &remote),
         Err(e) => {
@@ -198,7 +204,10 @@ fn wipe(workspace: Workspace, remote: &Remote) -> Result<String, AppError> {
     ))
 }
 
-fn sync_json(run: &SyncRun, seconds: f64) -> Result<String, AppError> {
+/// Cases made searchable per transaction after a sync.
+pub(crate) const BACKLOG_STEP: usize = 2000;
+
+fn sync_json(run: &SyncRun, seconds: f64, indexed: Option<(u32, f64)>) -> Result<String, AppError> {
     let refused: Vec<_> = run
         .refused
         .iter()
@@ -209,7 +218,8 @@ fn sync_json(run: &SyncRun, seconds: f64) -> Result<String, AppError> {
         .iter()
         .map(|b| serde_json::json!({ "sha256": b.sha256, "direction": format!("{:?}", b.direction).to_lowercase(), "reason": b.reason }))
         .collect();
-    to_json(&serde_json::json!({ "report": run.report, "refused": refused, "blob_problems": blobs, "seconds": seconds }))
+    let search = indexed.map(|(cases, seconds)| serde_json::json!({ "cases_made_searchable": cases, "seconds": seconds }));
+    to_json(&serde_json::json!({ "report": run.report, "refused": refused, "blob_problems": blobs, "seconds": seconds, "search_index": search }))
 }
 
 fn plural(n: u64, one: &str, many: &str) -> String {
@@ -217,7 +227,7 @@ fn plural(n: u64, one: &str, many: &str) -> String {
 }
 
 /// What the sync did, in words: counts, then each refusal with its reason, then what waits.
-fn describe(workspace: &Workspace, identity: &SyncIdentity, run: &SyncRun, seconds: f64) -> Result<String, AppError> {
+fn describe(workspace: &Workspace, identity: &SyncIdentity, run: &SyncRun, seconds: f64, indexed: Option<(u32, f64)>) -> Result<String, AppError> {
     let r = &run.report;
     let mut out = format!(
         "Synced with {} as {} ({}) in {seconds:.2} s.\n",
@@ -231,6 +241,9 @@ fn describe(workspace: &Workspace, identity: &SyncIdentity, run: &SyncRun, secon
         out.push_str(&format!("  removed   {} no longer shared with you\n", plural(r.removed_cases, "case", "cases")));
     }
     out.push_str(&format!("  photos    {} up, {} down\n", r.blobs_up, r.blobs_down));
+    if let Some((cases, seconds)) = indexed {
+        out.push_str(&format!("  search    {} made searchable in {seconds:.2} s\n", plural(u64::from(cases), "case", "cases")));
+    }
     if r.conflicts > 0 {
         out.push_str(&format!("  conflicts {} new: see `porchlight conflicts`\n", r.conflicts));
     }

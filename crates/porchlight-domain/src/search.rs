@@ -50,6 +50,9 @@ pub struct SearchResults {
     pub hits: Vec<SearchHit>,
     /// True when more cases matched than were returned (results are ranked and cut off).
     pub more: bool,
+    /// Cases just received from the central service whose words cannot be found yet: their
+    /// search entries are being written, and they join the results within seconds.
+    pub indexing: u32,
 }
 
 /// A case that may be the same child as the one being saved.

@@ -137,6 +137,7 @@ fn write_document(conn: &Connection, seq: i64, writes: Writes) -> Result<(), Sto
             .execute(rusqlite::params![seq, document[0], document[1], document[2], document[3], document[4], document[5], facets])?
         }
     };
+    conn.prepare_cached("DELETE FROM search_backlog WHERE seq = ?1")?.execute([seq])?;
     Ok(())
 }
 
@@ -423,7 +424,45 @@ fn indexed_prefix(word: &str) -> String {
 const SUMMARY: &str = "c.id, c.case_number, c.given_name, c.family_name, c.status, c.case_type, c.state, c.city, c.missing_date,
      c.date_of_birth, c.missing_from_care, c.archived_at, c.updated_at, c.birth_on";
 
+/// Leaves the search entry of a case that has just arrived to `Workspace::index_backlog`.
+pub(crate) fn index_later(conn: &Connection, seq: i64) -> Result<(), StoreError> {
+    conn.prepare_cached("INSERT INTO search_backlog (seq) VALUES (?1) ON CONFLICT (seq) DO NOTHING")?.execute([seq])?;
+    Ok(())
+}
+
+/// Whether a case's search entry is still to be written.
+pub(crate) fn is_in_backlog(conn: &Connection, seq: i64) -> Result<bool, StoreError> {
+    Ok(conn.prepare_cached("SELECT 1 FROM search_backlog WHERE seq = ?1")?.exists([seq])?)
+}
+
+fn backlog(conn: &Connection) -> Result<u32, StoreError> {
+    Ok(conn.prepare_cached("SELECT count(*) FROM search_backlog")?.query_row([], |row| row.get(0))?)
+}
+
 impl Workspace {
+    /// How many cases received from the central service are not searchable yet.
+    pub fn search_backlog(&self) -> Result<u32, StoreError> {
+        backlog(&self.conn)
+    }
+
+    /// Writes the search entries of up to `most` cases of the backlog, oldest first, in one
+    /// transaction, and answers how many are left. Callers run it in short steps between the
+    /// person's own commands until nothing is left: a step of 500 cases takes a few hundred
+    /// milliseconds, so nobody waits long for the workspace.
+    pub fn index_backlog(&mut self, most: usize) -> Result<u32, StoreError> {
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let seqs: Vec<i64> = tx
+            .prepare_cached("SELECT seq FROM search_backlog ORDER BY seq LIMIT ?1")?
+            .query_map([most.min(i64::MAX as usize) as i64], |row| row.get(0))?
+            .collect::<Result<_, _>>()?;
+        for seq in seqs {
+            reindex_in_bulk(&tx, seq)?;
+        }
+        let left = backlog(&tx)?;
+        tx.commit()?;
+        Ok(left)
+    }
+
     /// Finds cases by words in their names, numbers, places, circumstances, current notes and
     /// current contacts, narrowed by the filters, best first and cut off at `query.limit`
     /// (default 50, at most 200). Without words, the cases passing the filters, most recently
@@ -481,7 +520,7 @@ impl Workspace {
         }
         let more = hits.len() > limit || edge.is_some();
         hits.truncate(limit);
-        Ok(SearchResults { hits, more })
+        Ok(SearchResults { hits, more, indexing: backlog(&self.conn)? })
     }
 
     /// Without words. When the filters name something a case has (a state, a status, …), the
@@ -523,7 +562,7 @@ impl Workspace {
         };
         let more = hits.len() > limit;
         hits.truncate(limit);
-        Ok(SearchResults { hits, more })
+        Ok(SearchResults { hits, more, indexing: backlog(&self.conn)? })
     }
 }
 

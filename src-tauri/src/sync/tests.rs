@@ -366,3 +366,51 @@ fn the_worker_thread_answers_sync_now_with_the_state_after_its_attempt_and_ends_
     }
     assert!(worker::status(&open, Live::default()).is_ok());
 }
+
+#[test]
+fn cases_that_arrived_whole_are_made_searchable_by_the_worker() {
+    use porchlight_sync::{fields::flatten, Change, Cursor, Entity, PullPage, RecordState, Replica, ReplicaId, Stamp};
+    let dir = tempfile::tempdir().unwrap();
+    let (open, path) = enrolled_workspace(dir.path(), &silent_address());
+    let now = Moment::now();
+    let stamp = Stamp::at(now.utc, ReplicaId(0x5e7));
+    let mut names = Vec::new();
+    let changes: Vec<Change> = (0..3u64)
+        .map(|i| {
+            let seeded = porchlight_seed::case(12, i, now.local.date(), false);
+            names.push(seeded.fields.child.family_name.clone());
+            let mut fields = flatten(&serde_json::to_value(&seeded.fields).unwrap());
+            fields.insert("case_number".into(), format!("PL-2611-TEST-000{i}").into());
+            fields.insert("archived".into(), false.into());
+            let id = Uuid::now_v7();
+            Change::Record(
+                RecordState::from_fields(Entity::Case, id, id, fields.into_iter().map(|(k, v)| (k, v, stamp))).unwrap(),
+            )
+        })
+        .collect();
+    let page = PullPage {
+        removed_cases: vec![],
+        removed_photos: vec![],
+        changes,
+        cursor: Cursor { seq: 3, epoch: 1 },
+        has_more: false,
+        server_time: now.utc,
+        server_stamp: stamp,
+    };
+    lock(&open).as_mut().unwrap().apply_pull(&page, now.utc).unwrap();
+    let search = |open: &OpenWorkspace, text: &str| {
+        let query = porchlight_domain::SearchQuery { text: text.into(), ..Default::default() };
+        lock(open).as_ref().unwrap().search(&query, now.local.date()).unwrap()
+    };
+    let before = search(&open, &names[1]);
+    assert_eq!(before.indexing, 3, "{before:?}");
+    assert!(before.hits.iter().all(|h| h.case.case_number != "PL-2611-TEST-0001"));
+
+    let (worker, _) = worker(&open, &path);
+    worker.index_backlog();
+
+    assert_eq!(lock(&open).as_ref().unwrap().search_backlog().unwrap(), 0);
+    let after = search(&open, &names[1]);
+    assert_eq!(after.indexing, 0);
+    assert!(after.hits.iter().any(|h| h.case.case_number == "PL-2611-TEST-0001"), "{after:?}");
+}

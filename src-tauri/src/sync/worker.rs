@@ -28,6 +28,10 @@ pub enum Notice {
 
 pub type Notify = Arc<dyn Fn(Notice) + Send + Sync>;
 
+/// Cases made searchable per step after a sync: a few hundred milliseconds of holding the
+/// workspace.
+const BACKLOG_STEP: usize = 500;
+
 /// What the commands tell the worker.
 pub enum Message {
     /// Something was written (or may have been): sync soon if anything waits.
@@ -150,13 +154,17 @@ impl Worker {
             // Everything already queued is taken in before deciding, so a burst of writes and a
             // "Sync now" that arrived together make one attempt.
             let mut wrote = false;
+            let mut started = false;
             for message in first.into_iter().chain(rx.try_iter()) {
                 match message {
                     Message::Wrote => {
                         schedule.wrote(Instant::now());
                         wrote = true;
                     }
-                    Message::Start => schedule.start(),
+                    Message::Start => {
+                        schedule.start();
+                        started = true;
+                    }
                     Message::Stop => {
                         schedule.stop();
                         self.set_live(Live::default());
@@ -179,7 +187,38 @@ impl Worker {
                 for reply in waiting.drain(..) {
                     let _ = reply.send(answer.clone());
                 }
+                self.index_backlog();
+            } else if started {
+                // A sync stopped by a lock or a closed app may have left cases to make searchable.
+                self.index_backlog();
             }
+        }
+    }
+
+    /// Makes the cases that arrived whole searchable, a step at a time with the workspace
+    /// locked only for each step, so the person's commands run in between.
+    pub(crate) fn index_backlog(&self) {
+        let started = Instant::now();
+        let mut indexed = 0u32;
+        loop {
+            let step = with_workspace(&self.open, |w| {
+                let before = w.search_backlog().map_err(report)?;
+                let left = if before == 0 { 0 } else { w.index_backlog(BACKLOG_STEP).map_err(report)? };
+                Ok((before, left))
+            });
+            match step {
+                Ok((before, left)) => {
+                    indexed += before - left;
+                    if left == 0 {
+                        break;
+                    }
+                }
+                // Locked or failed: whatever is left waits for the next sync or unlock.
+                Err(_) => break,
+            }
+        }
+        if indexed > 0 {
+            log::info!("sync: {indexed} case(s) made searchable in {:.1} s", started.elapsed().as_secs_f64());
         }
     }
 

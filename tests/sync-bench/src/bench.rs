@@ -121,6 +121,9 @@ pub fn run(options: &Options) -> Result<Vec<Row>, BenchError> {
     ));
     rows.push(Row::new(format!("B: first sync of {n} cases"), Value::Time(child.time), Some(Target::Time(FIRST_SYNC))));
     rows.push(Row::new("B: first sync on the wire (both ways)", Value::Bytes(wire.total()), Some(Target::Bytes(FIRST_SYNC_BYTES))));
+    say(format!("  device B made the {} cases that arrived searchable in {} after the sync", child.indexed, ms(child.index_time)));
+    check(child.indexed == n as u64, || format!("device B had {} cases to make searchable after its first sync, not {n}", child.indexed))?;
+    rows.push(Row::new(format!("B: then {n} cases made searchable"), Value::Time(child.index_time), None));
     if let Some(rss) = child.peak_rss {
         rows.push(Row::new("B: peak memory of the syncing process", Value::Bytes(rss), None));
     }
@@ -210,6 +213,11 @@ fn build_device_a(target: &Path, n: usize) -> Result<casework::Cases, BenchError
 fn check_holds(ws: &Workspace, ids: &[CaseId], n: usize) -> Result<(), BenchError> {
     let page = ws.list_cases(&ListQuery::default())?;
     check(page.total as usize == n, || format!("device B lists {} cases after its first sync, not {n}", page.total))?;
+    check(ws.search_backlog()? == 0, || "device B still has cases to make searchable".to_owned())?;
+    let last = ws.get_case(ids[n - 1])?;
+    let query = porchlight_domain::SearchQuery { text: last.case_number.clone(), ..Default::default() };
+    let found = ws.search(&query, device::moment().local.date())?;
+    check(found.hits.iter().any(|h| h.case.id == last.id), || format!("device B's search does not find case {} by its number", last.case_number))?;
     for id in ids.iter().step_by((n / 50).max(1)) {
         let notes = ws.notes(*id)?.len();
         let contacts = ws.contacts(*id)?.len();
@@ -232,6 +240,9 @@ fn check_edits(ws: &Workspace, expected: &[(CaseId, String)]) -> Result<(), Benc
 /// What the child process measured.
 struct ChildFigures {
     time: Duration,
+    /// Writing the search entries of the cases that arrived, after the sync, as the app does.
+    index_time: Duration,
+    indexed: u64,
     pulled: u64,
     engine_bytes: u64,
     peak_rss: Option<u64>,
@@ -267,6 +278,8 @@ fn first_sync_in_child(path: &Path, url: &str, token: &str, profile: bool) -> Re
         pulled: field("pulled").ok_or_else(missing)?,
         engine_bytes: field("engine_bytes").ok_or_else(missing)?,
         peak_rss: field("peak_rss"),
+        index_time: Duration::from_nanos(field("index_ns").ok_or_else(missing)?),
+        indexed: field("indexed").ok_or_else(missing)?,
     })
 }
 
@@ -283,6 +296,12 @@ pub fn first_sync_child(args: &[String]) -> Result<(), BenchError> {
     let done = b.timed_sync(profile.then_some("device B's first sync"))?;
     let time = done.time;
     let (up, down) = b.engine_bytes();
+    // Then the search entries of the cases that arrived, written in the app's steps.
+    let backlog = b.ws.search_backlog()?;
+    let indexing = Instant::now();
+    while b.ws.index_backlog(500)? > 0 {}
+    say(format!("index_ns={}", indexing.elapsed().as_nanos()));
+    say(format!("indexed={backlog}"));
     say(format!("sync_ns={}", time.as_nanos()));
     say(format!("pulled={}", done.pulled));
     say(format!("engine_bytes={}", up + down));

@@ -167,6 +167,12 @@ pub fn sync(device: &mut Device) -> Result<Phases, BenchError> {
         let t = Instant::now();
         let json = serde_json::to_vec(&page).map_err(|e| BenchError::Check(e.to_string()))?;
         p.page_encode += t.elapsed();
+        // The pages themselves, for trying other encodings on them outside the benchmark.
+        if let Some(dir) = std::env::var_os("SYNC_BENCH_DUMP_PAGES") {
+            static PAGES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+            let n = PAGES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            std::fs::write(std::path::Path::new(&dir).join(format!("page-{n:04}.json")), &json)?;
+        }
         let t = Instant::now();
         let _: porchlight_sync::PullPage = serde_json::from_slice(&json).map_err(|e| BenchError::Check(e.to_string()))?;
         p.page_decode += t.elapsed();

@@ -57,6 +57,7 @@ describe("Instant search", () => {
     const results: SearchResults = {
       hits: [{ case: summaryOf(fake.cases.get(maya)!), matched_in: "Note", snippet: [{ text: "said ", hit: false }, { text: '<img src=x onerror="alert(1)">', hit: true }, { text: " twice", hit: false }] }],
       more: false,
+      indexing: 0,
     };
     vi.spyOn(fake, "searchCases").mockResolvedValue(results);
     const { user } = renderWith(CaseList, fake, { onopen: noop, onnew: noop, today: TODAY });
@@ -74,7 +75,7 @@ describe("Instant search", () => {
       if (q.text === "O") {
         // The answer to the older words is slow.
         await new Promise<void>((r) => (releaseOld = r));
-        return { hits: [{ case: summaryOf(fake.cases.get(maya)!), matched_in: "Name", snippet: [{ text: "STALE", hit: true }] }], more: false };
+        return { hits: [{ case: summaryOf(fake.cases.get(maya)!), matched_in: "Name", snippet: [{ text: "STALE", hit: true }] }], more: false, indexing: 0 };
       }
       return real(q);
     });
@@ -141,12 +142,27 @@ describe("Instant search", () => {
     expect(screen.getByTestId("search")).toHaveFocus();
   });
 
+  it("says when just-received cases are not searchable yet, and asks again until they are", async () => {
+    const { fake } = workspace();
+    const { user } = renderWith(CaseList, fake, { onopen: noop, onnew: noop, today: TODAY });
+    await screen.findAllByTestId("case-row");
+    const real = fake.searchCases.bind(fake);
+    const search = vi.spyOn(fake, "searchCases");
+    search.mockImplementationOnce(async (q) => ({ ...(await real(q)), indexing: 2500 }));
+    await user.type(screen.getByTestId("search"), "maya");
+    expect(await screen.findByTestId("search-indexing")).toHaveTextContent("2500 cases just received from the central service are still being added to search");
+    const asked = search.mock.calls.length;
+    await waitFor(() => expect(search.mock.calls.length).toBeGreaterThan(asked), { timeout: 3000 });
+    await waitFor(() => expect(screen.queryByTestId("search-indexing")).toBeNull());
+    expect(screen.getAllByTestId("search-hit").length).toBeGreaterThan(0);
+  });
+
   it("says when Rust cut the results off, and when nothing matched", async () => {
     const { fake } = workspace();
     const { user } = renderWith(CaseList, fake, { onopen: noop, onnew: noop, today: TODAY });
     await screen.findAllByTestId("case-row");
     const search = vi.spyOn(fake, "searchCases");
-    search.mockImplementationOnce(async () => ({ hits: [{ case: summaryOf([...fake.cases.values()][0]), matched_in: "Name", snippet: [{ text: "Maya", hit: true }, { text: " Okafor", hit: false }] }], more: true }));
+    search.mockImplementationOnce(async () => ({ hits: [{ case: summaryOf([...fake.cases.values()][0]), matched_in: "Name", snippet: [{ text: "Maya", hit: true }, { text: " Okafor", hit: false }] }], more: true, indexing: 0 }));
     await user.type(screen.getByTestId("search"), "a");
     expect(await screen.findByTestId("search-more")).toHaveTextContent("Showing the 1 best matches");
     expect(screen.getByTestId("match-count")).toHaveTextContent("Best 1 match");

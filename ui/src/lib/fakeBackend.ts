@@ -648,7 +648,7 @@ export class FakeBackend implements Backend {
         hits.push(hit);
       }
       hits.sort((a, b) => b.score - a.score || (a.case.missing_date < b.case.missing_date ? 1 : -1));
-      return { hits: hits.slice(0, limit).map(({ score: _, ...h }) => h), more: matched > limit };
+      return { hits: hits.slice(0, limit).map(({ score: _, ...h }) => h), more: matched > limit, indexing: 0 };
     });
   }
 

@@ -147,7 +147,11 @@ mod with_the_service {
         let said = ok(cli(&ws, "", &["sync"]), "first sync");
         assert!(said.contains(&format!("Synced with {} as Test ana.field (case manager)", world.url)), "{said}");
         assert!(said.contains("0 refused"), "{said}");
+        assert!(said.contains("search    1 case made searchable in"), "{said}");
         let number = case.case_number.clone();
+        let found = ws.json(&["search", "Maëlle"]);
+        assert_eq!(found["hits"][0]["case"]["case_number"], number.as_str(), "{found}");
+        assert_eq!(found["indexing"], 0, "{found}");
         assert_eq!(ws.json(&["cases", "show", &number])["fields"]["child"]["given_name"], "Maëlle");
 
         // Both edit the given name offline; the laptop syncs first.

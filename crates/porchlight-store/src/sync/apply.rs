@@ -66,12 +66,19 @@ pub(crate) fn parse_op(json: &str) -> Result<Op, StoreError> {
 #[derive(Default)]
 pub(crate) struct Batch {
     reindex: BTreeSet<i64>,
+    /// Cases new to this device: their search entries are left to the backlog.
+    arrived: BTreeSet<i64>,
     rows: HashMap<Uuid, i64>,
 }
 
 impl Batch {
     pub(crate) fn touched(&mut self, case_seq: i64) {
         self.reindex.insert(case_seq);
+    }
+
+    fn arrived(&mut self, case_id: Uuid, case_seq: i64) {
+        self.rows.insert(case_id, case_seq);
+        self.arrived.insert(case_seq);
     }
 
     /// The row number of a case on this device, if it is here.
@@ -86,9 +93,17 @@ impl Batch {
         Ok(seq)
     }
 
+    /// Writes the search entries of the cases that changed, and leaves those of the cases that
+    /// arrived to the backlog (see migration 0007), with any case still waiting there: its entry
+    /// will be written from what it holds then.
     pub(crate) fn reindex(self, tx: &Connection) -> Result<(), StoreError> {
+        for seq in &self.arrived {
+            crate::search::index_later(tx, *seq)?;
+        }
         for seq in self.reindex {
-            crate::search::reindex_in_bulk(tx, seq)?;
+            if !self.arrived.contains(&seq) && !crate::search::is_in_backlog(tx, seq)? {
+                crate::search::reindex_in_bulk(tx, seq)?;
+            }
         }
         Ok(())
     }
@@ -127,7 +142,7 @@ pub(crate) fn apply_record(tx: &Connection, pending: &mut Pending, state: &Recor
             Some((seq, applied)) => (seq, applied, false),
             None => match records::create_case(tx, state.case_id, &updates, &Origin::of_stamp(REMOTE_ACTOR, state.stamp))? {
                 Some((seq, applied)) => {
-                    batch.rows.insert(state.case_id, seq);
+                    batch.arrived(state.case_id, seq);
                     (seq, applied, true)
                 }
                 None => return Ok(()),
@@ -312,6 +327,7 @@ pub(crate) fn purge_case(tx: &Connection, case_id: Uuid, refused_at: &str) -> Re
         tx.prepare_cached("DELETE FROM posters WHERE id = ?1")?.execute([poster])?;
     }
     tx.prepare_cached("DELETE FROM case_search WHERE rowid = ?1")?.execute([seq])?;
+    tx.prepare_cached("DELETE FROM search_backlog WHERE seq = ?1")?.execute([seq])?;
     for sql in [
         "DELETE FROM note_versions WHERE case_id = ?1",
         "DELETE FROM contact_events WHERE case_id = ?1",

@@ -448,6 +448,45 @@ fn a_case_received_whole_shows_as_on_the_device_that_made_it() {
 }
 
 #[test]
+fn cases_received_whole_are_listed_at_once_and_found_by_search_once_their_entries_are_written() {
+    let mut a = device();
+    let mut cases = Vec::new();
+    for (i, given) in ["Maya", "Lena", "Iris"].iter().enumerate() {
+        let case = a.ws.create_case(&CaseFields { child: porchlight_domain::ChildFields { given_name: given.to_string(), ..maya().child }, ..maya() }, at(i as i64)).unwrap().id;
+        a.ws.add_note(case, &NoteInput { category: NoteCategory::LeadTip, text: format!("Seen near the lighthouse {i}") }, at(5)).unwrap();
+        cases.push(case);
+    }
+    let mut b = device();
+    replicate(&a.ws, &mut b.ws, 10);
+    // Listed and readable straight away, not yet searchable.
+    assert_eq!(b.ws.list_cases(&Default::default()).unwrap().total, 3);
+    assert_eq!(b.ws.notes(cases[1]).unwrap()[0].current.text, "Seen near the lighthouse 1");
+    assert_eq!(b.ws.search_backlog().unwrap(), 3);
+    let before = b.ws.search(&SearchQuery { text: "lighthouse".into(), ..Default::default() }, now().local.date()).unwrap();
+    assert_eq!((before.hits.len(), before.indexing), (0, 3), "{before:?}");
+    // A later change to a case still waiting is written with it, not on its own.
+    a.ws.add_note(cases[0], &NoteInput { category: NoteCategory::Call, text: "Harbour master called".into() }, at(9)).unwrap();
+    let appended: Vec<Change> = changes_of(&ops(&a.ws)).into_iter().filter(|c| matches!(c, Change::Appended(r) if r.record.get("body") == Some(&json!("Harbour master called")))).collect();
+    assert_eq!(appended.len(), 1);
+    b.ws.apply_pull(&page(appended, vec![], 11), t0()).unwrap();
+    assert_eq!(b.ws.search_backlog().unwrap(), 3);
+    // Written in steps, oldest first.
+    assert_eq!(b.ws.index_backlog(2).unwrap(), 1);
+    assert_eq!(b.ws.index_backlog(500).unwrap(), 0);
+    let after = b.ws.search(&SearchQuery { text: "lighthouse".into(), ..Default::default() }, now().local.date()).unwrap();
+    assert_eq!((after.hits.len(), after.indexing), (3, 0), "{after:?}");
+    let harbour = b.ws.search(&SearchQuery { text: "harbour".into(), ..Default::default() }, now().local.date()).unwrap();
+    assert_eq!(harbour.hits.iter().map(|h| h.case.id).collect::<Vec<_>>(), [cases[0]]);
+    // A case that leaves the device while its entry still waits takes its place in the backlog with it.
+    let mut c = device();
+    replicate(&a.ws, &mut c.ws, 10);
+    c.ws.apply_pull(&page(vec![], vec![*cases[2].as_uuid()], 12), t0()).unwrap();
+    assert_eq!(c.ws.search_backlog().unwrap(), 2);
+    assert_eq!(c.ws.index_backlog(500).unwrap(), 0);
+    c.ws.integrity_check().unwrap();
+}
+
+#[test]
 fn the_same_page_applied_twice_changes_nothing_the_second_time() {
     let mut a = device();
     let case = a.ws.create_case(&maya(), now()).unwrap().id;

@@ -5,4 +5,9 @@ export type SearchResults = { hits: Array<SearchHit>,
 /**
  * True when more cases matched than were returned (results are ranked and cut off).
  */
-more: boolean, };
+more: boolean, 
+/**
+ * Cases just received from the central service whose words cannot be found yet: their
+ * search entries are being written, and they join the results within seconds.
+ */
+indexing: number, };
