@@ -149,6 +149,52 @@ pub async fn disable_user(
     ))
 }
 
+/// Gives an account another role, and in the same transaction tells each of its devices to
+/// give back every case it holds (they take back what the new role may see at their next pull).
+pub async fn set_role(
+    pool: &Pool,
+    username: &str,
+    role: Role,
+    office: Option<&str>,
+    issuer: &str,
+    now: DateTime<Utc>,
+) -> Result<String, CliError> {
+    let mut client = pool.get().await?;
+    let user = people::user_named(&client, username).await?;
+    let office_id = match office {
+        Some(name) => Some(people::office_named(&client, name).await?.id),
+        None => None,
+    };
+    let tx = client.transaction().await?;
+    let changed = people::set_role(&tx, user.id, role, office_id, now).await?;
+    let devices = crate::sync::pull::rescope_devices_of(&tx, user.id).await?;
+    audit::append(
+        &tx,
+        &Entry::new(now, Actor::Cli, Action::UserRoleChanged)
+            .subject(user.id)
+            .detail(json!({
+                "from": user.role,
+                "role": role,
+                "office_id": changed.user.office_id,
+                "devices_rescoped": devices,
+            })),
+    )
+    .await?;
+    tx.commit().await?;
+    let mut out = format!(
+        "User {} is now {role} (was {}); {devices} device(s) will give back what they hold at their next sync.",
+        user.username, user.role
+    );
+    if let Some(secret) = changed.totp_secret {
+        out.push_str(&format!(
+            "\nThis account now logs in with a second factor. Add it to an authenticator app (shown once):\n  {}\n  secret: {}",
+            totp::enrolment_uri(issuer, &changed.user.username, &secret),
+            totp::base32(&secret)
+        ));
+    }
+    Ok(out)
+}
+
 pub async fn reset_password(
     pool: &Pool,
     username: &str,

@@ -64,6 +64,14 @@ enum UserCommand {
     Disable { username: String },
     /// Set a new password (read from standard input) and revoke the account's devices.
     ResetPassword { username: String },
+    /// Give an account another role; its devices give back what the new role may not see.
+    Role {
+        username: String,
+        role: String,
+        /// The office's name, for a role that works for one (the account's own when left out).
+        #[arg(long)]
+        office: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -184,6 +192,14 @@ async fn run(command: Command, config: Config) -> Result<String, String> {
         }
         Command::User(UserCommand::Disable { username }) => {
             cli::disable_user(&pool, &username, now).await
+        }
+        Command::User(UserCommand::Role {
+            username,
+            role,
+            office,
+        }) => {
+            let role = Role::parse(&role).ok_or_else(|| format!("role {role:?}: use one of admin, supervisor, case_manager, poster_staff, volunteer"))?;
+            cli::set_role(&pool, &username, role, office.as_deref(), issuer, now).await
         }
         Command::User(UserCommand::ResetPassword { username }) => {
             let password = read_password()?;

@@ -172,6 +172,18 @@ async fn operators_manage_people_cases_and_devices_from_the_command_line() {
         Some("bo's newer long password\n"),
     );
     assert!(out.status.success(), "{}", text(&out));
+    let out = run(&db, &["user", "role", "bo.cm", "volunteer"], None);
+    assert!(
+        out.status.success() && text(&out).contains("now volunteer (was case_manager)"),
+        "{}",
+        text(&out)
+    );
+    let out = run(&db, &["user", "role", "bo.cm", "warden"], None);
+    assert!(
+        !out.status.success() && text(&out).contains("case_manager, poster_staff"),
+        "{}",
+        text(&out)
+    );
     let out = run(&db, &["user", "disable", "bo.cm"], None);
     assert!(out.status.success(), "{}", text(&out));
     let out = run(&db, &["user", "disable", "nobody.here"], None);
@@ -189,6 +201,7 @@ async fn operators_manage_people_cases_and_devices_from_the_command_line() {
         "wipe_requested",
         "token_revoked",
         "password_reset",
+        "user_role_changed",
         "user_disabled",
     ] {
         assert!(
