@@ -14,7 +14,7 @@
 
 use chrono::Utc;
 use porchlight_domain::{CaseId, CaseNumber, ContactFields, Relationship};
-use porchlight_server::db;
+use porchlight_pg_support::{Cluster, FreshDatabase};
 use porchlight_server::people::{self, Role};
 use porchlight_server::{password, AppState, Listener};
 use porchlight_sync::fields::flatten;
@@ -285,25 +285,18 @@ async fn main() {
         .nth(1)
         .map(|n| n.parse().expect("CASES is a number"))
         .unwrap_or(30_000);
-    let admin = std::env::var("PORCHLIGHT_TEST_DATABASE_URL")
+    let admin = porchlight_pg_support::cluster_url()
         .expect("run `eval \"$(bash scripts/pg.sh start)\"` first");
+    let cluster = Cluster::parse(&admin).unwrap();
     let name = "porchlight_sync_timing";
-    let (client, conn) = tokio_postgres::connect(&admin, tokio_postgres::NoTls)
+    // A run kept with SYNC_TIMING_KEEP leaves its database behind; the next one starts over.
+    cluster.drop_database(name).await.unwrap();
+    let database = FreshDatabase::create(&cluster, name.to_owned())
         .await
         .unwrap();
-    tokio::spawn(conn);
-    client
-        .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        .await
-        .unwrap();
-    client
-        .batch_execute(&format!("CREATE DATABASE {name}"))
-        .await
-        .unwrap();
-    let owner_url = admin.rsplit_once('/').unwrap().0.to_owned() + "/" + name;
-    let owner = db::pool(&owner_url, 4, Duration::from_secs(10)).unwrap();
-    let mut c = owner.get().await.unwrap();
-    db::migrate(&mut c).await.unwrap();
+    let owner = database.owner_pool(4, Duration::from_secs(10)).unwrap();
+    database.migrate(&owner).await.unwrap();
+    let c = owner.get().await.unwrap();
     let now = Utc::now();
     let office = people::add_office(&c, "Tulsa", "Oklahoma", now)
         .await
@@ -323,7 +316,7 @@ async fn main() {
     .unwrap();
     drop(c);
     // The superuser serves here: the timing is of the sync path, not of role setup.
-    let pool = db::pool(&owner_url, 16, Duration::from_secs(10)).unwrap();
+    let pool = database.owner_pool(16, Duration::from_secs(10)).unwrap();
     let mut state = AppState::new(pool);
     if let Ok(level) = std::env::var("SYNC_TIMING_LEVELS") {
         // "inline,ahead", e.g. "3,9".
@@ -532,10 +525,7 @@ async fn main() {
         a.push(chunk).await;
     }
     println!("push of 10,000 offline edits: {}", ms(started.elapsed()));
-    if std::env::var("SYNC_TIMING_KEEP").is_err() {
-        client
-            .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-            .await
-            .ok();
+    if std::env::var("SYNC_TIMING_KEEP").is_ok() {
+        database.keep();
     }
 }

@@ -5,7 +5,8 @@
 
 use crate::BenchError;
 use chrono::Utc;
-use porchlight_server::db::{self, Pool};
+use porchlight_pg_support::{Cluster, FreshDatabase, Login, PgError};
+use porchlight_server::db::Pool;
 use porchlight_server::people::{self, Role};
 use porchlight_server::{password, totp, AppState, Listener};
 use std::net::SocketAddr;
@@ -16,8 +17,7 @@ use tokio::task::JoinHandle;
 
 /// The database role the service runs as, as in production: a member of
 /// `porchlight_service`, which may only read and append the audit log.
-const SERVICE_ROLE: &str = "porchlight_bench_app";
-const SERVICE_ROLE_PASSWORD: &str = "porchlight-bench-app";
+const SERVICE_LOGIN: Login = Login { role: "porchlight_bench_app", password: "porchlight-bench-app" };
 
 /// Connections the service may open. The service's default pool is sized for many clients;
 /// two devices syncing one after the other need few.
@@ -51,10 +51,11 @@ pub struct Central {
     pub supervisor: Account,
     /// The owner's connections, for counting what the server holds.
     owner: Pool,
-    admin_url: String,
-    database: String,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<std::io::Result<()>>>,
+    /// Held for its drop, which drops the database; declared last, so that happens after the
+    /// service has stopped.
+    _database: FreshDatabase,
 }
 
 /// `PORCHLIGHT_BENCH_LOG_STATEMENTS=1` logs every statement of the benchmark's database with
@@ -66,34 +67,16 @@ fn log_statements() -> bool {
 /// The PostgreSQL to create the benchmark's database in. Without one the benchmark cannot run;
 /// the error says how to start the project's throwaway cluster.
 pub fn admin_url() -> Result<String, BenchError> {
-    match std::env::var("PORCHLIGHT_TEST_DATABASE_URL") {
-        Ok(url) if !url.is_empty() => Ok(url),
-        _ => Err(BenchError::NoDatabase),
-    }
-}
-
-fn url_with(admin: &str, user: Option<(&str, &str)>, database: &str) -> Result<String, BenchError> {
-    let config: tokio_postgres::Config = admin
-        .parse()
-        .map_err(|e| BenchError::Database(format!("PORCHLIGHT_TEST_DATABASE_URL is not a postgres:// URL: {e}")))?;
-    let host = match config.get_hosts().first() {
-        Some(tokio_postgres::config::Host::Tcp(h)) => h.clone(),
-        Some(tokio_postgres::config::Host::Unix(p)) => p.display().to_string(),
-        None => "127.0.0.1".to_owned(),
-    };
-    let port = config.get_ports().first().copied().unwrap_or(5432);
-    let (name, pass) = match user {
-        Some((n, p)) => (n.to_owned(), p.to_owned()),
-        None => (
-            config.get_user().unwrap_or("postgres").to_owned(),
-            config.get_password().map(|p| String::from_utf8_lossy(p).into_owned()).unwrap_or_default(),
-        ),
-    };
-    Ok(format!("postgres://{name}:{pass}@{host}:{port}/{database}"))
+    porchlight_pg_support::cluster_url().ok_or(BenchError::NoDatabase)
 }
 
 fn db_err(what: &str) -> impl Fn(tokio_postgres::Error) -> BenchError + '_ {
     move |e| BenchError::Database(format!("{what}: {e}"))
+}
+
+/// The support crate's errors already say what was being done.
+fn pg_err(e: PgError) -> BenchError {
+    BenchError::Database(e.to_string())
 }
 
 impl Central {
@@ -106,36 +89,19 @@ impl Central {
             .enable_all()
             .build()
             .map_err(|e| BenchError::Database(format!("cannot start the service's runtime: {e}")))?;
-        let database = format!("sync_bench_{}", uuid::Uuid::now_v7().simple());
-        let owner_url = url_with(&admin, None, &database)?;
-        let service_url = url_with(&admin, Some((SERVICE_ROLE, SERVICE_ROLE_PASSWORD)), &database)?;
+        let cluster = Cluster::parse(&admin).map_err(pg_err)?;
+        let name = format!("sync_bench_{}", uuid::Uuid::now_v7().simple());
         let setup = runtime.block_on(async {
-            let (client, conn) = tokio_postgres::connect(&admin, tokio_postgres::NoTls)
-                .await
-                .map_err(db_err("cannot connect to PORCHLIGHT_TEST_DATABASE_URL (is `bash scripts/pg.sh start` running?)"))?;
-            tokio::spawn(conn);
-            client.batch_execute(&format!("CREATE DATABASE {database}")).await.map_err(db_err("create the benchmark database"))?;
+            let database = FreshDatabase::create(&cluster, name).await.map_err(pg_err)?;
             if log_statements() {
                 // Every statement of the service with its duration goes to the PostgreSQL log,
                 // with `mark`s between the steps: for profiling on a cluster of one's own.
-                client
-                    .batch_execute(&format!("ALTER DATABASE {database} SET log_min_duration_statement = 0"))
-                    .await
-                    .map_err(db_err("statement logging"))?;
+                database.alter("log_min_duration_statement = 0").await.map_err(pg_err)?;
             }
-            let owner = db::pool(&owner_url, 4, Duration::from_secs(10)).map_err(|e| BenchError::Database(e.to_string()))?;
-            let mut c = owner.get().await.map_err(|e| BenchError::Database(e.to_string()))?;
-            db::migrate(&mut c).await.map_err(|e| BenchError::Database(format!("migrations: {e}")))?;
-            c.batch_execute(&format!(
-                "DO $$ BEGIN
-                    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{SERVICE_ROLE}') THEN
-                        CREATE ROLE {SERVICE_ROLE} LOGIN PASSWORD '{SERVICE_ROLE_PASSWORD}' IN ROLE porchlight_service;
-                    END IF;
-                 EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
-                 END $$;"
-            ))
-            .await
-            .map_err(db_err("the service role"))?;
+            let owner = database.owner_pool(4, Duration::from_secs(10)).map_err(pg_err)?;
+            database.migrate(&owner).await.map_err(pg_err)?;
+            database.add_login(&owner, &SERVICE_LOGIN).await.map_err(pg_err)?;
+            let c = owner.get().await.map_err(|e| BenchError::Database(e.to_string()))?;
             let now = Utc::now();
             let office = people::add_office(&c, "Tulsa", "Oklahoma", now).await.map_err(|e| BenchError::Database(e.to_string()))?;
             let mut accounts = Vec::new();
@@ -151,22 +117,17 @@ impl Central {
                 accounts.push(Account { username: username.to_owned(), display_name: display.to_owned(), password, totp: made.totp_secret });
             }
             drop(c);
-            let service = db::pool(&service_url, POOL_SIZE, Duration::from_secs(10)).map_err(|e| BenchError::Database(e.to_string()))?;
+            let service = database.pool_as(&SERVICE_LOGIN, POOL_SIZE, Duration::from_secs(10)).map_err(pg_err)?;
             let tcp = tokio::net::TcpListener::bind("127.0.0.1:0").await.map_err(|e| BenchError::Database(format!("bind: {e}")))?;
             let addr = tcp.local_addr().map_err(|e| BenchError::Database(format!("bind: {e}")))?;
             let (stop, stopped) = oneshot::channel::<()>();
             let task = tokio::spawn(porchlight_server::serve(Listener::plain(tcp), AppState::new(service), async move {
                 let _ = stopped.await;
             }));
-            Ok::<_, BenchError>((owner, accounts, addr, stop, task))
+            Ok::<_, BenchError>((database, owner, accounts, addr, stop, task))
         });
-        let (owner, mut accounts, addr, stop, task) = match setup {
-            Ok(parts) => parts,
-            Err(e) => {
-                drop_database(&runtime, &admin, &database);
-                return Err(e);
-            }
-        };
+        // A setup that failed has dropped the database it made, with the rest of what it held.
+        let (database, owner, mut accounts, addr, stop, task) = setup?;
         let supervisor = accounts.pop().expect("two accounts were made");
         let case_manager = accounts.pop().expect("two accounts were made");
         Ok(Central {
@@ -176,10 +137,9 @@ impl Central {
             case_manager,
             supervisor,
             owner,
-            admin_url: admin,
-            database,
             stop: Some(stop),
             task: Some(task),
+            _database: database,
         })
     }
 
@@ -210,15 +170,6 @@ impl Central {
     }
 }
 
-fn drop_database(runtime: &Runtime, admin: &str, database: &str) {
-    runtime.block_on(async {
-        if let Ok((client, conn)) = tokio_postgres::connect(admin, tokio_postgres::NoTls).await {
-            tokio::spawn(conn);
-            let _ = client.batch_execute(&format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)")).await;
-        }
-    });
-}
-
 impl Drop for Central {
     /// Stops the service, lets requests in flight finish, and drops the database.
     fn drop(&mut self) {
@@ -228,8 +179,8 @@ impl Drop for Central {
         if let Some(task) = self.task.take() {
             let _ = self.runtime.block_on(async { tokio::time::timeout(Duration::from_secs(10), task).await });
         }
-        // The owner's pool holds connections to the database being dropped; FORCE ends them.
+        // The owner's pool holds connections to the database dropped after this; FORCE would
+        // end them, closing them first is kinder to the log.
         self.owner.close();
-        drop_database(&self.runtime, &self.admin_url, &self.database);
     }
 }

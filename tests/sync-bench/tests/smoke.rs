@@ -7,18 +7,7 @@ use std::process::Command;
 
 /// Whether a PostgreSQL is configured; in CI its absence fails the test instead of skipping it.
 fn database_configured() -> bool {
-    if std::env::var("PORCHLIGHT_TEST_DATABASE_URL").is_ok_and(|v| !v.is_empty()) {
-        return true;
-    }
-    if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!("PORCHLIGHT_TEST_DATABASE_URL is not set, and CI must run the sync benchmark against PostgreSQL: run `eval \"$(bash scripts/pg.sh start)\"` first");
-    }
-    use std::io::Write;
-    let _ = writeln!(
-        std::io::stderr(),
-        "\n*** SKIPPED: PORCHLIGHT_TEST_DATABASE_URL is not set; run `eval \"$(bash scripts/pg.sh start)\"` to run the sync benchmark's smoke test ***\n"
-    );
-    false
+    porchlight_pg_support::cluster_or_skip("run the sync benchmark against PostgreSQL", "run the sync benchmark's smoke test").is_some()
 }
 
 fn bench(args: &[&str]) -> String {

@@ -6,6 +6,7 @@
 
 use crate::roster::{Office, Person, Roster};
 use chrono::{DateTime, SubsecRound, Utc};
+use porchlight_pg_support::{Cluster, FreshDatabase, Login, PgError};
 use porchlight_server::db::{self, Pool};
 use porchlight_server::people::{self, Role};
 use porchlight_server::{cases, devices, rules, AppState, Listener};
@@ -14,8 +15,11 @@ use std::time::Duration;
 use tokio::runtime::Runtime;
 use uuid::Uuid;
 
-const SERVICE_ROLE: &str = "porchlight_sim_app";
-const SERVICE_ROLE_PASSWORD: &str = "porchlight-sim-app";
+/// The login the service runs as in a run, a member of `porchlight_service`.
+const SERVICE_LOGIN: Login = Login {
+    role: "porchlight_sim_app",
+    password: "porchlight-sim-app",
+};
 /// Every invented person's password. Hashing it costs tens of milliseconds, so it is hashed once
 /// per process and the one hash is stored for everyone.
 pub const PASSWORD: &str = "sim password for invented staff";
@@ -31,37 +35,15 @@ impl std::fmt::Display for WorldError {
 
 impl std::error::Error for WorldError {}
 
+/// The support crate's errors already say what was being done.
+impl From<PgError> for WorldError {
+    fn from(e: PgError) -> WorldError {
+        WorldError(e.to_string())
+    }
+}
+
 fn fail(what: &str) -> impl Fn(&dyn std::fmt::Display) -> WorldError + '_ {
     move |e| WorldError(format!("{what}: {e}"))
-}
-
-/// The URL of the PostgreSQL the run may create databases on, from
-/// PORCHLIGHT_TEST_DATABASE_URL (`eval "$(bash scripts/pg.sh start)"` sets it).
-pub fn admin_url() -> Option<String> {
-    std::env::var("PORCHLIGHT_TEST_DATABASE_URL").ok().filter(|u| !u.is_empty())
-}
-
-fn url_for(admin: &str, user: Option<(&str, &str)>, database: &str) -> Result<String, WorldError> {
-    let config: tokio_postgres::Config = admin
-        .parse()
-        .map_err(|e| fail("PORCHLIGHT_TEST_DATABASE_URL is not a postgres:// URL")(&e))?;
-    let host = match config.get_hosts().first() {
-        Some(tokio_postgres::config::Host::Tcp(h)) => h.clone(),
-        Some(tokio_postgres::config::Host::Unix(p)) => p.display().to_string(),
-        None => "localhost".into(),
-    };
-    let port = config.get_ports().first().copied().unwrap_or(5432);
-    let (user, password) = match user {
-        Some((u, p)) => (u.to_owned(), p.to_owned()),
-        None => (
-            config.get_user().unwrap_or("postgres").to_owned(),
-            config
-                .get_password()
-                .map(|p| String::from_utf8_lossy(p).into_owned())
-                .unwrap_or_default(),
-        ),
-    };
-    Ok(format!("postgres://{user}:{password}@{host}:{port}/{database}"))
 }
 
 fn password_hash() -> &'static str {
@@ -85,9 +67,10 @@ pub struct World {
     pub roster: Roster,
     /// The owner's pool: fixtures, and reading what the service stored.
     pub owner: Pool,
-    admin: String,
-    name: String,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
+    /// Held for its drop, which drops the database; declared last, so that happens once the
+    /// service has stopped and the pools are gone.
+    _database: FreshDatabase,
 }
 
 impl World {
@@ -99,36 +82,15 @@ impl World {
             .enable_all()
             .build()
             .map_err(|e| fail("start the runtime")(&e))?;
+        let cluster = Cluster::parse(admin)?;
         let name = format!("sim_{label}_{}", Uuid::now_v7().simple());
-        let (owner, service) = rt.block_on(async {
-            let (client, conn) = tokio_postgres::connect(admin, tokio_postgres::NoTls)
-                .await
-                .map_err(|e| fail("connect to PORCHLIGHT_TEST_DATABASE_URL")(&e))?;
-            tokio::spawn(conn);
-            client
-                .batch_execute(&format!("CREATE DATABASE {name}"))
-                .await
-                .map_err(|e| fail("create the run's database")(&e))?;
-            let owner = db::pool(&url_for(admin, None, &name)?, 4, Duration::from_secs(20)).map_err(|e| fail("owner pool")(&e))?;
-            let mut c = owner.get().await.map_err(|e| fail("owner connection")(&e))?;
-            db::migrate(&mut c).await.map_err(|e| fail("migrate")(&e))?;
-            c.batch_execute(&format!(
-                "DO $$ BEGIN
-                    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{SERVICE_ROLE}') THEN
-                        CREATE ROLE {SERVICE_ROLE} LOGIN PASSWORD '{SERVICE_ROLE_PASSWORD}' IN ROLE porchlight_service;
-                    END IF;
-                 EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
-                 END $$;"
-            ))
-            .await
-            .map_err(|e| fail("create the service role")(&e))?;
-            let service = db::pool(
-                &url_for(admin, Some((SERVICE_ROLE, SERVICE_ROLE_PASSWORD)), &name)?,
-                8,
-                Duration::from_secs(20),
-            )
-            .map_err(|e| fail("service pool")(&e))?;
-            Ok::<_, WorldError>((owner, service))
+        let (database, owner, service) = rt.block_on(async {
+            let database = FreshDatabase::create(&cluster, name).await?;
+            let owner = database.owner_pool(4, Duration::from_secs(20))?;
+            database.migrate(&owner).await?;
+            database.add_login(&owner, &SERVICE_LOGIN).await?;
+            let service = database.pool_as(&SERVICE_LOGIN, 8, Duration::from_secs(20))?;
+            Ok::<_, WorldError>((database, owner, service))
         })?;
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let base_url = rt.block_on(async {
@@ -147,9 +109,8 @@ impl World {
             base_url,
             roster: Roster::default(),
             owner,
-            admin: admin.to_owned(),
-            name,
             stop: Some(stop),
+            _database: database,
         })
     }
 
@@ -294,16 +255,10 @@ impl World {
 }
 
 impl Drop for World {
+    /// Stops the service; the database is dropped with the fields.
     fn drop(&mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
-        let (admin, name) = (self.admin.clone(), self.name.clone());
-        self.rt.block_on(async move {
-            if let Ok((client, conn)) = tokio_postgres::connect(&admin, tokio_postgres::NoTls).await {
-                tokio::spawn(conn);
-                let _ = client.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await;
-            }
-        });
     }
 }

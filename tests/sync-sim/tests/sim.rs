@@ -12,9 +12,7 @@
 //! which of two nearly simultaneous edits carries the higher stamp may differ from run to run.
 
 use porchlight_sync_sim::run::{run_seed, trace_text, Settings, Stats};
-use porchlight_sync_sim::world::admin_url;
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::Instant;
@@ -31,14 +29,7 @@ struct Failure {
 
 #[test]
 fn every_device_ends_equal_to_the_service_within_its_scope() {
-    let Some(admin) = admin_url() else {
-        if std::env::var("CI").is_ok_and(|v| v == "true") {
-            panic!("PORCHLIGHT_TEST_DATABASE_URL is not set, and CI must run the sync simulation: run `eval \"$(bash scripts/pg.sh start)\"` first");
-        }
-        let _ = writeln!(
-            std::io::stderr(),
-            "\n*** SKIPPED: PORCHLIGHT_TEST_DATABASE_URL is not set; run `eval \"$(bash scripts/pg.sh start)\"` to run the sync simulation ***\n"
-        );
+    let Some(admin) = porchlight_pg_support::cluster_or_skip("run the sync simulation", "run the sync simulation") else {
         return;
     };
     let replay = env("SYNC_SIM_SEED");

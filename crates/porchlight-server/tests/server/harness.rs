@@ -5,8 +5,9 @@
 use chrono::{DateTime, Utc};
 use porchlight_domain::{CaseFields, CaseStatus};
 use porchlight_domain::{ContactFields, Relationship};
+use porchlight_pg_support::{Cluster, FreshDatabase, Login};
 use porchlight_server::cases::{self, NoteCategory, PhotoKind, PhotoMeta};
-use porchlight_server::db::{self, Pool};
+use porchlight_server::db::Pool;
 use porchlight_server::people::{self, Role};
 use porchlight_server::sync::write::Writer;
 use porchlight_server::{password, totp, AppState, Listener};
@@ -18,63 +19,39 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 use uuid::Uuid;
 
-pub const TEST_ROLE: &str = "porchlight_test_app";
-pub const TEST_ROLE_PASSWORD: &str = "porchlight-test-app";
+/// The login the service runs as in these tests, a member of `porchlight_service`.
+pub const SERVICE_LOGIN: Login = Login {
+    role: "porchlight_test_app",
+    password: "porchlight-test-app",
+};
 
 /// Text planted in every confidential field of the sample case: no response to a role without
 /// the full view may contain it.
 pub const MARK: &str = "SECRET-";
 
 pub fn admin_url() -> Option<String> {
-    match std::env::var("PORCHLIGHT_TEST_DATABASE_URL") {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ => {
-            if std::env::var("CI").is_ok_and(|v| v == "true") {
-                panic!("PORCHLIGHT_TEST_DATABASE_URL is not set, and CI must test against PostgreSQL: run `eval \"$(bash scripts/pg.sh start)\"` first");
-            }
-            // Written to the process's stderr directly: the test harness captures eprintln!.
-            use std::io::Write;
-            let _ = writeln!(
-                std::io::stderr(),
-                "\n*** SKIPPED: PORCHLIGHT_TEST_DATABASE_URL is not set; run `eval \"$(bash scripts/pg.sh start)\"` to test the server against PostgreSQL ***\n"
-            );
-            None
-        }
-    }
+    porchlight_pg_support::cluster_or_skip(
+        "test against PostgreSQL",
+        "test the server against PostgreSQL",
+    )
 }
 
 /// A database of its own for one test, dropped when the test ends (even by panic).
 pub struct TestDb {
     pub name: String,
-    admin: String,
     /// The owner's (superuser's) pool on the test database: for fixtures and for tampering.
     pub owner: Pool,
     /// The service role's pool, as the running service uses it.
     pub service: Pool,
     pub service_url: String,
-}
-
-fn url_for(admin: &str, user: &str, password: &str, database: &str) -> String {
-    let config: tokio_postgres::Config = admin
-        .parse()
-        .expect("PORCHLIGHT_TEST_DATABASE_URL is a postgres:// URL");
-    let host = match &config.get_hosts()[0] {
-        tokio_postgres::config::Host::Tcp(h) => h.clone(),
-        #[cfg(unix)]
-        tokio_postgres::config::Host::Unix(p) => p.display().to_string(),
-    };
-    let port = config.get_ports().first().copied().unwrap_or(5432);
-    format!("postgres://{user}:{password}@{host}:{port}/{database}")
+    /// Declared last, so the pools above are dropped before the database is.
+    database: FreshDatabase,
 }
 
 pub fn admin_with_db(admin: &str, database: &str) -> String {
-    let config: tokio_postgres::Config = admin.parse().unwrap();
-    let user = config.get_user().unwrap_or("postgres").to_owned();
-    let password = config
-        .get_password()
-        .map(|p| String::from_utf8_lossy(p).into_owned())
-        .unwrap_or_default();
-    url_for(admin, &user, &password, database)
+    Cluster::parse(admin)
+        .expect("PORCHLIGHT_TEST_DATABASE_URL is a postgres:// URL")
+        .url_for(None, database)
 }
 
 impl TestDb {
@@ -86,42 +63,35 @@ impl TestDb {
 
     /// An empty database, for tests of the migrations themselves; `migrate` finishes the setup.
     pub async fn unmigrated() -> Option<TestDb> {
-        let admin = admin_url()?;
+        let cluster = Cluster::parse(&admin_url()?)
+            .expect("PORCHLIGHT_TEST_DATABASE_URL is a postgres:// URL");
         let name = format!("t_{}", porchlight_server::new_id(Utc::now()).simple());
-        let (client, conn) = tokio_postgres::connect(&admin, tokio_postgres::NoTls)
-            .await
-            .expect("connect to PORCHLIGHT_TEST_DATABASE_URL");
-        tokio::spawn(conn);
-        client
-            .batch_execute(&format!("CREATE DATABASE {name}"))
+        let database = FreshDatabase::create(&cluster, name)
             .await
             .expect("create the test database");
-        let owner = db::pool(&admin_with_db(&admin, &name), 4, Duration::from_secs(10)).unwrap();
-        let service_url = url_for(&admin, TEST_ROLE, TEST_ROLE_PASSWORD, &name);
-        let service = db::pool(&service_url, 8, Duration::from_secs(10)).unwrap();
+        let owner = database.owner_pool(4, Duration::from_secs(10)).unwrap();
+        let service = database
+            .pool_as(&SERVICE_LOGIN, 8, Duration::from_secs(10))
+            .unwrap();
         Some(TestDb {
-            name,
-            admin,
+            name: database.name().to_owned(),
             owner,
             service,
-            service_url,
+            service_url: database.url_as(&SERVICE_LOGIN),
+            database,
         })
     }
 
     /// Applies every pending migration as the owner and makes the service's login role.
     pub async fn migrate(&self) {
-        let mut c = self.owner.get().await.unwrap();
-        db::migrate(&mut c).await.expect("migrations apply");
-        c.batch_execute(&format!(
-            "DO $$ BEGIN
-                IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{TEST_ROLE}') THEN
-                    CREATE ROLE {TEST_ROLE} LOGIN PASSWORD '{TEST_ROLE_PASSWORD}' IN ROLE porchlight_service;
-                END IF;
-             EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
-             END $$;"
-        ))
-        .await
-        .unwrap();
+        self.database
+            .migrate(&self.owner)
+            .await
+            .expect("migrations apply");
+        self.database
+            .add_login(&self.owner, &SERVICE_LOGIN)
+            .await
+            .unwrap();
     }
 
     pub async fn count(&self, table: &str) -> i64 {
@@ -130,30 +100,6 @@ impl TestDb {
             .await
             .unwrap()
             .get(0)
-    }
-}
-
-impl Drop for TestDb {
-    fn drop(&mut self) {
-        let (admin, name) = (self.admin.clone(), self.name.clone());
-        // Drop runs outside async code; a thread of its own with a small runtime does the cleanup.
-        let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            rt.block_on(async move {
-                if let Ok((client, conn)) =
-                    tokio_postgres::connect(&admin, tokio_postgres::NoTls).await
-                {
-                    tokio::spawn(conn);
-                    let _ = client
-                        .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                        .await;
-                }
-            });
-        })
-        .join();
     }
 }
 

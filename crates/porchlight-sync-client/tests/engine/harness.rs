@@ -5,7 +5,8 @@
 
 use chrono::{DateTime, Utc};
 use porchlight_domain::{EnrolForm, Moment};
-use porchlight_server::db::{self, Pool};
+use porchlight_pg_support::{Cluster, FreshDatabase, Login};
+use porchlight_server::db::Pool;
 use porchlight_server::people::{self, Role};
 use porchlight_server::{devices, password, AppState, Listener};
 use porchlight_store::{SyncIdentity, Workspace};
@@ -14,46 +15,9 @@ use std::path::PathBuf;
 use std::time::Duration;
 use uuid::Uuid;
 
-const TEST_ROLE: &str = "porchlight_test_app";
-const TEST_ROLE_PASSWORD: &str = "porchlight-test-app";
+/// The login the service runs as in these tests, a member of `porchlight_service`.
+const SERVICE_LOGIN: Login = Login { role: "porchlight_test_app", password: "porchlight-test-app" };
 pub const PASSPHRASE: &str = "Blue-kettle-49-sings";
-
-/// The database URL of the test cluster; `None` (said loudly) outside CI when there is none, and
-/// a failure under CI, which must test against PostgreSQL.
-fn admin_url() -> Option<String> {
-    match std::env::var("PORCHLIGHT_TEST_DATABASE_URL") {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ => {
-            if std::env::var("CI").is_ok_and(|v| v == "true") {
-                panic!("PORCHLIGHT_TEST_DATABASE_URL is not set, and CI must test sync against PostgreSQL: run `eval \"$(bash scripts/pg.sh start)\"` first");
-            }
-            use std::io::Write;
-            let _ = writeln!(
-                std::io::stderr(),
-                "\n*** SKIPPED: PORCHLIGHT_TEST_DATABASE_URL is not set; run `eval \"$(bash scripts/pg.sh start)\"` to test sync against the real service ***\n"
-            );
-            None
-        }
-    }
-}
-
-fn url_with(admin: &str, user: Option<(&str, &str)>, database: &str) -> String {
-    let config: tokio_postgres::Config = admin.parse().expect("PORCHLIGHT_TEST_DATABASE_URL is a postgres:// URL");
-    let host = match &config.get_hosts()[0] {
-        tokio_postgres::config::Host::Tcp(h) => h.clone(),
-        #[cfg(unix)]
-        tokio_postgres::config::Host::Unix(p) => p.display().to_string(),
-    };
-    let port = config.get_ports().first().copied().unwrap_or(5432);
-    let (user, password) = match user {
-        Some((u, p)) => (u.to_owned(), p.to_owned()),
-        None => (
-            config.get_user().unwrap_or("postgres").to_owned(),
-            config.get_password().map(|p| String::from_utf8_lossy(p).into_owned()).unwrap_or_default(),
-        ),
-    };
-    format!("postgres://{user}:{password}@{host}:{port}/{database}")
-}
 
 /// A synthetic staff member with a known password.
 pub struct Person {
@@ -67,36 +31,26 @@ pub struct World {
     pub rt: tokio::runtime::Runtime,
     pub url: String,
     pub owner: Pool,
-    admin: String,
-    database: String,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     dir: tempfile::TempDir,
+    /// Held for its drop, which drops the database; declared last, so that happens once the
+    /// service has stopped and the pools are gone.
+    _database: FreshDatabase,
 }
 
 impl World {
     pub fn start() -> Option<World> {
-        let admin = admin_url()?;
+        let admin = porchlight_pg_support::cluster_or_skip("test sync against PostgreSQL", "test sync against the real service")?;
+        let cluster = Cluster::parse(&admin).expect("PORCHLIGHT_TEST_DATABASE_URL is a postgres:// URL");
         let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-        let database = format!("t_{}", porchlight_server::new_id(Utc::now()).simple());
-        let (owner, service) = rt.block_on(async {
-            let (client, conn) = tokio_postgres::connect(&admin, tokio_postgres::NoTls).await.expect("connect to PORCHLIGHT_TEST_DATABASE_URL");
-            tokio::spawn(conn);
-            client.batch_execute(&format!("CREATE DATABASE {database}")).await.expect("create the test database");
-            let owner = db::pool(&url_with(&admin, None, &database), 4, Duration::from_secs(10)).unwrap();
-            let mut c = owner.get().await.unwrap();
-            db::migrate(&mut c).await.expect("migrations apply");
-            c.batch_execute(&format!(
-                "DO $$ BEGIN
-                    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{TEST_ROLE}') THEN
-                        CREATE ROLE {TEST_ROLE} LOGIN PASSWORD '{TEST_ROLE_PASSWORD}' IN ROLE porchlight_service;
-                    END IF;
-                 EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
-                 END $$;"
-            ))
-            .await
-            .unwrap();
-            let service = db::pool(&url_with(&admin, Some((TEST_ROLE, TEST_ROLE_PASSWORD)), &database), 8, Duration::from_secs(10)).unwrap();
-            (owner, service)
+        let name = format!("t_{}", porchlight_server::new_id(Utc::now()).simple());
+        let (database, owner, service) = rt.block_on(async {
+            let database = FreshDatabase::create(&cluster, name).await.expect("create the test database");
+            let owner = database.owner_pool(4, Duration::from_secs(10)).unwrap();
+            database.migrate(&owner).await.expect("migrations apply");
+            database.add_login(&owner, &SERVICE_LOGIN).await.unwrap();
+            let service = database.pool_as(&SERVICE_LOGIN, 8, Duration::from_secs(10)).unwrap();
+            (database, owner, service)
         });
         let tcp = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
         let url = format!("http://{}", tcp.local_addr().unwrap());
@@ -106,7 +60,7 @@ impl World {
         rt.spawn(porchlight_server::serve(Listener::plain(tcp), state, async move {
             let _ = stopped.await;
         }));
-        Some(World { rt, url, owner, admin, database, stop: Some(stop), dir: tempfile::tempdir().unwrap() })
+        Some(World { rt, url, owner, stop: Some(stop), dir: tempfile::tempdir().unwrap(), _database: database })
     }
 
     pub fn office(&self, name: &str) -> Uuid {
@@ -180,17 +134,11 @@ impl World {
 }
 
 impl Drop for World {
+    /// Stops the service; the database is dropped with the fields.
     fn drop(&mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
-        let (admin, database) = (self.admin.clone(), self.database.clone());
-        self.rt.block_on(async move {
-            if let Ok((client, conn)) = tokio_postgres::connect(&admin, tokio_postgres::NoTls).await {
-                tokio::spawn(conn);
-                let _ = client.batch_execute(&format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)")).await;
-            }
-        });
     }
 }
 

@@ -5,6 +5,7 @@
 //! case and enrols no device: the two devices of the scenario do that themselves.
 
 use porchlight_e2e::{Failure, Step};
+use porchlight_pg_support::{Cluster, FreshDatabase, Login, PgError};
 use porchlight_server::people::Role;
 use porchlight_server::{cli, db, AppState, Listener};
 use std::net::{Ipv4Addr, SocketAddrV4, TcpListener};
@@ -12,8 +13,10 @@ use std::time::Duration;
 
 /// The login role the service runs as here: a member of `porchlight_service`, as in production,
 /// so the audit log stays insert-only for it.
-const SERVICE_ROLE: &str = "porchlight_e2e_app";
-const SERVICE_ROLE_PASSWORD: &str = "porchlight-e2e-app";
+const SERVICE_LOGIN: Login = Login {
+    role: "porchlight_e2e_app",
+    password: "porchlight-e2e-app",
+};
 
 /// How long a stopped service may take to finish the requests it is serving.
 const STOP_PATIENCE: Duration = Duration::from_secs(10);
@@ -21,10 +24,10 @@ const STOP_PATIENCE: Duration = Duration::from_secs(10);
 /// The superuser URL of the test cluster, or `None` (with a loud notice) when there is none
 /// outside CI. Under CI=true a missing URL fails the test: the scripts always start PostgreSQL.
 pub fn cluster_or_skip(test: &str) -> Option<String> {
-    match std::env::var("PORCHLIGHT_TEST_DATABASE_URL") {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ => {
-            if std::env::var("CI").is_ok_and(|v| v == "true") {
+    match porchlight_pg_support::cluster_url() {
+        Some(url) => Some(url),
+        None => {
+            if porchlight_pg_support::under_ci() {
                 panic!("{test}: PORCHLIGHT_TEST_DATABASE_URL is not set, and CI=true requires the sync scenario to run against PostgreSQL; run `eval \"$(bash scripts/pg.sh start)\"` first (scripts/test.sh does).");
             }
             eprintln!();
@@ -40,95 +43,41 @@ pub fn cluster_or_skip(test: &str) -> Option<String> {
     }
 }
 
-/// `url` with its user, password and database replaced, keeping host and port.
-fn url_for(url: &str, user: &str, password: &str, database: &str) -> Step<String> {
-    let config: tokio_postgres::Config = url.parse().map_err(|e| {
-        Failure(format!(
-            "PORCHLIGHT_TEST_DATABASE_URL is not a postgres:// URL: {e}"
-        ))
-    })?;
-    let host = match config.get_hosts().first() {
-        Some(tokio_postgres::config::Host::Tcp(h)) => h.clone(),
-        Some(tokio_postgres::config::Host::Unix(p)) => p.display().to_string(),
-        None => "127.0.0.1".to_owned(),
-    };
-    let port = config.get_ports().first().copied().unwrap_or(5432);
-    Ok(format!(
-        "postgres://{user}:{password}@{host}:{port}/{database}"
-    ))
-}
-
-fn superuser_url(cluster: &str, database: &str) -> Step<String> {
-    let config: tokio_postgres::Config = cluster.parse().map_err(|e| {
-        Failure(format!(
-            "PORCHLIGHT_TEST_DATABASE_URL is not a postgres:// URL: {e}"
-        ))
-    })?;
-    let user = config.get_user().unwrap_or("postgres").to_owned();
-    let password = config
-        .get_password()
-        .map(|p| String::from_utf8_lossy(p).into_owned())
-        .unwrap_or_default();
-    url_for(cluster, &user, &password, database)
-}
-
-fn db_failure(doing: &str) -> impl FnOnce(tokio_postgres::Error) -> Failure + '_ {
-    move |e| Failure(format!("{doing}: {e}"))
+fn failure(e: PgError) -> Failure {
+    Failure(e.to_string())
 }
 
 /// The service's database for one run, dropped (with `FORCE`) when this goes out of scope.
 pub struct CentralDb {
-    cluster: String,
-    name: String,
     /// The service role's connection to it, as `porchlight-server serve` would use.
     service_url: String,
+    /// Held for its drop, which drops the database.
+    _database: FreshDatabase,
 }
 
 impl CentralDb {
     /// Creates and migrates a database named after a fresh UUIDv7, and the service's login
     /// role when the cluster does not have it yet.
     pub async fn create(cluster: &str) -> Step<CentralDb> {
+        let cluster = Cluster::parse(cluster).map_err(failure)?;
         let name = format!("e2e_sync_{}", uuid::Uuid::now_v7().simple());
-        let (client, connection) = tokio_postgres::connect(cluster, tokio_postgres::NoTls)
+        let database = FreshDatabase::create(&cluster, name)
             .await
-            .map_err(db_failure("connecting to PORCHLIGHT_TEST_DATABASE_URL"))?;
-        tokio::spawn(connection);
-        client
-            .batch_execute(&format!("CREATE DATABASE {name}"))
-            .await
-            .map_err(db_failure("creating the service's database"))?;
-        let made = CentralDb {
-            cluster: cluster.to_owned(),
-            service_url: url_for(cluster, SERVICE_ROLE, SERVICE_ROLE_PASSWORD, &name)?,
-            name,
-        };
+            .map_err(failure)?;
         // Migrations run as the owner (here the cluster's superuser), as `porchlight-server
         // migrate` does with PORCHLIGHT_MIGRATE_DATABASE_URL.
-        let owner = db::pool(
-            &superuser_url(cluster, &made.name)?,
-            1,
-            Duration::from_secs(10),
-        )
-        .map_err(|e| Failure(format!("the owner's pool: {e}")))?;
-        cli::migrate(&owner)
+        let owner = database
+            .owner_pool(1, Duration::from_secs(10))
+            .map_err(failure)?;
+        database.migrate(&owner).await.map_err(failure)?;
+        database
+            .add_login(&owner, &SERVICE_LOGIN)
             .await
-            .map_err(|e| Failure(format!("migrating the service's database: {e}")))?;
-        let c = owner
-            .get()
-            .await
-            .map_err(|e| Failure(format!("the owner's connection: {e}")))?;
-        // Two runs on one cluster may both find the role missing; the loser's error is harmless.
-        c.batch_execute(&format!(
-            "DO $$ BEGIN
-                IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{SERVICE_ROLE}') THEN
-                    CREATE ROLE {SERVICE_ROLE} LOGIN PASSWORD '{SERVICE_ROLE_PASSWORD}' IN ROLE porchlight_service;
-                END IF;
-             EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
-             END $$;"
-        ))
-        .await
-        .map_err(db_failure("creating the service's login role"))?;
-        Ok(made)
+            .map_err(failure)?;
+        Ok(CentralDb {
+            service_url: database.url_as(&SERVICE_LOGIN),
+            _database: database,
+        })
     }
 
     /// Adds an office and a case manager in it, with the operator's commands (`porchlight-server
@@ -159,33 +108,6 @@ impl CentralDb {
         .await
         .map_err(|e| Failure(format!("adding the case manager {username}: {e}")))?;
         Ok(())
-    }
-}
-
-impl Drop for CentralDb {
-    fn drop(&mut self) {
-        let (cluster, name) = (self.cluster.clone(), self.name.clone());
-        // Drop runs outside async code (and maybe inside a runtime): a thread of its own with a
-        // small runtime does the cleanup.
-        let _ = std::thread::spawn(move || {
-            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-            else {
-                return;
-            };
-            rt.block_on(async move {
-                if let Ok((client, connection)) =
-                    tokio_postgres::connect(&cluster, tokio_postgres::NoTls).await
-                {
-                    tokio::spawn(connection);
-                    let _ = client
-                        .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                        .await;
-                }
-            });
-        })
-        .join();
     }
 }
 
