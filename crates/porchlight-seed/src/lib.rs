@@ -1,9 +1,11 @@
-//! Synthetic, reproducible case data and generated photos for tests, demos and benchmarks.
-//! The same seed, count and date always give the same cases, on every machine. Names are
-//! random combinations from many naming traditions and photos are drawn shapes: no generated
-//! case is a real child. This crate stores nothing; callers hand the cases to the store.
+//! Synthetic, reproducible case data, generated photos, and the notes and family contacts
+//! written on them (`casework`), for tests, demos and benchmarks. The same seed, count and date
+//! always give the same cases, on every machine. Names are random combinations from many
+//! naming traditions and photos are drawn shapes: no generated case is a real child. This crate
+//! stores nothing; callers hand the cases to the store.
 
 mod case;
+mod casework;
 mod people;
 mod photo;
 mod places;
@@ -11,6 +13,7 @@ mod rng;
 mod story;
 
 pub use case::case_fields;
+pub use casework::{Casework, CASEWORK_SEED, CONTACTS_PER_CASE};
 pub use photo::{PHOTO_HEIGHT, PHOTO_WIDTH};
 
 use chrono::{Days, Months, NaiveDate};

@@ -13,9 +13,8 @@
 //! folder) and measured there. With FOLDER given, the copy is kept and reused by the next run.
 
 use chrono::{NaiveDate, TimeZone, Utc};
-use porchlight_domain::{
-    CaseFields, CaseId, CaseStatus, CaseType, ContactFields, Moment, NoteCategory, NoteInput, Relationship, SearchQuery,
-};
+use porchlight_domain::{CaseFields, CaseId, CaseStatus, CaseType, Moment, SearchQuery};
+use porchlight_seed::{Casework, CASEWORK_SEED, CONTACTS_PER_CASE};
 use porchlight_store::{NewCase, Workspace, SEARCH_WINDOW};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -47,7 +46,7 @@ fn main() {
     };
     std::fs::create_dir_all(&folder).expect("the folder");
     let path = folder.join(format!("search-{count}.porchlight"));
-    println!("Porchlight search benchmark: {count} generated cases, {NOTES_PER_CASE} notes and 2 contacts each");
+    println!("Porchlight search benchmark: {count} generated cases, {NOTES_PER_CASE} notes and {CONTACTS_PER_CASE} contacts each");
     if path.exists() {
         println!("  reusing {}", path.display());
     } else {
@@ -88,18 +87,19 @@ fn build(target: &Path, count: usize) {
     println!("import: {count} cases in {} = {:.0} cases/s (validated, indexed for search, one transaction per {CHUNK})", ms(import), count as f64 / import.as_secs_f64());
 
     let started = Instant::now();
-    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    // The sync benchmark writes the same casework from the same seed.
+    let mut casework = Casework::new(CASEWORK_SEED);
     let mut writes = 0usize;
-    for (i, (id, fields)) in ids.iter().zip(&cases).enumerate() {
+    for (i, id) in ids.iter().enumerate() {
         let busy = i % (count / BUSY_CASES).max(1) == 0 && i / (count / BUSY_CASES).max(1) < BUSY_CASES;
         let notes = if busy { BUSY_NOTES } else { NOTES_PER_CASE };
         for _ in 0..notes {
-            ws.add_note(*id, &note(&mut rng, fields, &cases[(i * 7 + 3) % count]), now).expect("note");
+            ws.add_note(*id, &casework.note(i, &cases), now).expect("note");
         }
-        for contact in contacts(&mut rng, i, fields, &cases) {
+        for contact in casework.contacts(i, &cases) {
             ws.add_contact(*id, &contact, now).expect("contact");
         }
-        writes += notes + 2;
+        writes += notes + CONTACTS_PER_CASE;
         if (i + 1) % 20_000 == 0 {
             println!("  … {} cases have their notes and contacts ({:.0} writes/s)", i + 1, writes as f64 / started.elapsed().as_secs_f64());
         }
@@ -355,87 +355,6 @@ fn filters_alone() -> Vec<SearchQuery> {
         SearchQuery { has_photo: Some(false), state: Some("CA".into()), ..Default::default() },
         SearchQuery { case_type: Some(CaseType::CriticallyMissingYoungAdult), include_archived: true, ..Default::default() },
         SearchQuery { status: Some(CaseStatus::Resolved), ..Default::default() },
-    ]
-}
-
-/// A deterministic, fast generator of the notes' wording.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-        items[(self.next() % items.len() as u64) as usize]
-    }
-}
-
-const OPENINGS: &[&str] = &[
-    "Called the mother at {time}; no answer, left a voicemail asking her to call back.",
-    "Spoke with the father by phone. He says {child} was seen near the {place} in {city} with a friend from school.",
-    "Tip from a caller: a child matching the description was seen getting on a bus to {other} late at night.",
-    "Detective {adult} of the {city} police called; the lead about the {place} could not be confirmed.",
-    "Posted flyers at the {place} and the bus station; the store manager will check the camera footage.",
-    "School counselor confirms {child} has not attended since last week; attendance records requested.",
-    "Grandmother believes {child} may be staying with a cousin in {other}; asked the local police for a welfare check.",
-    "Media: the local news ran the story this morning. Three calls came in, none of them credible.",
-    "Internal: case reviewed with the supervisor. Next step is a follow-up interview with the mother and the aunt.",
-    "Social media: an account that may belong to {child} posted a photo near the {place} in {other}.",
-    "Shelter staff in {other} saw a teenager who might be {child}; sent them the poster and asked them to call.",
-    "Family contact: the aunt drove around {city} all night and checked the park, the mall and the library.",
-];
-
-const FILLER: &[&str] = &[
-    "the", "the", "the", "a", "and", "to", "of", "was", "she", "he", "said", "that", "with", "for", "on", "at", "mother", "father", "school",
-    "called", "home", "friend", "bus", "left", "seen", "police", "officer", "store", "park", "phone", "car", "night", "morning", "family",
-    "aunt", "uncle", "grandmother", "shelter", "visit", "reported", "believes", "near", "street", "station", "message", "account", "again",
-    "tomorrow", "interview", "teacher", "records", "detective", "agency", "update", "meeting", "flyer", "community", "church", "mall",
-    "library", "sighting", "lead", "court", "custody", "hearing", "border", "bank", "motel", "driver", "ride", "truck", "highway", "camera",
-    "footage", "neighbour", "dog", "bike", "backpack", "jacket", "hoodie", "shoes", "boyfriend", "girlfriend", "cousin", "brother", "sister",
-];
-
-const ADULTS: &[&str] = &["Grace", "Tom", "Rosa", "Ahmed", "Linh", "Marcus", "Fatima", "Pedro", "Helen", "Kwame", "Ingrid", "Jorge", "Aisha", "Dmitri"];
-
-fn note(rng: &mut Rng, fields: &CaseFields, other: &CaseFields) -> NoteInput {
-    let categories = [NoteCategory::Call, NoteCategory::LeadTip, NoteCategory::FamilyContact, NoteCategory::LawEnforcement, NoteCategory::Media, NoteCategory::Internal];
-    let mut text = rng
-        .pick(OPENINGS)
-        .replace("{time}", &format!("{}:{:02}", 8 + rng.next() % 12, rng.next() % 60))
-        .replace("{child}", &fields.child.given_name)
-        .replace("{place}", rng.pick(&["bus station", "skate park", "mall", "library", "gas station", "church", "high school"]))
-        .replace("{city}", &fields.event.city)
-        .replace("{other}", &other.event.city)
-        .replace("{adult}", &format!("{} {}", rng.pick(ADULTS), other.child.family_name));
-    for _ in 0..rng.next() % 3 {
-        let words: Vec<&str> = (0..8 + rng.next() % 12).map(|_| rng.pick(FILLER)).collect();
-        text.push(' ');
-        text.push_str(&words.join(" "));
-        text.push('.');
-    }
-    NoteInput { category: categories[(rng.next() % categories.len() as u64) as usize], text }
-}
-
-fn contacts(rng: &mut Rng, i: usize, fields: &CaseFields, cases: &[CaseFields]) -> [ContactFields; 2] {
-    let relative = &cases[(i * 13 + 5) % cases.len()];
-    let phone = |rng: &mut Rng| format!("918 555 {:04}", rng.next() % 10_000);
-    [
-        ContactFields {
-            name: format!("{} {}", rng.pick(ADULTS), fields.child.family_name),
-            relationship: Some(Relationship::Mother),
-            primary: true,
-            phones: vec![phone(rng)],
-            ..Default::default()
-        },
-        ContactFields {
-            name: format!("{} {}", rng.pick(ADULTS), relative.child.family_name),
-            relationship: Some([Relationship::Grandparent, Relationship::Guardian, Relationship::Sibling][i % 3]),
-            phones: vec![phone(rng)],
-            ..Default::default()
-        },
     ]
 }
 

@@ -1,9 +1,10 @@
-//! The casework device A does before it syncs: generated cases (from `porchlight-seed`), each
-//! with two family contacts and five notes written through the store's own use cases, exactly as
-//! the search benchmark of `porchlight-store` builds its workspace; and later rounds of edits.
-//! Every child, note and contact is generated; none is real. It does not sync.
+//! The casework device A does before it syncs: generated cases, each with two family contacts
+//! and five notes (all from `porchlight-seed`) written through the store's own use cases,
+//! exactly as the search benchmark of `porchlight-store` builds its workspace; and later rounds
+//! of edits. Every child, note and contact is generated; none is real. It does not sync.
 
-use porchlight_domain::{CaseFields, CaseId, ContactFields, Moment, NoteCategory, NoteInput, Relationship};
+use porchlight_domain::{CaseFields, CaseId, Moment};
+use porchlight_seed::{Casework, CASEWORK_SEED};
 use porchlight_store::{NewCase, StoreError, Workspace};
 
 /// The run of `porchlight-seed` the cases come from: the same cases on every machine.
@@ -11,7 +12,7 @@ pub const SEED: u64 = 2026;
 /// Cases per import call: each call is one transaction.
 const CHUNK: usize = 10_000;
 pub const NOTES_PER_CASE: usize = 5;
-pub const CONTACTS_PER_CASE: usize = 2;
+pub const CONTACTS_PER_CASE: usize = porchlight_seed::CONTACTS_PER_CASE;
 
 /// The cases device A holds, in the order they were made.
 pub struct Cases {
@@ -29,12 +30,14 @@ pub fn fill(ws: &mut Workspace, count: usize, now: impl Fn() -> Moment, mut prog
         let batch: Vec<NewCase> = chunk.iter().map(|f| NewCase { fields: f.clone(), photos: Vec::new() }).collect();
         ids.extend(ws.import_cases(&batch, now())?);
     }
-    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
-    for (i, (id, case)) in ids.iter().zip(&fields).enumerate() {
+    // The search benchmark of `porchlight-store` writes the same casework from the same seed,
+    // so both measure notes of the same length and vocabulary (which is what compression sees).
+    let mut casework = Casework::new(CASEWORK_SEED);
+    for (i, id) in ids.iter().enumerate() {
         for _ in 0..NOTES_PER_CASE {
-            ws.add_note(*id, &note(&mut rng, case, &fields[(i * 7 + 3) % count]), now())?;
+            ws.add_note(*id, &casework.note(i, &fields), now())?;
         }
-        for contact in contacts(&mut rng, i, case, &fields) {
+        for contact in casework.contacts(i, &fields) {
             ws.add_contact(*id, &contact, now())?;
         }
         if (i + 1) % 5_000 == 0 {
@@ -61,88 +64,6 @@ pub fn clothing(round: usize, i: usize) -> String {
     const TOPS: &[&str] = &["grey hoodie", "red rain jacket", "white T-shirt", "green school sweater", "black puffer coat"];
     const BOTTOMS: &[&str] = &["blue jeans", "black leggings", "khaki shorts", "grey sweatpants"];
     format!("{}, {}, round {round}", TOPS[(round + i) % TOPS.len()], BOTTOMS[(round * 3 + i) % BOTTOMS.len()])
-}
-
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-        items[(self.next() % items.len() as u64) as usize]
-    }
-}
-
-// The same note generator as `porchlight-store`'s search benchmark, so both benchmarks measure
-// notes of the same length and vocabulary (which is what compression sees).
-const OPENINGS: &[&str] = &[
-    "Called the mother at {time}; no answer, left a voicemail asking her to call back.",
-    "Spoke with the father by phone. He says {child} was seen near the {place} in {city} with a friend from school.",
-    "Tip from a caller: a child matching the description was seen getting on a bus to {other} late at night.",
-    "Detective {adult} of the {city} police called; the lead about the {place} could not be confirmed.",
-    "Posted flyers at the {place} and the bus station; the store manager will check the camera footage.",
-    "School counselor confirms {child} has not attended since last week; attendance records requested.",
-    "Grandmother believes {child} may be staying with a cousin in {other}; asked the local police for a welfare check.",
-    "Media: the local news ran the story this morning. Three calls came in, none of them credible.",
-    "Internal: case reviewed with the supervisor. Next step is a follow-up interview with the mother and the aunt.",
-    "Social media: an account that may belong to {child} posted a photo near the {place} in {other}.",
-    "Shelter staff in {other} saw a teenager who might be {child}; sent them the poster and asked them to call.",
-    "Family contact: the aunt drove around {city} all night and checked the park, the mall and the library.",
-];
-
-const FILLER: &[&str] = &[
-    "the", "the", "the", "a", "and", "to", "of", "was", "she", "he", "said", "that", "with", "for", "on", "at", "mother", "father", "school",
-    "called", "home", "friend", "bus", "left", "seen", "police", "officer", "store", "park", "phone", "car", "night", "morning", "family",
-    "aunt", "uncle", "grandmother", "shelter", "visit", "reported", "believes", "near", "street", "station", "message", "account", "again",
-    "tomorrow", "interview", "teacher", "records", "detective", "agency", "update", "meeting", "flyer", "community", "church", "mall",
-    "library", "sighting", "lead", "court", "custody", "hearing", "border", "bank", "motel", "driver", "ride", "truck", "highway", "camera",
-    "footage", "neighbour", "dog", "bike", "backpack", "jacket", "hoodie", "shoes", "boyfriend", "girlfriend", "cousin", "brother", "sister",
-];
-
-const ADULTS: &[&str] = &["Grace", "Tom", "Rosa", "Ahmed", "Linh", "Marcus", "Fatima", "Pedro", "Helen", "Kwame", "Ingrid", "Jorge", "Aisha", "Dmitri"];
-
-fn note(rng: &mut Rng, fields: &CaseFields, other: &CaseFields) -> NoteInput {
-    let categories = [NoteCategory::Call, NoteCategory::LeadTip, NoteCategory::FamilyContact, NoteCategory::LawEnforcement, NoteCategory::Media, NoteCategory::Internal];
-    let mut text = rng
-        .pick(OPENINGS)
-        .replace("{time}", &format!("{}:{:02}", 8 + rng.next() % 12, rng.next() % 60))
-        .replace("{child}", &fields.child.given_name)
-        .replace("{place}", rng.pick(&["bus station", "skate park", "mall", "library", "gas station", "church", "high school"]))
-        .replace("{city}", &fields.event.city)
-        .replace("{other}", &other.event.city)
-        .replace("{adult}", &format!("{} {}", rng.pick(ADULTS), other.child.family_name));
-    for _ in 0..rng.next() % 3 {
-        let words: Vec<&str> = (0..8 + rng.next() % 12).map(|_| rng.pick(FILLER)).collect();
-        text.push(' ');
-        text.push_str(&words.join(" "));
-        text.push('.');
-    }
-    NoteInput { category: categories[(rng.next() % categories.len() as u64) as usize], text }
-}
-
-fn contacts(rng: &mut Rng, i: usize, fields: &CaseFields, cases: &[CaseFields]) -> [ContactFields; CONTACTS_PER_CASE] {
-    let relative = &cases[(i * 13 + 5) % cases.len()];
-    let phone = |rng: &mut Rng| format!("918 555 {:04}", rng.next() % 10_000);
-    [
-        ContactFields {
-            name: format!("{} {}", rng.pick(ADULTS), fields.child.family_name),
-            relationship: Some(Relationship::Mother),
-            primary: true,
-            phones: vec![phone(rng)],
-            ..Default::default()
-        },
-        ContactFields {
-            name: format!("{} {}", rng.pick(ADULTS), relative.child.family_name),
-            relationship: Some([Relationship::Grandparent, Relationship::Guardian, Relationship::Sibling][i % 3]),
-            phones: vec![phone(rng)],
-            ..Default::default()
-        },
-    ]
 }
 
 #[cfg(test)]
