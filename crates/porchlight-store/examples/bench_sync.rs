@@ -5,7 +5,7 @@
 //! first workspace's own outbox after an import, so they hold exactly what that device sent.
 //! It measures only; it asserts nothing and leaves no file behind. Every case is generated.
 //!
-//! cargo run --release -p porchlight-store --features seed --example bench_sync [-- CASES]
+//! cargo run --release -p porchlight-store --features seed --example bench_sync [-- CASES [STEP]]
 
 use chrono::{NaiveDate, TimeZone, Utc};
 use porchlight_domain::{CaseFields, Moment};
@@ -94,6 +94,13 @@ fn main() {
     if let (Some(cpu0), Some(cpu1)) = (cpu_before, cpu_time()) {
         println!("        on-CPU {}", ms(cpu1 - cpu0));
     }
+    // The search entries of the cases that arrived, in the steps the app takes (or another
+    // step size given as the second argument).
+    let step: usize = std::env::args().nth(2).map(|n| n.parse().expect("STEP is a number")).unwrap_or(1000);
+    let backlog = b.search_backlog().expect("the backlog");
+    let indexing = Instant::now();
+    while b.index_backlog(step).expect("a step of the backlog") > 0 {}
+    println!("then {backlog} cases made searchable in steps of {step} in {}", ms(indexing.elapsed()));
     let again = Instant::now();
     let page = PullPage {
         removed_cases: vec![],

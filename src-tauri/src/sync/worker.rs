@@ -28,9 +28,9 @@ pub enum Notice {
 
 pub type Notify = Arc<dyn Fn(Notice) + Send + Sync>;
 
-/// Cases made searchable per step after a sync: a few hundred milliseconds of holding the
+/// Cases made searchable per step after a sync: a quarter of a second or so of holding the
 /// workspace.
-const BACKLOG_STEP: usize = 500;
+const BACKLOG_STEP: usize = 1000;
 
 /// What the commands tell the worker.
 pub enum Message {
