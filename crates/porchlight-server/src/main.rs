@@ -1,6 +1,11 @@
 //! The `porchlight-server` binary: `serve` runs the central service; the other commands are the
 //! operator's administration tools. Parsing only; the work is in the library.
 
+/// Sync applies thousands of records made of small maps and strings; mimalloc serves those
+/// faster than the system allocator (about 15% off a first sync and a push, see ARCHITECTURE.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use clap::{Parser, Subcommand};
 use porchlight_domain::Moment;
 use porchlight_server::people::Role;

@@ -7,6 +7,10 @@
 //!
 //! cargo run --release -p porchlight-store --features seed --example bench_sync [-- CASES [STEP]]
 
+/// The allocator of the app and the service, so that the figures are theirs.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use chrono::{NaiveDate, TimeZone, Utc};
 use porchlight_domain::{CaseFields, Moment};
 use porchlight_store::{NewCase, Workspace};
