@@ -1,7 +1,8 @@
 //! The workspace's share of a sync, with no network: a first sync of a new device (pages of
 //! every case with two contacts, five notes and its status, applied as the service would send
 //! them, each page in one transaction with its cursor), then reading 10,000 waiting ops from
-//! the outbox and applying the service's acknowledgements of them. The pages are built from a
+//! the outbox and applying the service's acknowledgements of them, then a pull of one edited
+//! field of every case made elsewhere. The pages are built from a
 //! first workspace's own outbox after an import, so they hold exactly what that device sent.
 //! It measures only; it asserts nothing and leaves no file behind. Every case is generated.
 //!
@@ -117,6 +118,29 @@ fn main() {
     };
     b.apply_pull(&page, now.utc).expect("apply a page again");
     println!("the first page again (all already held): {}", ms(again.elapsed()));
+    // Edits made elsewhere: one field of every case (the clothing worn), newer than what the
+    // device holds, in pages as the service sends them.
+    let later = Stamp::at(now.utc + chrono::Duration::hours(1), ReplicaId(0x5e7));
+    let edits: Vec<Change> = ops
+        .iter()
+        .filter_map(|op| match &op.body {
+            OpBody::Set { entity: Entity::Case, record_id, .. } => Some(Change::Record(RecordState {
+                entity: Entity::Case,
+                case_id: op.case_id,
+                record_id: *record_id,
+                stamp: later,
+                fields: [("description.clothing".to_owned(), json!(format!("red coat, case {}", &record_id.simple().to_string()[..6])))].into_iter().collect(),
+                stamps: BTreeMap::new(),
+            })),
+            _ => None,
+        })
+        .collect();
+    let started = Instant::now();
+    for (i, changes) in edits.chunks(PAGE).enumerate() {
+        let page = PullPage { changes: changes.to_vec(), cursor: Cursor { seq: ((pages.len() + i + 1) * PAGE) as i64, epoch: 1 }, ..page.clone() };
+        b.apply_pull(&page, now.utc).expect("apply a page of edits");
+    }
+    println!("{} cases edited elsewhere (one field each), pulled in {}", edits.len(), ms(started.elapsed()));
     let empty = PullPage { changes: vec![], ..page };
     let started = Instant::now();
     for _ in 0..20 {

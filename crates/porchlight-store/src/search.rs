@@ -121,22 +121,32 @@ fn write_document(conn: &Connection, seq: i64, writes: Writes) -> Result<(), Sto
         clean(&notes.join("\n")),
         clean(&contacts.join(", ")),
     ];
-    conn.prepare_cached("DELETE FROM case_search WHERE rowid = ?1")?.execute([seq])?;
-    match writes {
-        Writes::One => conn
-            .prepare_cached(
-                "INSERT INTO case_search (rowid, names, numbers, places, circumstances, notes, contacts, facets)
-                 SELECT seq, ?2, ?3, ?4, ?5, ?6, ?7, facets FROM case_facets WHERE seq = ?1",
-            )?
-            .execute(rusqlite::params![seq, document[0], document[1], document[2], document[3], document[4], document[5]])?,
-        Writes::Many => {
-            let facets: String = conn.prepare_cached("SELECT facets FROM case_facets WHERE seq = ?1")?.query_row([seq], |row| row.get(0))?;
-            conn.prepare_cached(
-                "INSERT INTO case_search (rowid, names, numbers, places, circumstances, notes, contacts, facets) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            )?
-            .execute(rusqlite::params![seq, document[0], document[1], document[2], document[3], document[4], document[5], facets])?
-        }
-    };
+    let facets: String = conn.prepare_cached("SELECT facets FROM case_facets WHERE seq = ?1")?.query_row([seq], |row| row.get(0))?;
+    // Most edits change no searchable word (a description, a date, a status whose facet the
+    // trigger has already moved), and replacing an entry with the same words is most of the
+    // cost of a page of such edits from the central service: FTS5 deletes and re-adds every
+    // term and prefix of the case's notes. An entry that already holds these words is kept.
+    let stored: Option<[String; 7]> = conn
+        .prepare_cached("SELECT names, numbers, places, circumstances, notes, contacts, facets FROM case_search WHERE rowid = ?1")?
+        .query_row([seq], |row| Ok([row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?, row.get(5)?, row.get(6)?]))
+        .optional()?;
+    let unchanged = stored.is_some_and(|held| held[..6] == document[..] && held[6] == facets);
+    if !unchanged {
+        conn.prepare_cached("DELETE FROM case_search WHERE rowid = ?1")?.execute([seq])?;
+        match writes {
+            Writes::One => conn
+                .prepare_cached(
+                    "INSERT INTO case_search (rowid, names, numbers, places, circumstances, notes, contacts, facets)
+                     SELECT seq, ?2, ?3, ?4, ?5, ?6, ?7, facets FROM case_facets WHERE seq = ?1",
+                )?
+                .execute(rusqlite::params![seq, document[0], document[1], document[2], document[3], document[4], document[5]])?,
+            Writes::Many => conn
+                .prepare_cached(
+                    "INSERT INTO case_search (rowid, names, numbers, places, circumstances, notes, contacts, facets) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                )?
+                .execute(rusqlite::params![seq, document[0], document[1], document[2], document[3], document[4], document[5], facets])?,
+        };
+    }
     conn.prepare_cached("DELETE FROM search_backlog WHERE seq = ?1")?.execute([seq])?;
     Ok(())
 }

@@ -319,7 +319,7 @@ fn search_follows_every_edit_of_a_case() {
     renamed.child.nicknames = "Mimi".into();
     renamed.event.circumstances = "Left the library on Elm Street after dark.".into();
     renamed.law_enforcement.agency_case_number = "24-118877".into();
-    ws.update_case(record.id, record.version, &renamed, later(1)).unwrap();
+    let edited = ws.update_case(record.id, record.version, &renamed, later(1)).unwrap();
     assert!(find(&ws, "maya").is_empty(), "the old name no longer finds the case");
     assert_eq!(find(&ws, "amara"), vec!["Amara Núñez"]);
     assert_eq!(find(&ws, "mimi"), vec!["Amara Núñez"], "nicknames are names");
@@ -328,6 +328,19 @@ fn search_follows_every_edit_of_a_case() {
     assert_eq!(find(&ws, &record.case_number), vec!["Amara Núñez"], "the case number");
     assert_eq!(find(&ws, &record.case_number[..9]), vec!["Amara Núñez"], "the case number as it is typed");
     assert_eq!(find(&ws, "oklahoma"), vec!["Amara Núñez"], "the state by name as well as by code");
+
+    // An edit of nothing searched keeps the entry it has; the next edit of a searched word still
+    // replaces it.
+    let mut dressed = renamed.clone();
+    dressed.description.clothing = "Green raincoat, white trainers".into();
+    let dressed_record = ws.update_case(record.id, edited.version, &dressed, later(1)).unwrap();
+    assert_eq!(find(&ws, "amara mimi library"), vec!["Amara Núñez"], "the entry is whole after an edit of the clothing");
+    assert!(find(&ws, "raincoat").is_empty(), "clothing is not searched");
+    let mut nicknamed = dressed.clone();
+    nicknamed.child.nicknames = "Birdie".into();
+    ws.update_case(record.id, dressed_record.version, &nicknamed, later(1)).unwrap();
+    assert_eq!(find(&ws, "birdie"), vec!["Amara Núñez"]);
+    assert!(find(&ws, "mimi").is_empty(), "the old nickname no longer finds the case");
 
     ws.set_archived(record.id, true, later(2)).unwrap();
     assert!(find(&ws, "amara").is_empty(), "archived cases leave search");
