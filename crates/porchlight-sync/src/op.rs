@@ -83,7 +83,7 @@ pub struct FieldWrite {
     pub base: Option<Stamp>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum OpBody {
     /// Writes fields of a mutable record; creates the record when it does not exist yet.
@@ -100,6 +100,99 @@ pub enum OpBody {
     /// Writes nothing: marks the conflicts in `Op::resolves` resolved as they stand ("keep
     /// theirs" when theirs is already the value in force).
     Resolve,
+}
+
+/// The derived reading of `OpBody`, used only for bodies whose `type` is not their first key
+/// (see `Deserialize for OpBody`).
+#[derive(Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum TaggedOpBody {
+    Set { entity: Entity, record_id: Uuid, fields: Vec<FieldWrite> },
+    Append {
+        entity: Entity,
+        record_id: Uuid,
+        record: Value,
+        #[serde(default)]
+        base: Option<Stamp>,
+    },
+    Resolve,
+}
+
+impl From<TaggedOpBody> for OpBody {
+    fn from(tagged: TaggedOpBody) -> OpBody {
+        match tagged {
+            TaggedOpBody::Set { entity, record_id, fields } => OpBody::Set { entity, record_id, fields },
+            TaggedOpBody::Append { entity, record_id, record, base } => OpBody::Append { entity, record_id, record, base },
+            TaggedOpBody::Resolve => OpBody::Resolve,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct SetBody {
+    entity: Entity,
+    record_id: Uuid,
+    fields: Vec<FieldWrite>,
+}
+
+#[derive(Deserialize)]
+struct AppendBody {
+    entity: Entity,
+    record_id: Uuid,
+    record: Value,
+    #[serde(default)]
+    base: Option<Stamp>,
+}
+
+/// Reads a body straight into its variant when `type` is its first key, as Porchlight writes
+/// it, instead of buffering the whole body first as serde does for an internally tagged enum
+/// (the service reads thousands of ops a push, a device every op it answers). A body with its
+/// tag elsewhere is read the derived way.
+impl<'de> Deserialize<'de> for OpBody {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::{self, IgnoredAny, MapAccess, Visitor};
+
+        const VARIANTS: &[&str] = &["set", "append", "resolve"];
+        struct BodyVisitor;
+        impl<'de> Visitor<'de> for BodyVisitor {
+            type Value = OpBody;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an op body: an object with its \"type\"")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<OpBody, A::Error> {
+                let Some(first) = map.next_key::<String>()? else {
+                    return Err(de::Error::missing_field("type"));
+                };
+                if first == "type" {
+                    let kind: String = map.next_value()?;
+                    return match kind.as_str() {
+                        "set" => {
+                            let b = SetBody::deserialize(de::value::MapAccessDeserializer::new(map))?;
+                            Ok(OpBody::Set { entity: b.entity, record_id: b.record_id, fields: b.fields })
+                        }
+                        "append" => {
+                            let b = AppendBody::deserialize(de::value::MapAccessDeserializer::new(map))?;
+                            Ok(OpBody::Append { entity: b.entity, record_id: b.record_id, record: b.record, base: b.base })
+                        }
+                        "resolve" => {
+                            while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                            Ok(OpBody::Resolve)
+                        }
+                        other => Err(de::Error::unknown_variant(other, VARIANTS)),
+                    };
+                }
+                let mut object = serde_json::Map::new();
+                object.insert(first, map.next_value()?);
+                while let Some((key, value)) = map.next_entry::<String, Value>()? {
+                    object.insert(key, value);
+                }
+                TaggedOpBody::deserialize(Value::Object(object)).map(OpBody::from).map_err(de::Error::custom)
+            }
+        }
+        d.deserialize_map(BodyVisitor)
+    }
 }
 
 /// One change made on a replica, as it waits in the outbox and travels in a push.
@@ -162,6 +255,38 @@ mod tests {
         assert_eq!(json["body"]["entity"], "case");
         assert!(json.get("resolves").is_none(), "empty lists stay off the wire");
         assert_eq!(serde_json::from_value::<Op>(json).unwrap(), op);
+    }
+
+    #[test]
+    fn every_body_reads_back_with_its_tag_first_or_anywhere_else() {
+        let stamp = Stamp::at(Utc.with_ymd_and_hms(2026, 11, 22, 9, 0, 0).unwrap(), ReplicaId(42));
+        let bodies = [
+            OpBody::Set { entity: Entity::Contact, record_id: Uuid::now_v7(), fields: vec![FieldWrite { field: "name".into(), value: Value::from("Rosa"), base: None }] },
+            OpBody::Append { entity: Entity::StatusEvent, record_id: Uuid::now_v7(), record: serde_json::json!({"type": "a field of the record", "to": "located"}), base: Some(stamp) },
+            OpBody::Append { entity: Entity::Note, record_id: Uuid::now_v7(), record: serde_json::json!({"body": "Called."}), base: None },
+            OpBody::Resolve,
+        ];
+        for body in bodies {
+            let text = serde_json::to_string(&body).unwrap();
+            assert!(text.starts_with("{\"type\":"), "{text}");
+            assert_eq!(serde_json::from_str::<OpBody>(&text).unwrap(), body, "tag first");
+            let Value::Object(mut object) = serde_json::to_value(&body).unwrap() else { unreachable!() };
+            let tag = object.remove("type").unwrap();
+            object.insert("type".into(), tag);
+            // A resolve has nothing but its tag; give it another key to come first.
+            object.insert("a".into(), Value::from(1));
+            let mut moved = serde_json::Map::new();
+            for (k, v) in object.iter().filter(|(k, _)| k.as_str() != "type") {
+                moved.insert(k.clone(), v.clone());
+            }
+            moved.insert("type".into(), object["type"].clone());
+            let moved = serde_json::to_string(&moved).unwrap();
+            assert!(!moved.starts_with("{\"type\":"), "{moved}");
+            assert_eq!(serde_json::from_str::<OpBody>(&moved).unwrap(), body, "tag last: {moved}");
+        }
+        for bad in [r#"{"type":"delete_everything"}"#, r#"{}"#, r#"{"type":"set","entity":"case"}"#, r#"{"entity":"case","record_id":"x"}"#, "[]"] {
+            assert!(serde_json::from_str::<OpBody>(bad).is_err(), "{bad} was read as an op body");
+        }
     }
 
     #[test]

@@ -50,14 +50,14 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Options {
-        Options { cases: 30_000, edits: 10_000, rounds: 7, noops: 50, dir: None, strict: false, profile: false }
+        Options { cases: 30_000, edits: 10_000, rounds: 21, noops: 50, dir: None, strict: false, profile: false }
     }
 }
 
 pub const USAGE: &str = "usage: sync-bench [--cases N] [--edits N] [--rounds N] [--noops N] [--dir FOLDER] [--strict] [--profile]
   --cases N    cases device A makes, 2 contacts and 5 notes each (default 30000)
   --edits N    offline edits device A pushes at once (default 10000)
-  --rounds N   rounds of 100 edited cases pushed, median reported (default 7)
+  --rounds N   rounds of 100 edited cases pushed, median reported (default 21: a round is short and a shared machine noisy)
   --noops N    no-op syncs of device B, median and p95 reported (default 50)
   --dir DIR    where the workspaces are measured (default: the temporary folder)
   --strict     exit 1 when a figure misses its target
