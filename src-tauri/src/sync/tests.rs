@@ -407,7 +407,25 @@ fn cases_that_arrived_whole_are_made_searchable_by_the_worker() {
     assert!(before.hits.iter().all(|h| h.case.case_number != "PL-2611-TEST-0001"));
 
     let (worker, _) = worker(&open, &path);
-    worker.index_backlog();
+    // The person's commands get the workspace between two steps: asking while the worker makes
+    // the cases searchable one at a time finds some done and some still waiting, rather than
+    // waiting for the whole backlog.
+    let mut seen: Vec<u32> = Vec::new();
+    std::thread::scope(|scope| {
+        let steps = scope.spawn(|| worker.index_backlog_in_steps_of(1));
+        loop {
+            let left = lock(&open).as_ref().unwrap().search_backlog().unwrap();
+            if seen.last() != Some(&left) {
+                seen.push(left);
+            }
+            if left == 0 {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        steps.join().unwrap();
+    });
+    assert!(seen.iter().any(|&left| left > 0 && left < 3), "no command got in between two steps: {seen:?}");
 
     assert_eq!(lock(&open).as_ref().unwrap().search_backlog().unwrap(), 0);
     let after = search(&open, &names[1]);

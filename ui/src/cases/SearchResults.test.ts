@@ -150,11 +150,27 @@ describe("Instant search", () => {
     const search = vi.spyOn(fake, "searchCases");
     search.mockImplementationOnce(async (q) => ({ ...(await real(q)), indexing: 2500 }));
     await user.type(screen.getByTestId("search"), "maya");
-    expect(await screen.findByTestId("search-indexing")).toHaveTextContent("2500 cases just received from the central service are still being added to search");
+    expect(await screen.findByTestId("search-indexing")).toHaveTextContent("2,500 cases just received from the central service are still being added to search");
     const asked = search.mock.calls.length;
     await waitFor(() => expect(search.mock.calls.length).toBeGreaterThan(asked), { timeout: 3000 });
     await waitFor(() => expect(screen.queryByTestId("search-indexing")).toBeNull());
     expect(screen.getAllByTestId("search-hit").length).toBeGreaterThan(0);
+  });
+
+  it("says nothing matches only \"yet\" while just-received cases are being added", async () => {
+    const { fake } = workspace();
+    const { user } = renderWith(CaseList, fake, { onopen: noop, onnew: noop, today: TODAY });
+    await screen.findAllByTestId("case-row");
+    const real = fake.searchCases.bind(fake);
+    const search = vi.spyOn(fake, "searchCases");
+    search.mockImplementation(async (q) => ({ ...(await real(q)), indexing: 40 }));
+    await user.type(screen.getByTestId("search"), "zzqx");
+    await waitFor(() => expect(screen.getByTestId("search-empty")).toHaveTextContent("No cases match “zzqx” yet"));
+    expect(screen.getByTestId("search-indexing")).toHaveTextContent("40 cases just received");
+    search.mockImplementation(real);
+    await waitFor(() => expect(screen.queryByTestId("search-indexing")).toBeNull(), { timeout: 3000 });
+    expect(screen.getByTestId("search-empty")).toHaveTextContent("No cases match “zzqx”");
+    expect(screen.getByTestId("search-empty")).not.toHaveTextContent("yet");
   });
 
   it("says when Rust cut the results off, and when nothing matched", async () => {
