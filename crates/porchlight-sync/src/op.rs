@@ -102,8 +102,8 @@ pub enum OpBody {
     Resolve,
 }
 
-/// The derived reading of `OpBody`, used only for bodies whose `type` is not their first key
-/// (see `Deserialize for OpBody`).
+/// The derived reading of `OpBody`, for bodies whose tag is not first (see
+/// `proto::read_tagged`).
 #[derive(Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 enum TaggedOpBody {
@@ -144,15 +144,13 @@ struct AppendBody {
     base: Option<Stamp>,
 }
 
-/// Reads a body straight into its variant when `type` is its first key, as Porchlight writes
-/// it, instead of buffering the whole body first as serde does for an internally tagged enum
-/// (the service reads thousands of ops a push, a device every op it answers). A body with its
-/// tag elsewhere is read the derived way.
+/// Reads a body straight into its variant when `type` is its first key (see
+/// `proto::read_tagged`); the service reads thousands of ops a push, a device every op it
+/// sends and has answered.
 impl<'de> Deserialize<'de> for OpBody {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         use serde::de::{self, IgnoredAny, MapAccess, Visitor};
 
-        const VARIANTS: &[&str] = &["set", "append", "resolve"];
         struct BodyVisitor;
         impl<'de> Visitor<'de> for BodyVisitor {
             type Value = OpBody;
@@ -161,34 +159,22 @@ impl<'de> Deserialize<'de> for OpBody {
                 f.write_str("an op body: an object with its \"type\"")
             }
 
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<OpBody, A::Error> {
-                let Some(first) = map.next_key::<String>()? else {
-                    return Err(de::Error::missing_field("type"));
-                };
-                if first == "type" {
-                    let kind: String = map.next_value()?;
-                    return match kind.as_str() {
-                        "set" => {
-                            let b = SetBody::deserialize(de::value::MapAccessDeserializer::new(map))?;
-                            Ok(OpBody::Set { entity: b.entity, record_id: b.record_id, fields: b.fields })
-                        }
-                        "append" => {
-                            let b = AppendBody::deserialize(de::value::MapAccessDeserializer::new(map))?;
-                            Ok(OpBody::Append { entity: b.entity, record_id: b.record_id, record: b.record, base: b.base })
-                        }
-                        "resolve" => {
-                            while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-                            Ok(OpBody::Resolve)
-                        }
-                        other => Err(de::Error::unknown_variant(other, VARIANTS)),
-                    };
-                }
-                let mut object = serde_json::Map::new();
-                object.insert(first, map.next_value()?);
-                while let Some((key, value)) = map.next_entry::<String, Value>()? {
-                    object.insert(key, value);
-                }
-                TaggedOpBody::deserialize(Value::Object(object)).map(OpBody::from).map_err(de::Error::custom)
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<OpBody, A::Error> {
+                crate::proto::read_tagged::<_, _, TaggedOpBody>(map, |kind, mut rest| match kind {
+                    "set" => {
+                        let b = SetBody::deserialize(de::value::MapAccessDeserializer::new(rest))?;
+                        Ok(OpBody::Set { entity: b.entity, record_id: b.record_id, fields: b.fields })
+                    }
+                    "append" => {
+                        let b = AppendBody::deserialize(de::value::MapAccessDeserializer::new(rest))?;
+                        Ok(OpBody::Append { entity: b.entity, record_id: b.record_id, record: b.record, base: b.base })
+                    }
+                    "resolve" => {
+                        while rest.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                        Ok(OpBody::Resolve)
+                    }
+                    other => Err(de::Error::unknown_variant(other, &["set", "append", "resolve"])),
+                })
             }
         }
         d.deserialize_map(BodyVisitor)

@@ -202,9 +202,7 @@ pub enum Change {
     Conflict(ConflictRecord),
 }
 
-/// The derived reading of `Change`: serde's way for an internally tagged enum, which first
-/// copies every key and value of the object into a buffer of its own because the tag may come
-/// anywhere. Only `Change`'s own `Deserialize` uses it, for objects whose tag is not first.
+/// The derived reading of `Change`, for objects whose tag is not first (see `read_tagged`).
 #[derive(Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 enum TaggedChange {
@@ -223,16 +221,41 @@ impl From<TaggedChange> for Change {
     }
 }
 
-/// Reads a change straight into its variant when `type` is its first key, as every change
-/// written by Porchlight has it (serde writes the tag first). Buffering each change first, as
-/// the derived reading does, took a tenth of the service's time on a push (stored record
-/// states are read back as changes) and much of a device's reading of a first sync's pages.
-/// An object with its tag elsewhere is still read, the derived way.
+/// Reads an object of an enum tagged by a `type` key, as `Change` and `OpBody` are: straight
+/// into its variant by `variant` (given the tag and the rest of the object) when the tag is the
+/// first key, as every Porchlight writer puts it, and otherwise through `Derived`, the enum's
+/// derived reading. The derived reading first copies every key and value of the object into a
+/// buffer of its own, because the tag may come anywhere; that took a tenth of the service's time
+/// on a push (stored record states are read back as changes) and much of a device's reading of
+/// a first sync's pages.
+pub(crate) fn read_tagged<'de, A, T, Derived>(
+    mut map: A,
+    variant: impl FnOnce(&str, A) -> Result<T, A::Error>,
+) -> Result<T, A::Error>
+where
+    A: serde::de::MapAccess<'de>,
+    Derived: serde::de::DeserializeOwned + Into<T>,
+{
+    use serde::de::Error;
+    let Some(first) = map.next_key::<String>()? else {
+        return Err(A::Error::missing_field("type"));
+    };
+    if first == "type" {
+        let kind: String = map.next_value()?;
+        return variant(&kind, map);
+    }
+    let mut object = serde_json::Map::new();
+    object.insert(first, map.next_value()?);
+    while let Some((key, value)) = map.next_entry::<String, Value>()? {
+        object.insert(key, value);
+    }
+    Derived::deserialize(Value::Object(object)).map(Into::into).map_err(A::Error::custom)
+}
+
 impl<'de> Deserialize<'de> for Change {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         use serde::de::{self, MapAccess, Visitor};
 
-        const VARIANTS: &[&str] = &["record", "appended", "conflict"];
         struct ChangeVisitor;
         impl<'de> Visitor<'de> for ChangeVisitor {
             type Value = Change;
@@ -241,26 +264,16 @@ impl<'de> Deserialize<'de> for Change {
                 f.write_str("a change: an object with its \"type\"")
             }
 
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Change, A::Error> {
-                let Some(first) = map.next_key::<String>()? else {
-                    return Err(de::Error::missing_field("type"));
-                };
-                if first == "type" {
-                    let kind: String = map.next_value()?;
-                    let rest = de::value::MapAccessDeserializer::new(map);
-                    return match kind.as_str() {
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Change, A::Error> {
+                read_tagged::<_, _, TaggedChange>(map, |kind, rest| {
+                    let rest = de::value::MapAccessDeserializer::new(rest);
+                    match kind {
                         "record" => RecordState::deserialize(rest).map(Change::Record),
                         "appended" => AppendedRecord::deserialize(rest).map(Change::Appended),
                         "conflict" => ConflictRecord::deserialize(rest).map(Change::Conflict),
-                        other => Err(de::Error::unknown_variant(other, VARIANTS)),
-                    };
-                }
-                let mut object = serde_json::Map::new();
-                object.insert(first, map.next_value()?);
-                while let Some((key, value)) = map.next_entry::<String, Value>()? {
-                    object.insert(key, value);
-                }
-                TaggedChange::deserialize(Value::Object(object)).map(Change::from).map_err(de::Error::custom)
+                        other => Err(de::Error::unknown_variant(other, &["record", "appended", "conflict"])),
+                    }
+                })
             }
         }
         d.deserialize_map(ChangeVisitor)

@@ -142,12 +142,17 @@ describe("Instant search", () => {
     expect(screen.getByTestId("search")).toHaveFocus();
   });
 
-  it("says when just-received cases are not searchable yet, and asks again until they are", async () => {
+  /** The case list once its rows are in, over a fake whose searches the test can answer. */
+  async function listWithSearchSpy() {
     const { fake } = workspace();
     const { user } = renderWith(CaseList, fake, { onopen: noop, onnew: noop, today: TODAY });
     await screen.findAllByTestId("case-row");
     const real = fake.searchCases.bind(fake);
-    const search = vi.spyOn(fake, "searchCases");
+    return { user, real, search: vi.spyOn(fake, "searchCases") };
+  }
+
+  it("says when just-received cases are not searchable yet, and asks again until they are", async () => {
+    const { user, real, search } = await listWithSearchSpy();
     search.mockImplementationOnce(async (q) => ({ ...(await real(q)), indexing: 2500 }));
     await user.type(screen.getByTestId("search"), "maya");
     expect(await screen.findByTestId("search-indexing")).toHaveTextContent("2,500 cases just received from the central service are still being added to search");
@@ -158,11 +163,7 @@ describe("Instant search", () => {
   });
 
   it("says nothing matches only \"yet\" while just-received cases are being added", async () => {
-    const { fake } = workspace();
-    const { user } = renderWith(CaseList, fake, { onopen: noop, onnew: noop, today: TODAY });
-    await screen.findAllByTestId("case-row");
-    const real = fake.searchCases.bind(fake);
-    const search = vi.spyOn(fake, "searchCases");
+    const { user, real, search } = await listWithSearchSpy();
     search.mockImplementation(async (q) => ({ ...(await real(q)), indexing: 40 }));
     await user.type(screen.getByTestId("search"), "zzqx");
     await waitFor(() => expect(screen.getByTestId("search-empty")).toHaveTextContent("No cases match “zzqx” yet"));
