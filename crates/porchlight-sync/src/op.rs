@@ -256,18 +256,7 @@ mod tests {
             let text = serde_json::to_string(&body).unwrap();
             assert!(text.starts_with("{\"type\":"), "{text}");
             assert_eq!(serde_json::from_str::<OpBody>(&text).unwrap(), body, "tag first");
-            let Value::Object(mut object) = serde_json::to_value(&body).unwrap() else { unreachable!() };
-            let tag = object.remove("type").unwrap();
-            object.insert("type".into(), tag);
-            // A resolve has nothing but its tag; give it another key to come first.
-            object.insert("a".into(), Value::from(1));
-            let mut moved = serde_json::Map::new();
-            for (k, v) in object.iter().filter(|(k, _)| k.as_str() != "type") {
-                moved.insert(k.clone(), v.clone());
-            }
-            moved.insert("type".into(), object["type"].clone());
-            let moved = serde_json::to_string(&moved).unwrap();
-            assert!(!moved.starts_with("{\"type\":"), "{moved}");
+            let moved = crate::proto::tag_last(&body);
             assert_eq!(serde_json::from_str::<OpBody>(&moved).unwrap(), body, "tag last: {moved}");
         }
         for bad in [r#"{"type":"delete_everything"}"#, r#"{}"#, r#"{"type":"set","entity":"case"}"#, r#"{"entity":"case","record_id":"x"}"#, "[]"] {

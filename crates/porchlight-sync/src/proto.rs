@@ -396,6 +396,21 @@ pub struct CompleteUpload {
     pub mime: String,
 }
 
+/// The JSON of a tagged value with its `type` key last, after an unknown key `a`, as another
+/// writer might order it: the slow path of `read_tagged`.
+#[cfg(test)]
+pub(crate) fn tag_last(value: &impl Serialize) -> String {
+    let Value::Object(mut object) = serde_json::to_value(value).unwrap() else { panic!("not an object") };
+    let tag = object.remove("type").expect("a type key");
+    let mut moved = serde_json::Map::new();
+    moved.insert("a".into(), Value::from(1));
+    moved.extend(object);
+    moved.insert("type".into(), tag);
+    let text = serde_json::to_string(&moved).unwrap();
+    assert!(!text.starts_with("{\"type\":") && text.ends_with('}'), "{text}");
+    text
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -467,12 +482,7 @@ mod tests {
             let text = serde_json::to_string(&change).unwrap();
             assert!(text.starts_with("{\"type\":"), "the tag is written first: {text}");
             assert_eq!(serde_json::from_str::<Change>(&text).unwrap(), change, "tag first");
-            // The same object with its tag moved to the end, as another writer might order it.
-            let Value::Object(mut object) = serde_json::to_value(&change).unwrap() else { unreachable!() };
-            let tag = object.remove("type").unwrap();
-            object.insert("type".into(), tag);
-            let moved = serde_json::to_string(&object).unwrap();
-            assert!(!moved.starts_with("{\"type\":"), "{moved}");
+            let moved = tag_last(&change);
             assert_eq!(serde_json::from_str::<Change>(&moved).unwrap(), change, "tag last");
             // Inside a page, as a device reads them.
             let page = format!("[{text},{moved}]");
