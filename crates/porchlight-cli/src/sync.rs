@@ -204,7 +204,8 @@ fn wipe(workspace: Workspace, remote: &Remote) -> Result<String, AppError> {
     ))
 }
 
-/// Cases made searchable per transaction after a sync.
+/// Cases made searchable per transaction after a sync. Nothing else waits on the CLI's
+/// workspace meanwhile, so its steps are twice the app's (`SEARCH_BACKLOG_STEP`).
 pub(crate) const BACKLOG_STEP: usize = 2000;
 
 fn sync_json(run: &SyncRun, seconds: f64, indexed: Option<(u32, f64)>) -> Result<String, AppError> {

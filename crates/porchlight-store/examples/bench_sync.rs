@@ -101,7 +101,7 @@ fn main() {
     }
     // The search entries of the cases that arrived, in the steps the app takes (or another
     // step size given as the second argument).
-    let step: usize = std::env::args().nth(2).map(|n| n.parse().expect("STEP is a number")).unwrap_or(1000);
+    let step: usize = std::env::args().nth(2).map(|n| n.parse().expect("STEP is a number")).unwrap_or(porchlight_store::SEARCH_BACKLOG_STEP);
     let backlog = b.search_backlog().expect("the backlog");
     let indexing = Instant::now();
     while b.index_backlog(step).expect("a step of the backlog") > 0 {}

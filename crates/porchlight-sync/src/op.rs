@@ -102,32 +102,7 @@ pub enum OpBody {
     Resolve,
 }
 
-/// The derived reading of `OpBody`, for bodies whose tag is not first (see
-/// `proto::read_tagged`).
-#[derive(Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-enum TaggedOpBody {
-    Set { entity: Entity, record_id: Uuid, fields: Vec<FieldWrite> },
-    Append {
-        entity: Entity,
-        record_id: Uuid,
-        record: Value,
-        #[serde(default)]
-        base: Option<Stamp>,
-    },
-    Resolve,
-}
-
-impl From<TaggedOpBody> for OpBody {
-    fn from(tagged: TaggedOpBody) -> OpBody {
-        match tagged {
-            TaggedOpBody::Set { entity, record_id, fields } => OpBody::Set { entity, record_id, fields },
-            TaggedOpBody::Append { entity, record_id, record, base } => OpBody::Append { entity, record_id, record, base },
-            TaggedOpBody::Resolve => OpBody::Resolve,
-        }
-    }
-}
-
+/// The fields of each struct variant, read from the rest of the object.
 #[derive(Deserialize)]
 struct SetBody {
     entity: Entity,
@@ -144,40 +119,24 @@ struct AppendBody {
     base: Option<Stamp>,
 }
 
-/// Reads a body straight into its variant when `type` is its first key (see
-/// `proto::read_tagged`); the service reads thousands of ops a push, a device every op it
-/// sends and has answered.
+/// Read tag first (see `proto::read_tagged`): the service reads thousands of ops a push, a
+/// device every op it sends and has answered.
+impl crate::proto::TagFirst for OpBody {
+    const VARIANTS: &'static [&'static str] = &["set", "append", "resolve"];
+
+    fn variant<'de, D: serde::Deserializer<'de>>(kind: &str, rest: D) -> Result<Self, D::Error> {
+        match kind {
+            "set" => SetBody::deserialize(rest).map(|b| OpBody::Set { entity: b.entity, record_id: b.record_id, fields: b.fields }),
+            "append" => AppendBody::deserialize(rest).map(|b| OpBody::Append { entity: b.entity, record_id: b.record_id, record: b.record, base: b.base }),
+            "resolve" => serde::de::IgnoredAny::deserialize(rest).map(|_| OpBody::Resolve),
+            other => Err(serde::de::Error::unknown_variant(other, Self::VARIANTS)),
+        }
+    }
+}
+
 impl<'de> Deserialize<'de> for OpBody {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        use serde::de::{self, IgnoredAny, MapAccess, Visitor};
-
-        struct BodyVisitor;
-        impl<'de> Visitor<'de> for BodyVisitor {
-            type Value = OpBody;
-
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("an op body: an object with its \"type\"")
-            }
-
-            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<OpBody, A::Error> {
-                crate::proto::read_tagged::<_, _, TaggedOpBody>(map, |kind, mut rest| match kind {
-                    "set" => {
-                        let b = SetBody::deserialize(de::value::MapAccessDeserializer::new(rest))?;
-                        Ok(OpBody::Set { entity: b.entity, record_id: b.record_id, fields: b.fields })
-                    }
-                    "append" => {
-                        let b = AppendBody::deserialize(de::value::MapAccessDeserializer::new(rest))?;
-                        Ok(OpBody::Append { entity: b.entity, record_id: b.record_id, record: b.record, base: b.base })
-                    }
-                    "resolve" => {
-                        while rest.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-                        Ok(OpBody::Resolve)
-                    }
-                    other => Err(de::Error::unknown_variant(other, &["set", "append", "resolve"])),
-                })
-            }
-        }
-        d.deserialize_map(BodyVisitor)
+        d.deserialize_map(crate::proto::TaggedVisitor(std::marker::PhantomData))
     }
 }
 

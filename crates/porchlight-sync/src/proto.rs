@@ -202,81 +202,77 @@ pub enum Change {
     Conflict(ConflictRecord),
 }
 
-/// The derived reading of `Change`, for objects whose tag is not first (see `read_tagged`).
-#[derive(Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-enum TaggedChange {
-    Record(RecordState),
-    Appended(AppendedRecord),
-    Conflict(ConflictRecord),
+/// An enum tagged by a `type` key, as `Change` and `OpBody` are, read by `read_tagged`.
+pub(crate) trait TagFirst: Sized {
+    /// The variant names, for the error about an unknown one.
+    const VARIANTS: &'static [&'static str];
+    /// Reads the variant named `kind` from the rest of the object, its tag taken out.
+    fn variant<'de, D: serde::Deserializer<'de>>(kind: &str, rest: D) -> Result<Self, D::Error>;
 }
 
-impl From<TaggedChange> for Change {
-    fn from(tagged: TaggedChange) -> Change {
-        match tagged {
-            TaggedChange::Record(r) => Change::Record(r),
-            TaggedChange::Appended(a) => Change::Appended(a),
-            TaggedChange::Conflict(c) => Change::Conflict(c),
-        }
-    }
-}
-
-/// Reads an object of an enum tagged by a `type` key, as `Change` and `OpBody` are: straight
-/// into its variant by `variant` (given the tag and the rest of the object) when the tag is the
-/// first key, as every Porchlight writer puts it, and otherwise through `Derived`, the enum's
-/// derived reading. The derived reading first copies every key and value of the object into a
-/// buffer of its own, because the tag may come anywhere; that took a tenth of the service's time
-/// on a push (stored record states are read back as changes) and much of a device's reading of
-/// a first sync's pages.
-pub(crate) fn read_tagged<'de, A, T, Derived>(
-    mut map: A,
-    variant: impl FnOnce(&str, A) -> Result<T, A::Error>,
-) -> Result<T, A::Error>
+/// Reads a `TagFirst` enum straight into its variant when `type` is the object's first key, as
+/// every Porchlight writer puts it. Serde's derived reading of an internally tagged enum first
+/// copies every key and value of the object into a buffer of its own, because the tag may come
+/// anywhere; that took a tenth of the service's time on a push (stored record states are read
+/// back as changes) and much of a device's reading of a first sync's pages. An object whose tag
+/// comes later is gathered whole first, and then read by the same `variant`.
+pub(crate) fn read_tagged<'de, A, T>(mut map: A) -> Result<T, A::Error>
 where
     A: serde::de::MapAccess<'de>,
-    Derived: serde::de::DeserializeOwned + Into<T>,
+    T: TagFirst,
 {
-    use serde::de::Error;
+    use serde::de::{value::MapAccessDeserializer, Error};
     let Some(first) = map.next_key::<String>()? else {
         return Err(A::Error::missing_field("type"));
     };
     if first == "type" {
         let kind: String = map.next_value()?;
-        return variant(&kind, map);
+        return T::variant(&kind, MapAccessDeserializer::new(map));
     }
     let mut object = serde_json::Map::new();
     object.insert(first, map.next_value()?);
     while let Some((key, value)) = map.next_entry::<String, Value>()? {
         object.insert(key, value);
     }
-    Derived::deserialize(Value::Object(object)).map(Into::into).map_err(A::Error::custom)
+    let kind = match object.remove("type") {
+        Some(Value::String(kind)) => kind,
+        Some(other) => return Err(A::Error::invalid_type(serde::de::Unexpected::Other(&other.to_string()), &"the name of a variant")),
+        None => return Err(A::Error::missing_field("type")),
+    };
+    T::variant(&kind, Value::Object(object)).map_err(A::Error::custom)
+}
+
+/// The visitor `Deserialize` hands a `TagFirst` enum's object to.
+pub(crate) struct TaggedVisitor<T>(pub(crate) std::marker::PhantomData<T>);
+
+impl<'de, T: TagFirst> serde::de::Visitor<'de> for TaggedVisitor<T> {
+    type Value = T;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        write!(f, "an object whose \"type\" is one of {}", T::VARIANTS.join(", "))
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
+        read_tagged(map)
+    }
+}
+
+impl TagFirst for Change {
+    const VARIANTS: &'static [&'static str] = &["record", "appended", "conflict"];
+
+    fn variant<'de, D: serde::Deserializer<'de>>(kind: &str, rest: D) -> Result<Self, D::Error> {
+        match kind {
+            "record" => RecordState::deserialize(rest).map(Change::Record),
+            "appended" => AppendedRecord::deserialize(rest).map(Change::Appended),
+            "conflict" => ConflictRecord::deserialize(rest).map(Change::Conflict),
+            other => Err(serde::de::Error::unknown_variant(other, Self::VARIANTS)),
+        }
+    }
 }
 
 impl<'de> Deserialize<'de> for Change {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        use serde::de::{self, MapAccess, Visitor};
-
-        struct ChangeVisitor;
-        impl<'de> Visitor<'de> for ChangeVisitor {
-            type Value = Change;
-
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a change: an object with its \"type\"")
-            }
-
-            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Change, A::Error> {
-                read_tagged::<_, _, TaggedChange>(map, |kind, rest| {
-                    let rest = de::value::MapAccessDeserializer::new(rest);
-                    match kind {
-                        "record" => RecordState::deserialize(rest).map(Change::Record),
-                        "appended" => AppendedRecord::deserialize(rest).map(Change::Appended),
-                        "conflict" => ConflictRecord::deserialize(rest).map(Change::Conflict),
-                        other => Err(de::Error::unknown_variant(other, &["record", "appended", "conflict"])),
-                    }
-                })
-            }
-        }
-        d.deserialize_map(ChangeVisitor)
+        d.deserialize_map(TaggedVisitor(std::marker::PhantomData))
     }
 }
 
@@ -397,7 +393,7 @@ pub struct CompleteUpload {
 }
 
 /// The JSON of a tagged value with its `type` key last, after an unknown key `a`, as another
-/// writer might order it: the slow path of `read_tagged`.
+/// writer might order it: the gathering path of `read_tagged`.
 #[cfg(test)]
 pub(crate) fn tag_last(value: &impl Serialize) -> String {
     let Value::Object(mut object) = serde_json::to_value(value).unwrap() else { panic!("not an object") };

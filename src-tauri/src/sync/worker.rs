@@ -28,10 +28,6 @@ pub enum Notice {
 
 pub type Notify = Arc<dyn Fn(Notice) + Send + Sync>;
 
-/// Cases made searchable per step after a sync: a quarter of a second or so of holding the
-/// workspace.
-const BACKLOG_STEP: usize = 1000;
-
 /// The pause between two steps of the backlog. The workspace's mutex is not fair: a thread that
 /// unlocks and locks again at once keeps it, and a search the person typed waited behind every
 /// step of a 30,000-case backlog (8 s in a debug build). The pause lets a waiting command take
@@ -204,7 +200,7 @@ impl Worker {
     /// Makes the cases that arrived whole searchable, a step at a time with the workspace
     /// locked only for each step, so the person's commands run in between.
     pub(crate) fn index_backlog(&self) {
-        self.index_backlog_in_steps_of(BACKLOG_STEP);
+        self.index_backlog_in_steps_of(porchlight_store::SEARCH_BACKLOG_STEP);
     }
 
     pub(crate) fn index_backlog_in_steps_of(&self, cases: usize) {

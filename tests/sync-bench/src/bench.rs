@@ -299,7 +299,7 @@ pub fn first_sync_child(args: &[String]) -> Result<(), BenchError> {
     // Then the search entries of the cases that arrived, written in the app's steps.
     let backlog = b.ws.search_backlog()?;
     let indexing = Instant::now();
-    while b.ws.index_backlog(1000)? > 0 {}
+    while b.ws.index_backlog(porchlight_store::SEARCH_BACKLOG_STEP)? > 0 {}
     say(format!("index_ns={}", indexing.elapsed().as_nanos()));
     say(format!("indexed={backlog}"));
     say(format!("sync_ns={}", time.as_nanos()));
