@@ -57,6 +57,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "sync_scope_care",
         sql: include_str!("../migrations/0004_sync_scope_care.sql"),
     },
+    Migration {
+        version: 5,
+        name: "sync_hot_updates",
+        sql: include_str!("../migrations/0005_sync_hot_updates.sql"),
+    },
 ];
 
 /// The schema version this build needs.

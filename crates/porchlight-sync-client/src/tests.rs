@@ -75,6 +75,12 @@ struct Memory {
     to_upload: Vec<BlobRef>,
     bytes: HashMap<String, Vec<u8>>,
     to_download: Vec<BlobRef>,
+    /// Local edits made while the first push's answer is written: they join the outbox then.
+    edits_during_push: Vec<Op>,
+    /// Pull requests the service has received, and how many it had when each push's answer
+    /// began to be written (waiting up to two seconds for one to arrive).
+    pulls_asked: Option<Arc<AtomicUsize>>,
+    pulls_when_pushed: Vec<usize>,
 }
 
 impl Replica for Memory {
@@ -96,9 +102,17 @@ impl Replica for Memory {
     fn apply_push(&mut self, pushed: &[Op], response: &PushResponse, _: DateTime<Utc>) -> Result<(), Infallible> {
         self.calls.push(format!("apply_push {}", pushed.len()));
         assert_eq!(pushed.len(), response.results.len());
+        if let Some(asked) = &self.pulls_asked {
+            let until = std::time::Instant::now() + std::time::Duration::from_secs(2);
+            while asked.load(Ordering::SeqCst) == 0 && std::time::Instant::now() < until {
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+            self.pulls_when_pushed.push(asked.load(Ordering::SeqCst));
+        }
         if !self.keep_answered {
             self.outbox.retain(|o| !pushed.iter().any(|p| p.id == o.id));
         }
+        self.outbox.append(&mut self.edits_during_push);
         Ok(())
     }
     fn cursor(&self) -> Result<Cursor, Infallible> {
@@ -133,8 +147,14 @@ impl Replica for Memory {
 
 /// A service that applies every op, and serves `pages` pull pages in turn.
 fn service(pages: Vec<PullPage>, push_conflict: Option<ConflictRecord>) -> Stub {
+    service_counting(pages, push_conflict).0
+}
+
+/// `service`, with the count of pull requests it has received.
+fn service_counting(pages: Vec<PullPage>, push_conflict: Option<ConflictRecord>) -> (Stub, Arc<AtomicUsize>) {
     let served = Arc::new(AtomicUsize::new(0));
-    Stub::start(move |req: &Seen| {
+    let counted = served.clone();
+    let stub = Stub::start(move |req: &Seen| {
         let path = req.path.split('?').next().unwrap();
         match (req.method.as_str(), path) {
             ("GET", "/v1/sync/hello") => Answer::zstd_json(200, &hello()),
@@ -163,7 +183,8 @@ fn service(pages: Vec<PullPage>, push_conflict: Option<ConflictRecord>) -> Stub 
             }
             _ => Answer::json(404, &json!({"code": "not_found", "message": "No such endpoint."})),
         }
-    })
+    });
+    (stub, counted)
 }
 
 fn page(seq: i64, changes: Vec<Change>, removed: Vec<Uuid>, has_more: bool) -> PullPage {
@@ -217,6 +238,32 @@ fn a_sync_says_hello_pushes_the_whole_outbox_in_batches_then_pulls_every_page() 
     let pushed_on_wire: usize = seen.iter().map(|s| s.wire_len).sum();
     assert_eq!(sent, pushed_on_wire as u64);
     assert!(received > 0);
+}
+
+#[test]
+fn the_first_page_is_asked_for_while_the_last_push_answer_is_written() {
+    let (stub, pulls) = service_counting(vec![page(4, vec![], vec![], false)], None);
+    let remote = Remote::new(&stub.url, "t").unwrap();
+    let mut replica = Memory { outbox: (1..=200).map(op).collect(), pulls_asked: Some(pulls), ..Default::default() };
+    sync_once(&remote, &mut replica, &wall).unwrap();
+    assert_eq!(replica.pulls_when_pushed, [1], "the service had the pull request before the push answer was written");
+    assert_eq!(stub.paths(), ["GET /v1/sync/hello", "POST /v1/sync/push", "GET /v1/sync/pull"]);
+    assert_eq!(replica.calls, ["observe", "restamp", "apply_push 200", "apply_pull 4.1"]);
+}
+
+#[test]
+fn edits_made_while_a_push_is_answered_are_pushed_and_the_early_page_is_dropped() {
+    let asked_early = page(4, vec![Change::Conflict(conflict(1))], vec![], false);
+    let asked_after = page(6, vec![], vec![], false);
+    let stub = service(vec![asked_early, asked_after], None);
+    let remote = Remote::new(&stub.url, "t").unwrap();
+    let mut replica = Memory { outbox: vec![op(1)], edits_during_push: vec![op(2)], ..Default::default() };
+    let report = sync_once(&remote, &mut replica, &wall).unwrap();
+    assert_eq!(stub.paths(), ["GET /v1/sync/hello", "POST /v1/sync/push", "GET /v1/sync/pull", "POST /v1/sync/push", "GET /v1/sync/pull"]);
+    // The page asked for before the second push is never applied; the one asked for after it is.
+    assert_eq!(replica.calls, ["observe", "restamp", "apply_push 1", "apply_push 1", "apply_pull 6.1"]);
+    assert_eq!((report.pushed, report.pulled, report.conflicts), (2, 0, 0));
+    assert!(replica.outbox.is_empty());
 }
 
 #[test]

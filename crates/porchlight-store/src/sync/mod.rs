@@ -297,47 +297,11 @@ impl Workspace {
         self.forget_totals();
         Ok(())
     }
-}
 
-impl Replica for Workspace {
-    type Error = StoreError;
-
-    fn observe_server(&mut self, hello: &Hello, wall: DateTime<Utc>) -> Result<(), StoreError> {
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        apply::observe_server(&tx, &self.clock, hello.server_stamp, hello.server_time, wall)?;
-        tx.commit()?;
-        Ok(())
-    }
-
-    fn restamp_ahead(&mut self, hello: &Hello, wall: DateTime<Utc>) -> Result<u64, StoreError> {
-        if !restamp::clock_ahead(&self.conn, hello.server_time)? {
-            return Ok(0);
-        }
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let restamped = restamp::restamp_ahead(&tx, self.replica, self.clock.offset_ms(), hello.server_time, hello.server_stamp, wall)?;
-        tx.commit()?;
-        let Some(restamped) = restamped else { return Ok(0) };
-        // The clock in memory has seen the stamps just replaced and would go on stamping after
-        // them; the wound-back one takes its place only once the transaction has committed.
-        self.clock = restamped.clock;
-        Ok(restamped.ops)
-    }
-
-    fn outbox(&self, limit: usize) -> Result<Vec<Op>, StoreError> {
-        let mut stmt = self.conn.prepare_cached("SELECT op, fields_from FROM outbox ORDER BY seq LIMIT ?1")?;
-        let rows = stmt.query_map([limit.min(i64::MAX as usize) as i64], |row| Ok((row.get::<_, String>(0)?, row.get::<_, Option<i64>>(1)?)))?;
-        rows.map(|row| {
-            let (json, fields_from) = row?;
-            outbox::read_op(&self.conn, &json, fields_from)
-        })
-        .collect()
-    }
-
-    fn pending_count(&self) -> Result<u64, StoreError> {
-        Ok(self.conn.prepare_cached("SELECT count(*) FROM outbox")?.query_row([], |row| row.get::<_, i64>(0))? as u64)
-    }
-
-    fn apply_push(&mut self, pushed: &[Op], response: &PushResponse, wall: DateTime<Utc>) -> Result<(), StoreError> {
+    /// What the service answered to a push, in one transaction: acknowledged ops leave the
+    /// outbox, refused ones are kept with their reasons, the service's state of each record is
+    /// taken.
+    fn store_push_answers(&mut self, pushed: &[Op], response: &PushResponse, wall: DateTime<Utc>) -> Result<(), StoreError> {
         let refused_at = crate::stamp(wall);
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let by_id: HashMap<Uuid, &Op> = pushed.iter().map(|op| (op.id, op)).collect();
@@ -381,20 +345,71 @@ impl Replica for Workspace {
         Ok(())
     }
 
+    /// Runs a transaction that the central service can give again without waiting for the disk.
+    /// A pull page and its cursor commit or vanish together, and a page lost to a power cut is
+    /// fetched again at the next sync; the answers to a push vanish with the removal of its ops
+    /// from the outbox, so the ops are sent again and the service, which keeps the answer of
+    /// every op it has seen, answers them the same. Every local edit still waits for the disk,
+    /// and its flush carries these commits with it.
+    fn without_waiting_for_the_disk<T>(&mut self, write: impl FnOnce(&mut Self) -> Result<T, StoreError>) -> Result<T, StoreError> {
+        self.conn.pragma_update(None, "synchronous", "NORMAL")?;
+        let written = write(self);
+        let restored = self.conn.pragma_update(None, "synchronous", "FULL");
+        let written = written?;
+        restored?;
+        Ok(written)
+    }
+}
+
+impl Replica for Workspace {
+    type Error = StoreError;
+
+    fn observe_server(&mut self, hello: &Hello, wall: DateTime<Utc>) -> Result<(), StoreError> {
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        apply::observe_server(&tx, &self.clock, hello.server_stamp, hello.server_time, wall)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn restamp_ahead(&mut self, hello: &Hello, wall: DateTime<Utc>) -> Result<u64, StoreError> {
+        if !restamp::clock_ahead(&self.conn, hello.server_time)? {
+            return Ok(0);
+        }
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let restamped = restamp::restamp_ahead(&tx, self.replica, self.clock.offset_ms(), hello.server_time, hello.server_stamp, wall)?;
+        tx.commit()?;
+        let Some(restamped) = restamped else { return Ok(0) };
+        // The clock in memory has seen the stamps just replaced and would go on stamping after
+        // them; the wound-back one takes its place only once the transaction has committed.
+        self.clock = restamped.clock;
+        Ok(restamped.ops)
+    }
+
+    fn outbox(&self, limit: usize) -> Result<Vec<Op>, StoreError> {
+        let mut stmt = self.conn.prepare_cached("SELECT op, fields_from FROM outbox ORDER BY seq LIMIT ?1")?;
+        let rows = stmt.query_map([limit.min(i64::MAX as usize) as i64], |row| Ok((row.get::<_, String>(0)?, row.get::<_, Option<i64>>(1)?)))?;
+        rows.map(|row| {
+            let (json, fields_from) = row?;
+            outbox::read_op(&self.conn, &json, fields_from)
+        })
+        .collect()
+    }
+
+    fn pending_count(&self) -> Result<u64, StoreError> {
+        Ok(self.conn.prepare_cached("SELECT count(*) FROM outbox")?.query_row([], |row| row.get::<_, i64>(0))? as u64)
+    }
+
+    fn apply_push(&mut self, pushed: &[Op], response: &PushResponse, wall: DateTime<Utc>) -> Result<(), StoreError> {
+        self.without_waiting_for_the_disk(|ws| ws.store_push_answers(pushed, response, wall))
+    }
+
     fn cursor(&self) -> Result<Cursor, StoreError> {
         let (seq, epoch): (i64, i64) = self.conn.query_row("SELECT cursor_seq, cursor_epoch FROM sync_meta WHERE id = 1", [], |row| Ok((row.get(0)?, row.get(1)?)))?;
         Ok(Cursor { seq, epoch })
     }
 
     fn apply_pull(&mut self, page: &PullPage, wall: DateTime<Utc>) -> Result<(), StoreError> {
-        // A page commits without waiting for the disk: the page and its cursor commit or vanish
-        // together, and a page lost to a power cut is fetched again at the next sync. Every
-        // local edit still waits for the disk, and its flush carries earlier pages with it.
-        self.conn.pragma_update(None, "synchronous", "NORMAL")?;
-        let applied = self.apply_page(page, wall);
-        let restored = self.conn.pragma_update(None, "synchronous", "FULL");
-        applied?;
-        Ok(restored?)
+        self.without_waiting_for_the_disk(|ws| ws.apply_page(page, wall))
     }
 
     fn blobs_to_upload(&self) -> Result<Vec<BlobRef>, StoreError> {

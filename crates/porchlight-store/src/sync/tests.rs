@@ -487,6 +487,19 @@ fn cases_received_whole_are_listed_at_once_and_found_by_search_once_their_entrie
 }
 
 #[test]
+fn local_edits_wait_for_the_disk_again_after_the_services_answers_are_written() {
+    let mut d = device();
+    let synchronous = |ws: &Workspace| count(ws, "SELECT synchronous FROM pragma_synchronous");
+    assert_eq!(synchronous(&d.ws), 2, "a workspace opens waiting for the disk on every commit (FULL)");
+    d.ws.create_case(&maya(), now()).unwrap();
+    ack_all(&mut d.ws, at(1));
+    assert_eq!(synchronous(&d.ws), 2, "after a push's answers");
+    d.ws.apply_pull(&page(vec![], vec![], 3), t0()).unwrap();
+    assert_eq!(synchronous(&d.ws), 2, "after a pull page");
+    assert!(ops(&d.ws).is_empty());
+}
+
+#[test]
 fn the_same_page_applied_twice_changes_nothing_the_second_time() {
     let mut a = device();
     let case = a.ws.create_case(&maya(), now()).unwrap().id;
