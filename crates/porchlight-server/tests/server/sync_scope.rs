@@ -597,3 +597,63 @@ async fn the_next_page_is_made_while_the_device_applies_this_one() {
         "served once"
     );
 }
+
+#[tokio::test]
+async fn the_scan_for_cases_to_send_whole_skips_the_held_ones_however_it_is_cut() {
+    use porchlight_server::people::Role;
+    use porchlight_server::sync::pull::unheld_in_scope;
+    let db = test_db!();
+    let w = world(&db).await;
+    let c = db.owner.get().await.unwrap();
+    let supervisor = w.person("supervisor");
+    let office: Uuid = c
+        .query_one("SELECT office_id FROM cases WHERE id = $1", &[&w.case_a])
+        .await
+        .unwrap()
+        .get(0);
+    // Five more cases in the supervisor's office, so that a scan reads several chunks.
+    let at = super::harness::now();
+    let clock = porchlight_sync::Clock::new(porchlight_sync::ReplicaId::random(), None, 0);
+    let writer = porchlight_server::sync::write::Writer::load(&c, w.person("cm_assigned").id, None, &clock)
+        .await
+        .unwrap();
+    for name in ["Ada", "Bea", "Cal", "Dee", "Eve"] {
+        let fields = porchlight_server::cases::validate(&sample_fields(name), at).unwrap();
+        porchlight_server::cases::create(&c, &writer, porchlight_server::new_id(at), office, porchlight_domain::CaseStatus::Active, &fields, true, at)
+            .await
+            .unwrap();
+    }
+    let in_scope: Vec<Uuid> = c
+        .query("SELECT id FROM cases WHERE office_id = $1 ORDER BY id", &[&office])
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(in_scope.len(), 7);
+    // The device holds every other case; one more it held was removed, so it counts as not held.
+    let device = Uuid::now_v7();
+    for (i, case) in in_scope.iter().enumerate() {
+        let removed: Option<i64> = (i == 1).then_some(2);
+        if i % 2 == 0 || i == 1 {
+            c.execute(
+                "INSERT INTO device_cases (device_id, case_id, added_epoch, removed_epoch, snap_seq) VALUES ($1, $2, 1, $3, 0)",
+                &[&device, case, &removed],
+            )
+            .await
+            .unwrap();
+        }
+    }
+    let unheld: Vec<Uuid> = in_scope.iter().enumerate().filter(|(i, _)| i % 2 == 1).map(|(_, id)| *id).collect();
+    assert_eq!(unheld.len(), 3);
+    let grant = porchlight_server::rules::grant(Role::Supervisor);
+    for chunk in [1, 2, 3, 100] {
+        for batch in [1, 2, 100] {
+            let got = unheld_in_scope(&c, grant, supervisor.id, device, None, batch, chunk).await.unwrap();
+            let want = &unheld[..unheld.len().min(batch as usize)];
+            assert_eq!(got, want, "chunk {chunk}, batch {batch}");
+        }
+        let after_first = unheld_in_scope(&c, grant, supervisor.id, device, Some(unheld[0]), 100, chunk).await.unwrap();
+        assert_eq!(after_first, unheld[1..], "chunk {chunk}, after the first");
+    }
+}

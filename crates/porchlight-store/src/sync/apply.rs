@@ -39,7 +39,8 @@ impl Pending {
         Ok(Pending { fields: HashMap::new(), resolves })
     }
 
-    fn writes(&mut self, tx: &Connection, case_id: Uuid, entity: Entity, record_id: Uuid, field: &str) -> Result<bool, StoreError> {
+    /// The fields that waiting ops of the case write; None when no op of the case waits.
+    fn of_case(&mut self, tx: &Connection, case_id: Uuid) -> Result<Option<&HashSet<FieldOf>>, StoreError> {
         if let std::collections::hash_map::Entry::Vacant(entry) = self.fields.entry(case_id) {
             let mut written: Option<HashSet<FieldOf>> = None;
             let mut stmt = tx.prepare_cached("SELECT op, fields_from FROM outbox WHERE case_id = ?1")?;
@@ -52,7 +53,7 @@ impl Pending {
             }
             entry.insert(written);
         }
-        Ok(self.fields[&case_id].as_ref().is_some_and(|set| set.contains(&(entity, record_id, field.to_owned()))))
+        Ok(self.fields[&case_id].as_ref())
     }
 }
 
@@ -118,25 +119,31 @@ pub(crate) fn apply_record(tx: &Connection, pending: &mut Pending, state: &Recor
         return Ok(());
     }
     let held = RecordStamps::load(tx, state.entity, state.record_id)?;
-    let mut updates: Vec<(String, Value)> = Vec::new();
-    let mut stamps: Vec<Stamp> = Vec::new();
-    for (field, value) in &state.fields {
-        let stamp = state.stamp_of(field);
-        let newer = match held.of(field) {
-            None => true,
-            Some(local) => stamp > local || (superseded == Some(local) && stamp != local),
-        };
-        if newer && !pending.writes(tx, state.case_id, state.entity, state.record_id, field)? {
-            updates.push((field.clone(), value.clone()));
-            stamps.push(stamp);
+    let waiting = pending.of_case(tx, state.case_id)?;
+    // A record new to this device with no op of its case waiting (every record of a first sync)
+    // takes every field, without a look at each.
+    let updates: Vec<(String, Value)> = if held.is_empty() && waiting.is_none() {
+        state.fields.iter().map(|(field, value)| (field.clone(), value.clone())).collect()
+    } else {
+        let mut updates = Vec::new();
+        for (field, value) in &state.fields {
+            let stamp = state.stamp_of(field);
+            let newer = match held.of(field) {
+                None => true,
+                Some(local) => stamp > local || (superseded == Some(local) && stamp != local),
+            };
+            let written_here = || waiting.is_some_and(|set| set.contains(&(state.entity, state.record_id, field.clone())));
+            if newer && !written_here() {
+                updates.push((field.clone(), value.clone()));
+            }
         }
-    }
+        updates
+    };
     if updates.is_empty() {
         return Ok(());
     }
-    let newest = stamps.iter().copied().max().unwrap_or(state.stamp);
+    let newest = updates.iter().map(|(field, _)| state.stamp_of(field)).max().unwrap_or(state.stamp);
     let origin = Origin::of_stamp(REMOTE_ACTOR, newest);
-    let stamp_of: HashMap<&str, Stamp> = updates.iter().map(|(f, _)| f.as_str()).zip(stamps.iter().copied()).collect();
     let (seq, applied, whole) = match state.entity {
         Entity::Case => match records::write_case(tx, state.case_id, &updates, &origin)? {
             Some((seq, applied)) => (seq, applied, false),
@@ -163,14 +170,14 @@ pub(crate) fn apply_record(tx: &Connection, pending: &mut Pending, state: &Recor
         // A record new to this device: one row for the common stamp, rows for the others.
         outbox::set_record_stamp(tx, state.entity, state.record_id, state.case_id, state.stamp)?;
         for field in &applied {
-            let stamp = stamp_of[field.as_str()];
+            let stamp = state.stamp_of(field);
             if stamp != state.stamp {
                 outbox::set_field_stamp(tx, state.entity, state.record_id, state.case_id, field, stamp)?;
             }
         }
     } else {
         for field in &applied {
-            outbox::set_field_stamp(tx, state.entity, state.record_id, state.case_id, field, stamp_of[field.as_str()])?;
+            outbox::set_field_stamp(tx, state.entity, state.record_id, state.case_id, field, state.stamp_of(field))?;
         }
     }
     batch.touched(seq);

@@ -175,6 +175,18 @@ pub(crate) fn contact_states(conn: &Connection, case_id: CaseId) -> Result<BTree
     contacts::list(conn, case_id)?.iter().map(|c| Ok((*c.id.as_uuid(), contact_state(c)?))).collect()
 }
 
+/// The synced fields of a contact with nothing filled in, which a contact new to this device
+/// starts from (made once: a first sync starts from it for every contact).
+fn empty_contact_state() -> Result<Fields, StoreError> {
+    static EMPTY: std::sync::OnceLock<Fields> = std::sync::OnceLock::new();
+    if let Some(state) = EMPTY.get() {
+        return Ok(state.clone());
+    }
+    let mut state = flatten(&to_json(&ContactFields::default(), "contact fields")?);
+    state.insert("removed_reason".into(), Value::Null);
+    Ok(EMPTY.get_or_init(|| state).clone())
+}
+
 fn contact_form_from(fields: &Fields) -> Result<ContactFields, serde_json::Error> {
     serde_json::from_value(unflatten(fields.iter().filter(|(k, _)| k.as_str() != "removed_reason")))
 }
@@ -190,11 +202,7 @@ pub(crate) fn write_contact(tx: &Connection, case_id: Uuid, contact_id: Uuid, up
     };
     let before = match &current {
         Some(c) => contact_state(c)?,
-        None => {
-            let mut state = flatten(&to_json(&ContactFields::default(), "contact fields")?);
-            state.insert("removed_reason".into(), Value::Null);
-            state
-        }
+        None => empty_contact_state()?,
     };
     let mut after = before.clone();
     let (applied, form) = merge_checked(&mut after, updates, contact_form_from);
