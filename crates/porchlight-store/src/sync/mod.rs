@@ -349,8 +349,10 @@ impl Workspace {
     /// A pull page and its cursor commit or vanish together, and a page lost to a power cut is
     /// fetched again at the next sync; the answers to a push vanish with the removal of its ops
     /// from the outbox, so the ops are sent again and the service, which keeps the answer of
-    /// every op it has seen, answers them the same. Every local edit still waits for the disk,
-    /// and its flush carries these commits with it.
+    /// every op it has seen, answers them the same; the service's clock seen at `hello` comes
+    /// again at the next one (and every page or answer holding values stamped by it saves the
+    /// clock in its own transaction). Every local edit still waits for the disk, and its flush
+    /// carries these commits with it.
     fn without_waiting_for_the_disk<T>(&mut self, write: impl FnOnce(&mut Self) -> Result<T, StoreError>) -> Result<T, StoreError> {
         self.conn.pragma_update(None, "synchronous", "NORMAL")?;
         let written = write(self);
@@ -365,10 +367,12 @@ impl Replica for Workspace {
     type Error = StoreError;
 
     fn observe_server(&mut self, hello: &Hello, wall: DateTime<Utc>) -> Result<(), StoreError> {
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        apply::observe_server(&tx, &self.clock, hello.server_stamp, hello.server_time, wall)?;
-        tx.commit()?;
-        Ok(())
+        self.without_waiting_for_the_disk(|ws| {
+            let tx = ws.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            apply::observe_server(&tx, &ws.clock, hello.server_stamp, hello.server_time, wall)?;
+            tx.commit()?;
+            Ok(())
+        })
     }
 
     fn restamp_ahead(&mut self, hello: &Hello, wall: DateTime<Utc>) -> Result<u64, StoreError> {

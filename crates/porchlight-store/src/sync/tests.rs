@@ -496,6 +496,19 @@ fn local_edits_wait_for_the_disk_again_after_the_services_answers_are_written() 
     assert_eq!(synchronous(&d.ws), 2, "after a push's answers");
     d.ws.apply_pull(&page(vec![], vec![], 3), t0()).unwrap();
     assert_eq!(synchronous(&d.ws), 2, "after a pull page");
+    let hello = Hello {
+        protocol: 1,
+        min_protocol: 1,
+        device_id: Uuid::nil(),
+        user_id: Uuid::nil(),
+        username: "rosa".into(),
+        display_name: "Rosa Diaz".into(),
+        role: "case_manager".into(),
+        server_time: t0(),
+        server_stamp: Stamp::at(t0(), ReplicaId(0x5e7)),
+    };
+    d.ws.observe_server(&hello, t0()).unwrap();
+    assert_eq!(synchronous(&d.ws), 2, "after the service's clock is saved");
     assert!(ops(&d.ws).is_empty());
 }
 
