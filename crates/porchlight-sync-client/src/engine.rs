@@ -198,34 +198,32 @@ fn pull<'scope, R: Replica>(
         }
         None => remote.pull(cursor, MAX_PULL_LIMIT),
     };
-    {
-        loop {
-            let page = fetched?;
-            let empty = page.changes.is_empty() && page.removed_cases.is_empty() && page.removed_photos.is_empty();
-            if page.has_more && empty && page.cursor == cursor {
-                return Err(SyncError::Server {
-                    status: 200,
-                    message: format!("it promised more changes after {cursor} but sent none and kept the same position"),
-                });
-            }
-            let next = page.cursor;
-            let ahead = page.has_more.then(|| scope.spawn(move || remote.pull(next, MAX_PULL_LIMIT)));
-            // A failure here ends the sync once the page asked for ahead has come (and is dropped).
-            replica.apply_pull(&page, wall()).map_err(local)?;
-            run.report.pulled += page.changes.len() as u64;
-            run.report.removed_cases += page.removed_cases.len() as u64;
-            for change in &page.changes {
-                if let Change::Conflict(c) = change {
-                    if c.resolution.is_none() && conflicts.insert(c.id) {
-                        run.report.conflicts += 1;
-                    }
+    loop {
+        let page = fetched?;
+        let empty = page.changes.is_empty() && page.removed_cases.is_empty() && page.removed_photos.is_empty();
+        if page.has_more && empty && page.cursor == cursor {
+            return Err(SyncError::Server {
+                status: 200,
+                message: format!("it promised more changes after {cursor} but sent none and kept the same position"),
+            });
+        }
+        let next = page.cursor;
+        let ahead = page.has_more.then(|| scope.spawn(move || remote.pull(next, MAX_PULL_LIMIT)));
+        // A failure here ends the sync once the page asked for ahead has come (and is dropped).
+        replica.apply_pull(&page, wall()).map_err(local)?;
+        run.report.pulled += page.changes.len() as u64;
+        run.report.removed_cases += page.removed_cases.len() as u64;
+        for change in &page.changes {
+            if let Change::Conflict(c) = change {
+                if c.resolution.is_none() && conflicts.insert(c.id) {
+                    run.report.conflicts += 1;
                 }
             }
-            cursor = next;
-            match ahead {
-                None => return Ok(()),
-                Some(fetching) => fetched = joined(fetching),
-            }
+        }
+        cursor = next;
+        match ahead {
+            None => return Ok(()),
+            Some(fetching) => fetched = joined(fetching),
         }
     }
 }

@@ -177,6 +177,21 @@ fn dump(ws: &Workspace, skip: &[&str]) -> BTreeMap<String, Vec<String>> {
     out
 }
 
+/// The service's `hello` with its clock at `at`.
+fn hello_at(at: DateTime<Utc>) -> Hello {
+    Hello {
+        protocol: 1,
+        min_protocol: 1,
+        device_id: Uuid::nil(),
+        user_id: Uuid::nil(),
+        username: "rosa".into(),
+        display_name: "Rosa Diaz".into(),
+        role: "case_manager".into(),
+        server_time: at,
+        server_stamp: Stamp::at(at, ReplicaId(0x5e7)),
+    }
+}
+
 fn count(ws: &Workspace, sql: &str) -> i64 {
     ws.conn.query_row(sql, [], |row| row.get(0)).unwrap()
 }
@@ -382,17 +397,7 @@ fn a_clock_restored_after_reopening_never_goes_back() {
 #[test]
 fn the_service_clock_offset_moves_local_stamps_and_is_kept() {
     let mut d = device();
-    let hello = Hello {
-        protocol: 1,
-        min_protocol: 1,
-        device_id: Uuid::nil(),
-        user_id: Uuid::nil(),
-        username: "rosa".into(),
-        display_name: "Rosa Diaz".into(),
-        role: "case_manager".into(),
-        server_time: t0() + chrono::Duration::hours(3),
-        server_stamp: Stamp::at(t0() + chrono::Duration::hours(3), ReplicaId(0x5e7)),
-    };
+    let hello = hello_at(t0() + chrono::Duration::hours(3));
     d.ws.observe_server(&hello, t0()).unwrap();
     drop(d.ws);
     let mut ws = Workspace::open(&d.path, PASSPHRASE).unwrap();
@@ -496,18 +501,7 @@ fn local_edits_wait_for_the_disk_again_after_the_services_answers_are_written() 
     assert_eq!(synchronous(&d.ws), 2, "after a push's answers");
     d.ws.apply_pull(&page(vec![], vec![], 3), t0()).unwrap();
     assert_eq!(synchronous(&d.ws), 2, "after a pull page");
-    let hello = Hello {
-        protocol: 1,
-        min_protocol: 1,
-        device_id: Uuid::nil(),
-        user_id: Uuid::nil(),
-        username: "rosa".into(),
-        display_name: "Rosa Diaz".into(),
-        role: "case_manager".into(),
-        server_time: t0(),
-        server_stamp: Stamp::at(t0(), ReplicaId(0x5e7)),
-    };
-    d.ws.observe_server(&hello, t0()).unwrap();
+    d.ws.observe_server(&hello_at(t0()), t0()).unwrap();
     assert_eq!(synchronous(&d.ws), 2, "after the service's clock is saved");
     assert!(ops(&d.ws).is_empty());
 }
