@@ -657,3 +657,65 @@ async fn the_scan_for_cases_to_send_whole_skips_the_held_ones_however_it_is_cut(
         assert_eq!(after_first, unheld[1..], "chunk {chunk}, after the first");
     }
 }
+
+#[tokio::test]
+async fn the_log_walk_keeps_exactly_the_rows_of_held_cases_however_it_is_cut() {
+    use porchlight_server::sync::pull::held_log_rows;
+    let db = test_db!();
+    let w = world(&db).await;
+    let c = db.owner.get().await.unwrap();
+    let head: i64 = c.query_one("SELECT max(seq) FROM change_log", &[]).await.unwrap().get(0);
+    let seqs_of = |case: Uuid| {
+        let c = &c;
+        async move {
+            c.query("SELECT seq FROM change_log WHERE case_id = $1 ORDER BY seq", &[&case])
+                .await
+                .unwrap()
+                .iter()
+                .map(|r| r.get::<_, i64>(0))
+                .collect::<Vec<i64>>()
+        }
+    };
+    let (a, b) = (seqs_of(w.case_a).await, seqs_of(w.case_b).await);
+    assert!(a.len() >= 3 && !b.is_empty(), "the world's cases have log rows: {a:?} {b:?}");
+    // Case A is held from before the log; case B was sent whole at its first row, so only its
+    // later rows are due; case C was held and removed.
+    let device = Uuid::now_v7();
+    for (case, snap, removed) in [(w.case_a, 0i64, None), (w.case_b, b[0], None), (w.case_c, 0, Some(2i64))] {
+        c.execute(
+            "INSERT INTO device_cases (device_id, case_id, added_epoch, removed_epoch, snap_seq) VALUES ($1, $2, 1, $3, $4)",
+            &[&device, &case, &removed, &snap],
+        )
+        .await
+        .unwrap();
+    }
+    let due = |skip: &[&str], after: i64| {
+        let c = &c;
+        let skip: Vec<String> = skip.iter().map(|s| s.to_string()).collect();
+        async move {
+            c.query(
+                "SELECT l.seq FROM change_log l JOIN device_cases d ON d.device_id = $1 AND d.case_id = l.case_id
+                 WHERE d.removed_epoch IS NULL AND d.snap_seq < l.seq AND l.seq > $2 AND l.seq <= $3 AND l.entity <> ALL($4)
+                 ORDER BY l.seq",
+                &[&device, &after, &head, &skip],
+            )
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.get::<_, i64>(0))
+            .collect::<Vec<i64>>()
+        }
+    };
+    let all = due(&[], 0).await;
+    assert!(all.len() >= 3 && all.iter().all(|s| a.contains(s) || b[1..].contains(s)), "{all:?}");
+    for skip in [&[][..], &["contact", "note"][..]] {
+        let want_all = due(skip, 0).await;
+        for limit in [1, 2, 3, 1000] {
+            let got = held_log_rows(&c, device, 0, head, skip, limit).await.unwrap();
+            assert_eq!(got, want_all[..want_all.len().min(limit as usize)], "skip {skip:?}, limit {limit}");
+        }
+        let after = want_all[0];
+        let got = held_log_rows(&c, device, after, head, skip, 1000).await.unwrap();
+        assert_eq!(got, due(skip, after).await, "skip {skip:?}, after {after}");
+    }
+}
