@@ -21,7 +21,7 @@ use chrono::{DateTime, Utc};
 use deadpool_postgres::GenericClient;
 use porchlight_sync::{Change, Cursor, Entity, Stamp};
 use serde_json::json;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use uuid::Uuid;
 
 /// The most cases whose whole state one page carries. A first sync of 30,000 cases then takes
@@ -492,6 +492,20 @@ fn consented_photo(change: Change, now: PhotoNow) -> Result<PhotoFate, DbError> 
     })
 }
 
+/// Which of `cases` the device holds, each with the log number it was sent whole at: one lookup
+/// by the primary key, however many cases, so its cost never depends on the table's statistics.
+async fn held_among(db: &impl GenericClient, device: Uuid, cases: &[Uuid]) -> Result<HashMap<Uuid, i64>, DbError> {
+    Ok(db::query(
+        db,
+        "SELECT case_id, snap_seq FROM device_cases WHERE device_id = $1 AND case_id = ANY($2) AND removed_epoch IS NULL",
+        &[&device, &cases],
+    )
+    .await?
+    .iter()
+    .map(|r| (r.get(0), r.get(1)))
+    .collect())
+}
+
 /// The numbers of the first `limit` rows of the change log after `after` (up to `head`, of no
 /// entity in `skip`) that the device must receive: rows of cases it holds, newer than the state
 /// it was sent them whole at. The log is read in windows of `limit` numbers, each taken out of
@@ -527,15 +541,7 @@ pub async fn held_log_rows(
             let mut cases: Vec<Uuid> = rows.iter().map(|(_, case)| *case).collect();
             cases.sort_unstable();
             cases.dedup();
-            let held: HashMap<Uuid, i64> = db::query(
-                db,
-                "SELECT case_id, snap_seq FROM device_cases WHERE device_id = $1 AND case_id = ANY($2) AND removed_epoch IS NULL",
-                &[&device, &cases],
-            )
-            .await?
-            .iter()
-            .map(|r| (r.get(0), r.get(1)))
-            .collect();
+            let held = held_among(db, device, &cases).await?;
             for (seq, case) in rows {
                 if held.get(&case).is_some_and(|snap| *snap < seq) {
                     picked.push(seq);
@@ -584,16 +590,8 @@ pub async fn unheld_in_scope(
         let Some(last) = candidates.last().copied() else {
             return Ok(unheld);
         };
-        let held: HashSet<Uuid> = db::query(
-            db,
-            "SELECT case_id FROM device_cases WHERE device_id = $1 AND case_id = ANY($2) AND removed_epoch IS NULL",
-            &[&device, &candidates],
-        )
-        .await?
-        .iter()
-        .map(|r| r.get(0))
-        .collect();
-        for id in candidates.iter().filter(|id| !held.contains(id)) {
+        let held = held_among(db, device, &candidates).await?;
+        for id in candidates.iter().filter(|id| !held.contains_key(id)) {
             unheld.push(*id);
             if unheld.len() as i64 == batch {
                 return Ok(unheld);

@@ -206,13 +206,14 @@ mod tests {
     //! is invented.
 
     use super::latest_allowed;
+    use crate::sync::tests::hello_at as hello;
     use crate::sync::outbox::{parse_stamp, stamp_key};
     use crate::Workspace;
     use chrono::{DateTime, Duration, TimeZone, Utc};
     use porchlight_domain::{
         CaseFields, CaseStatus, CaseType, ChildFields, ContactFields, EventFields, Moment, NoteCategory, NoteInput, Relationship, Sex, StatusChange,
     };
-    use porchlight_sync::{Entity, Hello, Op, OpBody, Replica, ReplicaId, Stamp};
+    use porchlight_sync::{Entity, Op, OpBody, Replica, Stamp};
     use std::collections::BTreeMap;
     use uuid::Uuid;
 
@@ -226,20 +227,6 @@ mod tests {
     /// The device's wall clock, two hours ahead, `minutes` into the test.
     fn ahead(minutes: i64) -> Moment {
         Moment::at_utc(server_t0() + Duration::hours(2) + Duration::minutes(minutes))
-    }
-
-    fn hello(server_time: DateTime<Utc>) -> Hello {
-        Hello {
-            protocol: 1,
-            min_protocol: 1,
-            device_id: Uuid::nil(),
-            user_id: Uuid::nil(),
-            username: "rosa".into(),
-            display_name: "Rosa Diaz".into(),
-            role: "case_manager".into(),
-            server_time,
-            server_stamp: Stamp::at(server_time, ReplicaId(0x5e7)),
-        }
     }
 
     fn lina() -> CaseFields {

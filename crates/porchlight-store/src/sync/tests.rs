@@ -178,7 +178,7 @@ fn dump(ws: &Workspace, skip: &[&str]) -> BTreeMap<String, Vec<String>> {
 }
 
 /// The service's `hello` with its clock at `at`.
-fn hello_at(at: DateTime<Utc>) -> Hello {
+pub(super) fn hello_at(at: DateTime<Utc>) -> Hello {
     Hello {
         protocol: 1,
         min_protocol: 1,
