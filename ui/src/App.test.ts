@@ -189,6 +189,30 @@ describe("App, the case view", () => {
     expect(within(screen.getByTestId("case-view")).getByTestId("conflict-badge")).toHaveTextContent("1 conflict");
   });
 
+  it("lists the cases a long first sync has received while it goes on, and says how far it has come", async () => {
+    const fake = workspaceWith();
+    fake.syncDesk.enrolAs();
+    renderApp(fake);
+    expect(await screen.findByTestId("list-empty")).toBeInTheDocument();
+    // The first page of the sync is stored: one case of three, as Rust reports it mid-sync.
+    fake.insert(fields("Maya", "Okafor"), "active", "2026-10-02T10:00:00Z", false);
+    fake.syncDesk.syncing = true;
+    fake.syncDesk.progress = { sent: 0, to_send: 0, cases_received: 1, cases_left: 2, changes_received: 9 };
+    fake.syncDesk.emit();
+    expect(await screen.findByTestId("sync-indicator")).toHaveTextContent("Receiving cases… 1 of 3");
+    await waitFor(() => expect(screen.getAllByTestId("case-row")).toHaveLength(1));
+    // The same count told again fetches nothing more; a larger one does.
+    fake.insert(fields("Liam", "Bennett"), "active", "2026-10-02T10:00:00Z", false);
+    const list = vi.spyOn(fake, "listCases");
+    fake.syncDesk.emit();
+    await Promise.resolve();
+    expect(list).not.toHaveBeenCalled();
+    fake.syncDesk.progress = { ...fake.syncDesk.progress, cases_received: 2, cases_left: 1, changes_received: 18 };
+    fake.syncDesk.emit();
+    expect(await screen.findByTestId("sync-indicator")).toHaveTextContent("Receiving cases… 2 of 3");
+    await waitFor(() => expect(screen.getAllByTestId("case-row")).toHaveLength(2));
+  });
+
   it("goes to the create screen with the reason when the organisation removes the workspace", async () => {
     const fake = workspaceWith({ fields: fields("Maya", "Okafor") });
     fake.syncDesk.enrolAs();

@@ -44,5 +44,5 @@ pub use status::{allowed_next, Outcome, StatusChange, StatusEvent};
 pub use view::CaseView;
 pub use poster::{BulkProgress, BulkRefusal, PaperSize, PosterLanguage, PosterOptions, PosterRecord};
 pub use sync::{
-    ConflictChoice, ConflictResolution, ConflictSideView, ConflictView, EnrolForm, RejectedChange, SyncReport, SyncStatus,
+    ConflictChoice, ConflictResolution, ConflictSideView, ConflictView, EnrolForm, RejectedChange, SyncProgress, SyncReport, SyncStatus,
 };

@@ -35,6 +35,31 @@ pub struct SyncStatus {
     /// Changes the service refused, not yet dismissed.
     #[ts(type = "number")]
     pub rejected: u64,
+    /// How far the sync running now has come; `None` when none runs or it has not told yet.
+    pub progress: Option<SyncProgress>,
+}
+
+/// How far one sync has come, told after each batch of changes sent and each page received,
+/// so that a long first sync or a push of days of offline work shows more than "Syncing…".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct SyncProgress {
+    /// Local changes the service has answered so far in this sync.
+    #[ts(type = "number")]
+    pub sent: u64,
+    /// Local changes there were to send: those waiting when the sync began, and any made during it.
+    #[ts(type = "number")]
+    pub to_send: u64,
+    /// Cases received whole so far: a first sync, or cases newly shared with this user.
+    #[ts(type = "number")]
+    pub cases_received: u64,
+    /// Cases the service still has to send whole, as it counted with its last page that sent
+    /// some; `None` before such a page.
+    #[ts(type = "number | null")]
+    pub cases_left: Option<u64>,
+    /// Every change received so far, those of the cases received whole included.
+    #[ts(type = "number")]
+    pub changes_received: u64,
 }
 
 /// Enrolling this device with a central service.

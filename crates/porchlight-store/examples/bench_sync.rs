@@ -85,6 +85,7 @@ fn main() {
             has_more: i + 1 < pages.len(),
             server_time: now.utc,
             server_stamp: Stamp::at(now.utc, ReplicaId(0x5e7)),
+            whole: None,
         };
         b.apply_pull(&page, now.utc).expect("apply a page");
     }
@@ -115,6 +116,7 @@ fn main() {
         has_more: false,
         server_time: now.utc,
         server_stamp: Stamp::at(now.utc, ReplicaId(0x5e7)),
+        whole: None,
     };
     b.apply_pull(&page, now.utc).expect("apply a page again");
     println!("the first page again (all already held): {}", ms(again.elapsed()));

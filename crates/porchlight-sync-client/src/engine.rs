@@ -8,7 +8,7 @@
 use crate::error::SyncError;
 use crate::remote::Remote;
 use chrono::{DateTime, Utc};
-use porchlight_domain::SyncReport;
+use porchlight_domain::{SyncProgress, SyncReport};
 use porchlight_sync::{Change, Cursor, Outcome, PullPage, RejectCode, Replica, MAX_PULL_LIMIT, MAX_PUSH_OPS};
 use std::collections::HashSet;
 use uuid::Uuid;
@@ -59,7 +59,19 @@ pub fn sync_once<R: Replica>(remote: &Remote, replica: &mut R, wall: &dyn Fn() -
 /// safe: every answer already received was stored in its own transaction, and whatever was not
 /// answered is sent again next time. A photo that cannot move is noted and left for next time.
 pub fn sync_run<R: Replica>(remote: &Remote, replica: &mut R, wall: &dyn Fn() -> DateTime<Utc>) -> Result<SyncRun, SyncError> {
+    sync_run_watched(remote, replica, wall, &mut |_| {})
+}
+
+/// `sync_run`, telling `watch` how far it has come each time the answer to a batch of changes
+/// sent or a page received has been stored, so that what it tells is always on the device.
+pub fn sync_run_watched<R: Replica>(
+    remote: &Remote,
+    replica: &mut R,
+    wall: &dyn Fn() -> DateTime<Utc>,
+    watch: &mut dyn FnMut(&SyncProgress),
+) -> Result<SyncRun, SyncError> {
     let mut run = SyncRun::default();
+    let mut watch = Watch { progress: SyncProgress::default(), tell: watch };
     let hello = remote.hello()?;
     replica.observe_server(&hello, wall()).map_err(local)?;
     // Ops stamped by a clock that ran ahead would be refused for good; they are stamped again on
@@ -72,15 +84,27 @@ pub fn sync_run<R: Replica>(remote: &Remote, replica: &mut R, wall: &dyn Fn() ->
     let mut conflicts_seen = HashSet::new();
     let held_back = upload(remote, replica, &mut run)?;
     std::thread::scope(|scope| {
-        let first_page = push(remote, replica, wall, &mut run, &mut conflicts_seen, scope)?;
+        let first_page = push(remote, replica, wall, &mut run, &mut conflicts_seen, &mut watch, scope)?;
         if held_back > 0 {
             run.blob_problems.retain(|p| p.direction != Direction::Up);
             upload(remote, replica, &mut run)?;
         }
-        pull(remote, replica, wall, &mut run, &mut conflicts_seen, scope, first_page)
+        pull(remote, replica, wall, &mut run, &mut conflicts_seen, &mut watch, scope, first_page)
     })?;
     download(remote, replica, &mut run)?;
     Ok(run)
+}
+
+/// The progress of one sync and whom to tell of it.
+struct Watch<'a> {
+    progress: SyncProgress,
+    tell: &'a mut dyn FnMut(&SyncProgress),
+}
+
+impl Watch<'_> {
+    fn tell(&mut self) {
+        (self.tell)(&self.progress);
+    }
 }
 
 /// A pull page being fetched on a thread of its own.
@@ -127,6 +151,7 @@ fn push<'scope, R: Replica>(
     wall: &dyn Fn() -> DateTime<Utc>,
     run: &mut SyncRun,
     conflicts: &mut HashSet<Uuid>,
+    watch: &mut Watch,
     scope: &'scope std::thread::Scope<'scope, '_>,
 ) -> Result<Option<(Cursor, Fetching<'scope>)>, SyncError> {
     let mut answered: HashSet<Uuid> = HashSet::new();
@@ -136,6 +161,11 @@ fn push<'scope, R: Replica>(
         if ops.is_empty() {
             break;
         }
+        // An outbox that fills a batch is counted, so a long push can say how far it has come;
+        // a smaller one is the whole of it. Ops made during the push are added as they appear.
+        let waiting = if ops.len() == MAX_PUSH_OPS { replica.pending_count().map_err(local)? } else { ops.len() as u64 };
+        let progress = &mut watch.progress;
+        progress.to_send = progress.to_send.max(progress.sent + waiting);
         if let Some(dropped) = early.take() {
             // Joined so that its request ends before the next one starts; its page is not used.
             let _ = joined(dropped.1);
@@ -151,6 +181,8 @@ fn push<'scope, R: Replica>(
             early = Some((cursor, scope.spawn(move || remote.pull(cursor, MAX_PULL_LIMIT))));
         }
         replica.apply_push(&ops, &response, wall()).map_err(local)?;
+        watch.progress.sent += ops.len() as u64;
+        watch.tell();
         for (op, result) in ops.iter().zip(&response.results) {
             answered.insert(op.id);
             match &result.outcome {
@@ -186,6 +218,7 @@ fn pull<'scope, R: Replica>(
     wall: &dyn Fn() -> DateTime<Utc>,
     run: &mut SyncRun,
     conflicts: &mut HashSet<Uuid>,
+    watch: &mut Watch,
     scope: &'scope std::thread::Scope<'scope, '_>,
     first: Option<(Cursor, Fetching<'scope>)>,
 ) -> Result<(), SyncError> {
@@ -211,6 +244,13 @@ fn pull<'scope, R: Replica>(
         let ahead = page.has_more.then(|| scope.spawn(move || remote.pull(next, MAX_PULL_LIMIT)));
         // A failure here ends the sync once the page asked for ahead has come (and is dropped).
         replica.apply_pull(&page, wall()).map_err(local)?;
+        let progress = &mut watch.progress;
+        progress.changes_received += page.changes.len() as u64;
+        if let Some(whole) = page.whole {
+            progress.cases_received += whole.sent;
+            progress.cases_left = Some(whole.left);
+        }
+        watch.tell();
         run.report.pulled += page.changes.len() as u64;
         run.report.removed_cases += page.removed_cases.len() as u64;
         for change in &page.changes {

@@ -14,7 +14,7 @@ mod error;
 mod remote;
 mod transport;
 
-pub use engine::{sync_once, sync_run, BlobProblem, Direction, Refusal, SyncRun};
+pub use engine::{sync_once, sync_run, sync_run_watched, BlobProblem, Direction, Refusal, SyncRun};
 pub use error::SyncError;
 pub use remote::{server_address, Enrolment, Remote};
 pub use transport::{Fault, FaultHook, Phase, CONNECT_TIMEOUT, REQUEST_TIMEOUT};

@@ -5,7 +5,7 @@
 use crate::stub::{Answer, Seen, Stub};
 use crate::*;
 use chrono::{DateTime, TimeZone, Utc};
-use porchlight_domain::EnrolForm;
+use porchlight_domain::{EnrolForm, SyncProgress};
 use porchlight_sync::*;
 use serde_json::json;
 use std::collections::HashMap;
@@ -188,7 +188,7 @@ fn service_counting(pages: Vec<PullPage>, push_conflict: Option<ConflictRecord>)
 }
 
 fn page(seq: i64, changes: Vec<Change>, removed: Vec<Uuid>, has_more: bool) -> PullPage {
-    PullPage { removed_cases: removed, removed_photos: vec![], changes, cursor: Cursor { seq, epoch: 1 }, has_more, server_time: t0(), server_stamp: server_stamp() }
+    PullPage { removed_cases: removed, removed_photos: vec![], changes, cursor: Cursor { seq, epoch: 1 }, has_more, server_time: t0(), server_stamp: server_stamp(), whole: None }
 }
 
 fn wall() -> DateTime<Utc> {
@@ -238,6 +238,37 @@ fn a_sync_says_hello_pushes_the_whole_outbox_in_batches_then_pulls_every_page() 
     let pushed_on_wire: usize = seen.iter().map(|s| s.wire_len).sum();
     assert_eq!(sent, pushed_on_wire as u64);
     assert!(received > 0);
+}
+
+#[test]
+fn a_sync_tells_how_far_it_has_come_after_each_batch_sent_and_each_page_received() {
+    let changes = |from: u128, n: u128| (from..from + n).map(|i| Change::Conflict(conflict(i))).collect::<Vec<_>>();
+    let with = |mut p: PullPage, sent, left| {
+        p.whole = Some(WholeCases { sent, left });
+        p
+    };
+    let pages = vec![
+        with(page(10, changes(1, 4), vec![], true), 2, 3),
+        with(page(20, changes(5, 6), vec![], true), 3, 0),
+        page(30, changes(11, 1), vec![], false),
+    ];
+    let stub = service(pages, None);
+    let remote = Remote::new(&stub.url, "t").unwrap();
+    let mut replica = Memory { outbox: (1..=2500).map(op).collect(), ..Default::default() };
+    let mut told: Vec<SyncProgress> = Vec::new();
+    sync_run_watched(&remote, &mut replica, &wall, &mut |p| told.push(*p)).unwrap();
+    let at = |sent, cases_received, cases_left, changes_received| SyncProgress { sent, to_send: 2500, cases_received, cases_left, changes_received };
+    assert_eq!(
+        told,
+        [
+            at(1000, 0, None, 0),
+            at(2000, 0, None, 0),
+            at(2500, 0, None, 0),
+            at(2500, 2, Some(3), 4),
+            at(2500, 5, Some(0), 10),
+            at(2500, 5, Some(0), 11),
+        ]
+    );
 }
 
 #[test]

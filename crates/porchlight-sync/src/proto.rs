@@ -187,6 +187,20 @@ pub struct PullPage {
     pub has_more: bool,
     pub server_time: DateTime<Utc>,
     pub server_stamp: Stamp,
+    /// On a page that sends cases whole (a first sync, or cases newly shared with the user):
+    /// how many, and how many the service still has to send after them, so that a device can
+    /// say how far a long first sync has come. Absent on every other page; a service that does
+    /// not send it is read as sending none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub whole: Option<WholeCases>,
+}
+
+/// Cases a page sends whole, and those still to come whole after it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WholeCases {
+    pub sent: u64,
+    /// Counted when the page was made; cases shared or unshared meanwhile change it.
+    pub left: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

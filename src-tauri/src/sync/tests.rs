@@ -209,6 +209,46 @@ fn an_unreachable_service_is_offline_with_the_changes_kept_and_the_reason_record
 }
 
 #[test]
+fn a_long_syncs_progress_is_told_a_few_times_a_second_and_is_gone_once_it_ends() {
+    let dir = tempfile::tempdir().unwrap();
+    let (open, path) = enrolled_workspace(dir.path(), &silent_address());
+    let (worker, notices) = worker(&open, &path);
+    *worker.live.lock().unwrap() = Live {
+        online: true,
+        syncing: true,
+        progress: None,
+    };
+    let at = |n: u64| porchlight_domain::SyncProgress {
+        cases_received: n,
+        cases_left: Some(3000 - n),
+        changes_received: 9 * n,
+        ..Default::default()
+    };
+    let start = std::time::Instant::now();
+    let mut last_told = None;
+    worker.progressed(at(500), &mut last_told, start);
+    // A page stored a tenth of a second later is kept, not told: the window would fetch its
+    // list again for every page of a first sync.
+    worker.progressed(at(1000), &mut last_told, start + Duration::from_millis(100));
+    let live = *worker.live.lock().unwrap();
+    assert_eq!(worker::status(&open, live).unwrap().progress, Some(at(1000)), "asked, the status has the latest");
+    worker.progressed(at(1500), &mut last_told, start + Duration::from_millis(450));
+    let told: Vec<_> = statuses(&notices).iter().map(|s| (s.syncing, s.progress)).collect();
+    assert_eq!(told, [(true, Some(at(500))), (true, Some(at(1500)))]);
+
+    // A sync that ends leaves no progress behind, whether it went well or not.
+    assert_eq!(worker.attempt(Reason::Written), Outcome::Unreachable);
+    let after = statuses(&notices).pop().unwrap();
+    assert!(!after.syncing && after.progress.is_none(), "{after:?}");
+    let stale = Live {
+        online: true,
+        syncing: false,
+        progress: Some(at(1500)),
+    };
+    assert_eq!(worker::status(&open, stale).unwrap().progress, None, "no progress shown without a sync");
+}
+
+#[test]
 fn nothing_is_attempted_without_an_enrolment_or_an_open_workspace() {
     let dir = tempfile::tempdir().unwrap();
     let (open, path) = enrolled_workspace(dir.path(), &silent_address());
@@ -396,6 +436,7 @@ fn cases_that_arrived_whole_are_made_searchable_by_the_worker() {
         has_more: false,
         server_time: now.utc,
         server_stamp: stamp,
+        whole: None,
     };
     lock(&open).as_mut().unwrap().apply_pull(&page, now.utc).unwrap();
     let search = |open: &OpenWorkspace, text: &str| {

@@ -8,10 +8,10 @@ use super::schedule::{Outcome, Reason, Schedule, Wake};
 use super::shared::{SharedError, SharedReplica};
 use crate::session::{internal, lock, locked, report, with_workspace, OpenWorkspace};
 use chrono::Utc;
-use porchlight_domain::{AppError, Moment, SyncStatus};
+use porchlight_domain::{AppError, Moment, SyncProgress, SyncStatus};
 use porchlight_store::{StoreError, Workspace};
 use porchlight_sync::Replica;
-use porchlight_sync_client::{sync_run, Remote, SyncError};
+use porchlight_sync_client::{sync_run_watched, Remote, SyncError};
 use std::path::PathBuf;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex};
@@ -46,12 +46,20 @@ pub enum Message {
     Now(tokio::sync::oneshot::Sender<Result<SyncStatus, AppError>>),
 }
 
+/// The shortest time between two reports of a sync's progress. A page of a first sync or a
+/// batch of a long push is stored every 0.1 to 0.5 s; each report reads the workspace's counts
+/// and has the window fetch the case list again, which is worth doing a few times a second at
+/// most.
+const BETWEEN_PROGRESS: Duration = Duration::from_millis(400);
+
 /// What only the running session knows of sync, overlaid on the workspace's own state.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Live {
     /// The service answered the last attempt.
     pub online: bool,
     pub syncing: bool,
+    /// How far the sync running now has come.
+    pub progress: Option<SyncProgress>,
 }
 
 /// The commands' end of the worker: cheap to clone, never blocks.
@@ -107,6 +115,7 @@ pub fn status(open: &OpenWorkspace, live: Live) -> Result<SyncStatus, AppError> 
     let mut status = with_workspace(open, |w| w.sync_status().map_err(report))?;
     status.online = status.enrolled && live.online;
     status.syncing = status.enrolled && live.syncing;
+    status.progress = live.progress.filter(|_| status.syncing);
     Ok(status)
 }
 
@@ -261,6 +270,7 @@ impl Worker {
         let before = self.live();
         self.set_live(Live {
             syncing: true,
+            progress: None,
             ..before
         });
         self.publish();
@@ -268,7 +278,11 @@ impl Worker {
             Err(e) => self.failed(e),
             Ok(remote) => {
                 let mut replica = SharedReplica::new(Arc::clone(&self.open));
-                match sync_run(&remote, &mut replica, &Utc::now) {
+                let mut last_told: Option<Instant> = None;
+                let mut watch = |progress: &SyncProgress| {
+                    self.progressed(*progress, &mut last_told, Instant::now())
+                };
+                match sync_run_watched(&remote, &mut replica, &Utc::now, &mut watch) {
                     Ok(run) => {
                         if !run.refused.is_empty() {
                             log::info!("sync: the service refused {} change(s); they are listed for the user", run.refused.len());
@@ -283,6 +297,7 @@ impl Worker {
                         self.set_live(Live {
                             online: true,
                             syncing: false,
+                            progress: None,
                         });
                         let recorded = with_workspace(&self.open, |w| {
                             w.record_sync_attempt(Ok(&run.report), Moment::now())
@@ -304,10 +319,25 @@ impl Worker {
         };
         self.set_live(Live {
             syncing: false,
+            progress: None,
             ..self.live()
         });
         self.publish();
         outcome
+    }
+
+    /// Keeps a sync's progress for the status, and tells the window of it unless it was told
+    /// less than `BETWEEN_PROGRESS` ago (the end of the sync is always told).
+    pub(crate) fn progressed(&self, progress: SyncProgress, last_told: &mut Option<Instant>, now: Instant) {
+        self.set_live(Live {
+            progress: Some(progress),
+            ..self.live()
+        });
+        if last_told.is_some_and(|at| now.saturating_duration_since(at) < BETWEEN_PROGRESS) {
+            return;
+        }
+        *last_told = Some(now);
+        self.publish();
     }
 
     /// Records why the attempt failed, in words, and how long to wait before the next.
@@ -332,6 +362,7 @@ impl Worker {
         self.set_live(Live {
             online: !silent,
             syncing: false,
+            progress: None,
         });
         let _ = with_workspace(&self.open, |w| {
             w.record_sync_attempt(Err(&app.message), Moment::now())

@@ -11,6 +11,7 @@ import type { ConflictView } from "../lib/bindings/ConflictView";
 import type { EnrolForm } from "../lib/bindings/EnrolForm";
 import type { FieldError } from "../lib/bindings/FieldError";
 import type { RejectedChange } from "../lib/bindings/RejectedChange";
+import type { SyncProgress } from "../lib/bindings/SyncProgress";
 import type { SyncStatus } from "../lib/bindings/SyncStatus";
 import type { FakeBackend } from "../lib/fakeBackend";
 
@@ -46,6 +47,8 @@ export class FakeSyncDesk {
   syncing = false;
   lastSyncAt: string | null = null;
   lastError: string | null = null;
+  /** How far the sync under way has come, while `syncing`; tests and the preview set it. */
+  progress: SyncProgress | null = null;
   /** Local changes not yet pushed; local writes of the fake do not count them, tests set it. */
   pending = 0;
   conflicts: ConflictView[] = [];
@@ -73,6 +76,7 @@ export class FakeSyncDesk {
       pending: this.pending,
       conflicts: this.conflicts.length,
       rejected: this.rejected.length,
+      progress: this.syncing ? this.progress : null,
     };
   }
 

@@ -1,8 +1,8 @@
 //! The sync state the whole window shares while a workspace is open: the last `SyncStatus` Rust
-//! reported (pushed by the `sync-status` event after every attempt, fetched again after each
-//! action here), the open conflicts and which cases have them, and which sync dialog is open.
-//! It decides nothing about syncing; Rust's background loop does that, and this only asks and
-//! listens.
+//! reported (pushed by the `sync-status` event after every attempt and as a long one goes on,
+//! fetched again after each action here), the open conflicts and which cases have them, and
+//! which sync dialog is open. It decides nothing about syncing; Rust's background loop does
+//! that, and this only asks and listens.
 
 import { getContext, setContext } from "svelte";
 import { asAppError, type Backend } from "../lib/backend";
@@ -66,7 +66,9 @@ export class SyncState {
       this.conflicts = [];
       return;
     }
-    if (before && before.last_sync_at !== next.last_sync_at) this.changes++;
+    // Cases received whole are listed page by page during a long first sync, not only at its end.
+    const received = (s: SyncStatus | null) => s?.progress?.cases_received ?? 0;
+    if (before && (before.last_sync_at !== next.last_sync_at || received(next) > received(before))) this.changes++;
     if (before === null || next.conflicts !== this.conflicts.length || before.last_sync_at !== next.last_sync_at) {
       try {
         this.conflicts = await this.backend.listConflicts(null);

@@ -1,8 +1,10 @@
-//! The sync state in words, as the status bar shows it: "Not enrolled", "Syncing…",
+//! The sync state in words, as the status bar shows it: "Not enrolled", "Syncing…" (or how far
+//! a long sync has come),
 //! "Offline", "Synced 2 min ago", "Sync stopped", and "12 changes waiting". Pure functions of
 //! the status and the viewer's clock, so each wording is tested once; what the state is comes
 //! from Rust.
 
+import type { SyncProgress } from "../lib/bindings/SyncProgress";
 import type { SyncStatus } from "../lib/bindings/SyncStatus";
 import { formatDateTime } from "../lib/format";
 
@@ -15,7 +17,7 @@ export interface SyncLabel {
 
 export function syncLabel(s: SyncStatus, now: Date): SyncLabel {
   if (!s.enrolled) return { tone: "idle", text: "Not enrolled" };
-  if (s.syncing) return { tone: "busy", text: "Syncing…" };
+  if (s.syncing) return { tone: "busy", text: progressText(s.progress) };
   // The service never answered: the user is offline, which is normal, not a fault.
   if (s.last_error && !s.online) return { tone: "offline", text: "Offline" };
   // The service answered and refused, or answered something this app cannot read.
@@ -24,9 +26,28 @@ export function syncLabel(s: SyncStatus, now: Date): SyncLabel {
   return { tone: "idle", text: "Not synced yet" };
 }
 
+/**
+ * What a running sync is doing, as far as it has told: sending a long outbox ("Sending changes…
+ * 3,000 of 10,000"), receiving cases whole ("Receiving cases… 2,500 of 30,000"), or the rest of
+ * a long pull ("Receiving changes… 45,000"); "Syncing…" before it has told anything.
+ */
+export function progressText(p: SyncProgress | null): string {
+  if (!p) return "Syncing…";
+  if (p.sent < p.to_send) return `Sending changes… ${count(p.sent)} of ${count(p.to_send)}`;
+  if (p.cases_left !== null && p.cases_left > 0) {
+    return `Receiving cases… ${count(p.cases_received)} of ${count(p.cases_received + p.cases_left)}`;
+  }
+  if (p.changes_received > 0) return `Receiving changes… ${count(p.changes_received)}`;
+  return "Syncing…";
+}
+
+function count(n: number): string {
+  return n.toLocaleString("en-US");
+}
+
 /** "12 changes waiting", "1 change waiting", "0 changes waiting". */
 export function pendingText(pending: number): string {
-  return pending === 1 ? "1 change waiting" : `${pending.toLocaleString("en-US")} changes waiting`;
+  return pending === 1 ? "1 change waiting" : `${count(pending)} changes waiting`;
 }
 
 export function conflictsText(n: number): string {

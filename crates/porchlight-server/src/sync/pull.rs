@@ -19,7 +19,7 @@ use crate::db::{self, DbError};
 use crate::rules::{self, Grant, PhotoAccess};
 use chrono::{DateTime, Utc};
 use deadpool_postgres::GenericClient;
-use porchlight_sync::{Change, Cursor, Entity, Stamp};
+use porchlight_sync::{Change, Cursor, Entity, Stamp, WholeCases};
 use serde_json::json;
 use std::collections::HashMap;
 use uuid::Uuid;
@@ -263,6 +263,22 @@ pub async fn pull(
             state.scope_epoch = epoch_now;
         }
     }
+    // How many cases are still to come whole, for the device to show how far its sync has come.
+    // Counted only while a scan goes on; its last page leaves none.
+    let whole = match added.last() {
+        None => None,
+        Some(last) => {
+            let left = if more_snapshots {
+                unheld_after(db, p.grant, p.user, p.device, *last).await?
+            } else {
+                0
+            };
+            Some(WholeCases {
+                sent: added.len() as u64,
+                left,
+            })
+        }
+    };
     let new_epoch = if !removed.is_empty() || !added.is_empty() {
         page_epoch
     } else {
@@ -413,6 +429,10 @@ pub async fn pull(
     text.push_str(&serde_json::to_string(&p.now).expect("times serialise"));
     text.push_str(",\"server_stamp\":");
     text.push_str(&serde_json::to_string(&p.server_stamp).expect("stamps serialise"));
+    if let Some(whole) = &whole {
+        text.push_str(",\"whole\":");
+        text.push_str(&serde_json::to_string(whole).expect("counts serialise"));
+    }
     text.push('}');
     Ok(Page {
         text,
@@ -602,6 +622,31 @@ pub async fn unheld_in_scope(
         }
         after = last;
     }
+}
+
+/// About how many cases in scope after `after` (in id order, as the scan walks) the device
+/// does not hold yet: the cases in scope there less the ones it holds there. Every case it
+/// holds was in scope when the scan began (the others were taken off then), so the difference
+/// is exact unless a case left the user's scope since; it is never below zero.
+pub async fn unheld_after(
+    db: &impl GenericClient,
+    grant: &Grant,
+    user: Uuid,
+    device: Uuid,
+    after: Uuid,
+) -> Result<u64, DbError> {
+    let scope = rules::scope_sql(grant, 2);
+    let row = db::query_one(
+        db,
+        &format!(
+            "SELECT (SELECT count(*) FROM cases c WHERE {scope} AND c.id > $3)
+                  - (SELECT count(*) FROM device_cases d
+                     WHERE d.device_id = $1 AND d.case_id > $3 AND d.removed_epoch IS NULL)"
+        ),
+        &[&device, &user, &after],
+    )
+    .await?;
+    Ok(row.get::<_, i64>(0).max(0) as u64)
 }
 
 /// Every record of the cases, as the role may see them: case fields, status events, contacts,

@@ -9,7 +9,7 @@ use super::sync_kit::*;
 use crate::test_db;
 use porchlight_domain::CaseFields;
 use porchlight_sync::fields::flatten;
-use porchlight_sync::{Change, Cursor, Entity, PullPage, VersionMismatch, PROTOCOL_HEADER};
+use porchlight_sync::{Change, Cursor, Entity, PullPage, VersionMismatch, WholeCases, PROTOCOL_HEADER};
 use reqwest::Method;
 use serde_json::json;
 use std::collections::BTreeSet;
@@ -451,6 +451,64 @@ async fn a_device_flagged_for_wipe_gets_410_on_every_sync_call() {
     assert_eq!(status, 204, "the device reports the wipe");
     let (status, _, _) = call(&server, Method::GET, "/v1/sync/hello", &dev.token, None).await;
     assert_eq!(status, 401, "and its token is over");
+}
+
+#[tokio::test]
+async fn pages_that_send_cases_whole_say_how_many_and_how_many_are_left() {
+    let db = test_db!();
+    let w = world(&db).await;
+    let server = TestServer::start(state_for(&db)).await;
+    let cm = w.person("cm_assigned");
+    let a = Device::enrol(&server, cm).await;
+    let mut ops = Vec::new();
+    for i in 0..10 {
+        ops.extend(new_case(&a, Uuid::now_v7(), &sample_fields(&format!("Child{}", char::from(b'A' + i)))).0);
+    }
+    push_ok(&server, &a, &ops).await;
+    // Twelve cases in scope, three a page: 9 left, 6, 3, then 0 counted on the fourth page
+    // (which could not know it was the last), and a fifth page with none.
+    let b = Device::enrol(&server, cm).await;
+    let (first, _) = pull(&server, &b, Cursor::START, 3).await;
+    assert_eq!(first.whole, Some(WholeCases { sent: 3, left: 9 }));
+    let (second, _) = pull(&server, &b, first.cursor, 3).await;
+    assert_eq!(second.whole, Some(WholeCases { sent: 3, left: 6 }));
+    // A page lost on the way is made again with the same counts.
+    let (again, _) = pull(&server, &b, first.cursor, 3).await;
+    assert_eq!(again.whole, second.whole);
+    let mut cursor = again.cursor;
+    let mut seen = vec![first.whole, again.whole];
+    let mut received = whole_cases(&[first, again]).len() as u64;
+    loop {
+        let (page, _) = pull(&server, &b, cursor, 3).await;
+        if let Some(whole) = page.whole {
+            assert_eq!(whole.sent, whole_cases(std::slice::from_ref(&page)).len() as u64, "{page:?}");
+            received += whole.sent;
+        }
+        seen.push(page.whole);
+        cursor = page.cursor;
+        if !page.has_more {
+            break;
+        }
+    }
+    let counts = |sent, left| Some(WholeCases { sent, left });
+    assert_eq!(seen, [counts(3, 9), counts(3, 6), counts(3, 3), counts(3, 0), None]);
+    assert_eq!(received, 12);
+    let (quiet, _) = pull(&server, &b, cursor, 3).await;
+    assert_eq!(quiet.whole, None, "nothing new, no count");
+
+    // A case shared later comes whole, with none left; a device with nothing to receive whole
+    // hears no count.
+    let mut other = Device::enrol(&server, w.person("cm_other")).await;
+    let (pages, _) = pull_all(&server, &mut other).await;
+    assert!(pages.iter().all(|p| p.whole.is_none()), "{pages:?}");
+    let sup = server.login(w.person("supervisor")).await;
+    let (status, _) = server
+        .call(Method::POST, &format!("/v1/cases/{}/shares", w.case_a), Some(&sup), Some(json!({ "user_id": w.person("cm_other").id })))
+        .await;
+    assert_eq!(status, 204);
+    let (shared, _) = pull(&server, &other, other.cursor, 3).await;
+    assert_eq!(shared.whole, counts(1, 0));
+    assert_eq!(whole_cases(std::slice::from_ref(&shared)), ids(&[w.case_a]));
 }
 
 #[tokio::test]

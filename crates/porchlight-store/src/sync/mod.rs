@@ -209,6 +209,7 @@ impl Workspace {
             pending: count("SELECT count(*) FROM outbox WHERE json_extract(op, '$.body.entity') IS NOT 'audit_event'")?,
             conflicts: count("SELECT count(*) FROM conflicts WHERE resolved = 0")?,
             rejected: count("SELECT count(*) FROM rejected_ops WHERE dismissed = 0")?,
+            progress: None,
         })
     }
 

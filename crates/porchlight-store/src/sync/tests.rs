@@ -142,6 +142,7 @@ fn page(changes: Vec<Change>, removed: Vec<Uuid>, seq: i64) -> PullPage {
         has_more: false,
         server_time: t0(),
         server_stamp: Stamp::at(t0(), ReplicaId(0x5e7)),
+        whole: None,
     }
 }
 

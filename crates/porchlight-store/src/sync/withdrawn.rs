@@ -95,6 +95,7 @@ mod tests {
             has_more: false,
             server_time: t0(),
             server_stamp: Stamp::at(t0(), ReplicaId(0x5e7)),
+            whole: None,
         }
     }
 
