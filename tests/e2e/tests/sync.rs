@@ -5,8 +5,10 @@
 //! shows it is offline with one change waiting; the service comes back and the CLI changes the
 //! same field at once and gets there first. The app's "Sync now" then shows the conflict, the
 //! person keeps their own value, and after one more sync on each side both devices hold that
-//! value and no conflict is left. The child is generated; nobody in it is real. It does not
-//! test the merge rules field by field: the server's and the engine's tests do.
+//! value and no conflict is left. A second scenario enrols a new app workspace where thousands
+//! of cases wait, and watches its first sync say how far it has come while the list fills. The
+//! children are generated; nobody in them is real. It does not test the merge rules field by
+//! field: the server's and the engine's tests do.
 
 #[path = "sync/central.rs"]
 mod central;
@@ -146,6 +148,141 @@ async fn two_devices_edit_one_field_offline_the_app_resolves_the_conflict_and_bo
     if let Err(failure) = outcome {
         panic!("{failure}\n{}", driver.log_tail());
     }
+}
+
+/// Cases the CLI sends before the app's first sync: pages of 500, then 2,500 (see the service's
+/// `FIRST_SNAPSHOT_CASES`), so the app has stored the first page and says so while it writes the
+/// second, which takes it seconds.
+const MANY: usize = 3000;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_first_sync_says_how_far_it_has_come_and_lists_the_cases_received_so_far() {
+    let test = "a_long_first_sync_says_how_far_it_has_come_and_lists_the_cases_received_so_far";
+    if !display_or_skip(test) {
+        return;
+    }
+    let Some(cluster) = central::cluster_or_skip(test) else {
+        return;
+    };
+    let _screen = porchlight_e2e::one_app_at_a_time().await;
+    let app_bin = app_binary();
+    cli_binary();
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let app_workspace = dir.path().join("new-laptop.porchlight");
+    let driver = Driver::start(&app_workspace, dir.path().join("tauri-driver.log"));
+
+    let outcome = tokio::time::timeout(SCENARIO_LIMIT, async {
+        let db = CentralDb::create(&cluster).await?;
+        db.add_case_manager(OFFICE, USERNAME, DISPLAY_NAME, PASSWORD)
+            .await?;
+        let port = central::free_port();
+        let central = Central::start(&db, port)?;
+        let mut world = World {
+            db,
+            port,
+            central: Some(central),
+            cli_workspace: dir.path().join("office-desktop.porchlight"),
+            app_workspace,
+        };
+        porchlight(&world.cli_workspace, CLI_PASSPHRASE, &["init"])?;
+        world.cli(&["seed", "--cases", &MANY.to_string(), "--seed", "62"])?;
+        let server = world.server_url();
+        world.cli(&["enrol", "--server", &server, "--user", USERNAME, "--device-name", CLI_DEVICE])?;
+        world.cli(&["sync"])?;
+        let app = driver.launch(&app_bin).await?;
+        let result = first_sync_in_view(&world, &app).await;
+        if result.is_err() {
+            let _ = app.shot("first-sync-failure").await;
+        }
+        let quit = app.quit().await;
+        let stopped = world.stop_service();
+        result.and(quit).and(stopped)
+    })
+    .await
+    .unwrap_or_else(|_| {
+        Err(Failure(format!(
+            "the scenario took longer than {} s",
+            SCENARIO_LIMIT.as_secs()
+        )))
+    });
+    if let Err(failure) = outcome {
+        panic!("{failure}\n{}", driver.log_tail());
+    }
+}
+
+/// The app enrols a new workspace, which syncs at once; until the sync is over, the status bar
+/// and the case count are read again and again. Somewhere in between the status bar must have
+/// said how many cases of how many had come, and the list must have shown some of them.
+async fn first_sync_in_view(world: &World, app: &App) -> Step {
+    app.wait_for("passphrase").await?;
+    app.fill("passphrase", APP_PASSPHRASE).await?;
+    app.fill("passphrase-confirm", APP_PASSPHRASE).await?;
+    app.click("create-workspace").await?;
+    app.wait_for("case-list").await?;
+    app.click("enrol-open").await?;
+    app.fill("enrol-server", &world.server_url()).await?;
+    app.fill("enrol-user", USERNAME).await?;
+    app.fill("enrol-password", PASSWORD).await?;
+    app.fill("enrol-device", APP_DEVICE).await?;
+    app.click("enrol-submit").await?;
+    wait_until_gone_or_error(app, "enrol-submit", "enrol-error").await?;
+
+    let total = format!("of {}", thousands(MANY));
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let mut seen: Vec<(String, String)> = Vec::new();
+    let mut partway = None;
+    loop {
+        let said = app.wait_for_text("sync-indicator").await?;
+        let listed = app.wait_for_text("case-count").await?;
+        let listed_n = number_in(&listed);
+        // The rows themselves, not only their count: the list is drawn a moment after it is counted.
+        let midway = said.contains("Receiving cases") && said.contains(&total) && listed_n.is_some_and(|n| n > 0 && n < MANY);
+        if midway && partway.is_none() && app.count("case-row").await > 0 {
+            partway = Some(app.shot("sync-03-first-sync-partway").await?);
+        }
+        if seen.last() != Some(&(said.clone(), listed.clone())) {
+            seen.push((said.clone(), listed.clone()));
+        }
+        if said.contains("Synced") && listed_n == Some(MANY) {
+            break;
+        }
+        if Instant::now() > deadline {
+            return Err(Failure(format!("the first sync did not end with {MANY} cases listed within 120 s; seen: {seen:?}")));
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    app.shot("sync-04-first-sync-done").await?;
+    let told = seen.iter().any(|(said, _)| {
+        said.contains("Receiving cases")
+            && said.contains(&total)
+            && number_in(said.split("of").next().unwrap_or_default()).is_some_and(|n| n > 0 && n < MANY)
+    });
+    if !told || partway.is_none() {
+        return Err(Failure(format!(
+            "while {MANY} cases came, the status bar never said how many of them had come while some of them were listed; seen (status bar, case count): {seen:?}"
+        )));
+    }
+    Ok(())
+}
+
+/// 3000 as people write it: "3,000".
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The first whole number in a text, thousands separators allowed ("2,500 cases" is 2500).
+fn number_in(text: &str) -> Option<usize> {
+    let start = text.find(|c: char| c.is_ascii_digit())?;
+    let digits: String = text[start..].chars().take_while(|c| c.is_ascii_digit() || *c == ',').filter(|c| *c != ',').collect();
+    digits.parse().ok()
 }
 
 /// Device 1: a new workspace, one generated case, enrolled and synced.
