@@ -7,10 +7,10 @@
 use crate::args::{Cli, ConflictsArgs, ConflictsCommand, EnrolArgs, KeepSide, ResolveArgs, SyncArgs};
 use crate::commands::{open, resolve, to_json};
 use chrono::{DateTime, Local, Utc};
-use porchlight_domain::{AppError, ConflictResolution, ConflictView, EnrolForm, ErrorCode, FieldError, Moment};
+use porchlight_domain::{AppError, ConflictResolution, ConflictView, EnrolForm, ErrorCode, FieldError, Moment, SyncProgress};
 use porchlight_store::{StoreError, SyncIdentity, Workspace};
 use porchlight_sync::Replica;
-use porchlight_sync_client::{server_address, sync_run, Remote, SyncError, SyncRun};
+use porchlight_sync_client::{server_address, sync_run_watched, Remote, SyncError, SyncRun};
 use std::io::IsTerminal;
 use std::time::Instant;
 
@@ -159,7 +159,24 @@ pub fn sync(cli: &Cli, args: &SyncArgs) -> Result<String, AppError> {
     let remote = Remote::new(&identity.server_url, &identity.token).map_err(app_error)?;
     let started = Instant::now();
     let wall = || Utc::now();
-    match sync_run(&remote, &mut workspace, &wall) {
+    // How far a long sync has come, redrawn in place for a person at a terminal; scripts and
+    // `--json` get only the result.
+    let terminal = !args.json && std::io::stderr().is_terminal();
+    let mut shown = false;
+    let mut watch = |progress: &SyncProgress| {
+        if let (true, Some(line)) = (terminal, progress_line(progress)) {
+            use std::io::Write;
+            let mut err = std::io::stderr().lock();
+            let _ = write!(err, "\r{line:<60}");
+            let _ = err.flush();
+            shown = true;
+        }
+    };
+    let result = sync_run_watched(&remote, &mut workspace, &wall, &mut watch);
+    if shown {
+        eprintln!();
+    }
+    match result {
         Ok(run) => {
             let seconds = started.elapsed().as_secs_f64();
             workspace.record_sync_attempt(Ok(&run.report), Moment::now())?;
@@ -181,6 +198,20 @@ pub fn sync(cli: &Cli, args: &SyncArgs) -> Result<String, AppError> {
             let _ = workspace.record_sync_attempt(Err(&error.message), Moment::now());
             Err(error)
         }
+    }
+}
+
+/// The progress line of a long sync, in the app's words: a long outbox being sent, or cases
+/// coming whole; nothing for a short sync, whose result says it all.
+fn progress_line(p: &SyncProgress) -> Option<String> {
+    use crate::render::count;
+    if p.sent < p.to_send {
+        return Some(format!("Sending changes… {} of {}", count(p.sent), count(p.to_send)));
+    }
+    match p.cases_left {
+        Some(left) if left > 0 => Some(format!("Receiving cases… {} of {}", count(p.cases_received), count(p.cases_received + left))),
+        _ if p.changes_received > 0 => Some(format!("Receiving changes… {}", count(p.changes_received))),
+        _ => None,
     }
 }
 
@@ -362,6 +393,18 @@ mod tests {
         assert_eq!(json_or_text("152"), "152");
         assert_eq!(json_or_text("null"), "null");
         assert_eq!(json_or_text("say \"hi\""), "\"say \\\"hi\\\"\"");
+    }
+
+    #[test]
+    fn a_long_sync_says_what_it_is_sending_or_receiving_and_a_short_one_says_nothing() {
+        let p = SyncProgress::default();
+        assert_eq!(progress_line(&p), None);
+        assert_eq!(progress_line(&SyncProgress { sent: 12, to_send: 12, ..p }), None, "a short push answered");
+        assert_eq!(progress_line(&SyncProgress { sent: 3000, to_send: 10_000, ..p }).as_deref(), Some("Sending changes… 3,000 of 10,000"));
+        let first = SyncProgress { sent: 1, to_send: 1, cases_received: 2500, cases_left: Some(27_500), changes_received: 22_500 };
+        assert_eq!(progress_line(&first).as_deref(), Some("Receiving cases… 2,500 of 30,000"));
+        let rest = SyncProgress { cases_left: Some(0), changes_received: 270_000, ..first };
+        assert_eq!(progress_line(&rest).as_deref(), Some("Receiving changes… 270,000"));
     }
 
     #[test]
