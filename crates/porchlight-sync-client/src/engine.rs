@@ -248,7 +248,7 @@ fn pull<'scope, R: Replica>(
         progress.changes_received += page.changes.len() as u64;
         if let Some(whole) = page.whole {
             progress.cases_received += whole.sent;
-            progress.cases_left = Some(whole.left);
+            progress.cases_left = whole.left.or(progress.cases_left.map(|left| left.saturating_sub(whole.sent)));
         }
         watch.tell();
         run.report.pulled += page.changes.len() as u64;

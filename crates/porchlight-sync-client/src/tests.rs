@@ -247,10 +247,13 @@ fn a_sync_tells_how_far_it_has_come_after_each_batch_sent_and_each_page_received
         p.whole = Some(WholeCases { sent, left });
         p
     };
+    // The service counts what is left on the first page of its scan and on the last; the
+    // device takes the pages between off the count.
     let pages = vec![
-        with(page(10, changes(1, 4), vec![], true), 2, 3),
-        with(page(20, changes(5, 6), vec![], true), 3, 0),
-        page(30, changes(11, 1), vec![], false),
+        with(page(10, changes(1, 4), vec![], true), 2, Some(7)),
+        with(page(20, changes(5, 6), vec![], true), 3, None),
+        with(page(30, changes(11, 5), vec![], true), 4, Some(0)),
+        page(40, changes(16, 1), vec![], false),
     ];
     let stub = service(pages, None);
     let remote = Remote::new(&stub.url, "t").unwrap();
@@ -264,9 +267,10 @@ fn a_sync_tells_how_far_it_has_come_after_each_batch_sent_and_each_page_received
             at(1000, 0, None, 0),
             at(2000, 0, None, 0),
             at(2500, 0, None, 0),
-            at(2500, 2, Some(3), 4),
-            at(2500, 5, Some(0), 10),
-            at(2500, 5, Some(0), 11),
+            at(2500, 2, Some(7), 4),
+            at(2500, 5, Some(4), 10),
+            at(2500, 9, Some(0), 15),
+            at(2500, 9, Some(0), 16),
         ]
     );
 }

@@ -263,15 +263,19 @@ pub async fn pull(
             state.scope_epoch = epoch_now;
         }
     }
-    // How many cases are still to come whole, for the device to show how far its sync has come.
-    // Counted only while a scan goes on; its last page leaves none.
+    // How many cases are still to come whole, for the device to show how far its sync has come:
+    // counted once, on the page that begins a scan (about 20-70 ms for 30,000 cases, which on
+    // every page added a tenth to a first sync); the device takes each later page's cases off
+    // it, and the scan's last page leaves none.
     let whole = match added.last() {
         None => None,
         Some(last) => {
-            let left = if more_snapshots {
-                unheld_after(db, p.grant, p.user, p.device, *last).await?
+            let left = if !more_snapshots {
+                Some(0)
+            } else if !scanning {
+                Some(unheld_after(db, p.grant, p.user, p.device, *last).await?)
             } else {
-                0
+                None
             };
             Some(WholeCases {
                 sent: added.len() as u64,

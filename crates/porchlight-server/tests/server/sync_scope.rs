@@ -465,16 +465,18 @@ async fn pages_that_send_cases_whole_say_how_many_and_how_many_are_left() {
         ops.extend(new_case(&a, Uuid::now_v7(), &sample_fields(&format!("Child{}", char::from(b'A' + i)))).0);
     }
     push_ok(&server, &a, &ops).await;
-    // Twelve cases in scope, three a page: 9 left, 6, 3, then 0 counted on the fourth page
-    // (which could not know it was the last), and a fifth page with none.
+    // Twelve cases in scope, three a page: 9 left, counted on the page that begins the scan;
+    // the pages after it say only what they send, and the scan ends with a page of none.
     let b = Device::enrol(&server, cm).await;
     let (first, _) = pull(&server, &b, Cursor::START, 3).await;
-    assert_eq!(first.whole, Some(WholeCases { sent: 3, left: 9 }));
+    assert_eq!(first.whole, Some(WholeCases { sent: 3, left: Some(9) }));
     let (second, _) = pull(&server, &b, first.cursor, 3).await;
-    assert_eq!(second.whole, Some(WholeCases { sent: 3, left: 6 }));
-    // A page lost on the way is made again with the same counts.
+    assert_eq!(second.whole, Some(WholeCases { sent: 3, left: None }));
+    // A page lost on the way is made again by a scan that starts over (skipping the cases
+    // held), so it is counted again.
     let (again, _) = pull(&server, &b, first.cursor, 3).await;
-    assert_eq!(again.whole, second.whole);
+    assert_eq!(again.whole, Some(WholeCases { sent: 3, left: Some(6) }));
+    assert_eq!(whole_cases(std::slice::from_ref(&again)), whole_cases(std::slice::from_ref(&second)));
     let mut cursor = again.cursor;
     let mut seen = vec![first.whole, again.whole];
     let mut received = whole_cases(&[first, again]).len() as u64;
@@ -491,8 +493,15 @@ async fn pages_that_send_cases_whole_say_how_many_and_how_many_are_left() {
         }
     }
     let counts = |sent, left| Some(WholeCases { sent, left });
-    assert_eq!(seen, [counts(3, 9), counts(3, 6), counts(3, 3), counts(3, 0), None]);
+    assert_eq!(seen, [counts(3, Some(9)), counts(3, Some(6)), counts(3, None), counts(3, None), None]);
     assert_eq!(received, 12);
+    // A page that begins a scan lost on the way: the scan begins again, counted again.
+    let c = Device::enrol(&server, cm).await;
+    let (lost, _) = pull(&server, &c, Cursor::START, 5).await;
+    let (again, _) = pull(&server, &c, Cursor::START, 5).await;
+    assert_eq!((lost.whole, again.whole), (counts(5, Some(7)), counts(5, Some(7))));
+    let (last, _) = pull(&server, &c, again.cursor, 10).await;
+    assert_eq!(last.whole, counts(7, Some(0)), "the page that ends the scan leaves none");
     let (quiet, _) = pull(&server, &b, cursor, 3).await;
     assert_eq!(quiet.whole, None, "nothing new, no count");
 
@@ -507,7 +516,7 @@ async fn pages_that_send_cases_whole_say_how_many_and_how_many_are_left() {
         .await;
     assert_eq!(status, 204);
     let (shared, _) = pull(&server, &other, other.cursor, 3).await;
-    assert_eq!(shared.whole, counts(1, 0));
+    assert_eq!(shared.whole, counts(1, Some(0)));
     assert_eq!(whole_cases(std::slice::from_ref(&shared)), ids(&[w.case_a]));
 }
 
