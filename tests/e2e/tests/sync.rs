@@ -100,7 +100,28 @@ impl World {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_devices_edit_one_field_offline_the_app_resolves_the_conflict_and_both_converge() {
-    let test = "two_devices_edit_one_field_offline_the_app_resolves_the_conflict_and_both_converge";
+    scenario(
+        "two_devices_edit_one_field_offline_the_app_resolves_the_conflict_and_both_converge",
+        "field-laptop.porchlight",
+        "sync-failure",
+        cli_makes_and_sends_a_case,
+        async |world, app, child| two_devices(world, app, &child).await,
+    )
+    .await;
+}
+
+/// What every scenario stands on: a display and a PostgreSQL (or a skip, which fails under
+/// CI), one app window at a time, a fresh database of the service with the case manager, the
+/// service on a free port, and the CLI's and the app's workspaces in a temporary folder.
+/// `before_app` runs with the CLI before the app starts; `with_app` drives the app. The app
+/// quits and the service stops whatever happened, and the whole ends within `SCENARIO_LIMIT`.
+async fn scenario<T>(
+    test: &str,
+    app_file: &str,
+    failure_shot: &str,
+    before_app: impl FnOnce(&World) -> Step<T>,
+    with_app: impl AsyncFnOnce(&mut World, &App, T) -> Step,
+) {
     if !display_or_skip(test) {
         return;
     }
@@ -112,7 +133,7 @@ async fn two_devices_edit_one_field_offline_the_app_resolves_the_conflict_and_bo
     let app_bin = app_binary();
     cli_binary();
     let dir = tempfile::tempdir().expect("a temporary folder");
-    let app_workspace = dir.path().join("field-laptop.porchlight");
+    let app_workspace = dir.path().join(app_file);
     let driver = Driver::start(&app_workspace, dir.path().join("tauri-driver.log"));
 
     let outcome = tokio::time::timeout(SCENARIO_LIMIT, async {
@@ -128,11 +149,11 @@ async fn two_devices_edit_one_field_offline_the_app_resolves_the_conflict_and_bo
             cli_workspace: dir.path().join("office-desktop.porchlight"),
             app_workspace,
         };
-        let child = cli_makes_and_sends_a_case(&world)?;
+        let made = before_app(&world)?;
         let app = driver.launch(&app_bin).await?;
-        let result = two_devices(&mut world, &app, &child).await;
+        let result = with_app(&mut world, &app, made).await;
         if result.is_err() {
-            let _ = app.shot("sync-failure").await;
+            let _ = app.shot(failure_shot).await;
         }
         let quit = app.quit().await;
         let stopped = world.stop_service();
@@ -157,57 +178,24 @@ const MANY: usize = 3000;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_long_first_sync_says_how_far_it_has_come_and_lists_the_cases_received_so_far() {
-    let test = "a_long_first_sync_says_how_far_it_has_come_and_lists_the_cases_received_so_far";
-    if !display_or_skip(test) {
-        return;
-    }
-    let Some(cluster) = central::cluster_or_skip(test) else {
-        return;
-    };
-    let _screen = porchlight_e2e::one_app_at_a_time().await;
-    let app_bin = app_binary();
-    cli_binary();
-    let dir = tempfile::tempdir().expect("a temporary folder");
-    let app_workspace = dir.path().join("new-laptop.porchlight");
-    let driver = Driver::start(&app_workspace, dir.path().join("tauri-driver.log"));
+    scenario(
+        "a_long_first_sync_says_how_far_it_has_come_and_lists_the_cases_received_so_far",
+        "new-laptop.porchlight",
+        "first-sync-failure",
+        cli_sends_many_cases,
+        async |world, app, ()| first_sync_in_view(world, app).await,
+    )
+    .await;
+}
 
-    let outcome = tokio::time::timeout(SCENARIO_LIMIT, async {
-        let db = CentralDb::create(&cluster).await?;
-        db.add_case_manager(OFFICE, USERNAME, DISPLAY_NAME, PASSWORD)
-            .await?;
-        let port = central::free_port();
-        let central = Central::start(&db, port)?;
-        let mut world = World {
-            db,
-            port,
-            central: Some(central),
-            cli_workspace: dir.path().join("office-desktop.porchlight"),
-            app_workspace,
-        };
-        porchlight(&world.cli_workspace, CLI_PASSPHRASE, &["init"])?;
-        world.cli(&["seed", "--cases", &MANY.to_string(), "--seed", "62"])?;
-        let server = world.server_url();
-        world.cli(&["enrol", "--server", &server, "--user", USERNAME, "--device-name", CLI_DEVICE])?;
-        world.cli(&["sync"])?;
-        let app = driver.launch(&app_bin).await?;
-        let result = first_sync_in_view(&world, &app).await;
-        if result.is_err() {
-            let _ = app.shot("first-sync-failure").await;
-        }
-        let quit = app.quit().await;
-        let stopped = world.stop_service();
-        result.and(quit).and(stopped)
-    })
-    .await
-    .unwrap_or_else(|_| {
-        Err(Failure(format!(
-            "the scenario took longer than {} s",
-            SCENARIO_LIMIT.as_secs()
-        )))
-    });
-    if let Err(failure) = outcome {
-        panic!("{failure}\n{}", driver.log_tail());
-    }
+/// Device 1: a new workspace with `MANY` generated cases, enrolled and synced.
+fn cli_sends_many_cases(world: &World) -> Step {
+    porchlight(&world.cli_workspace, CLI_PASSPHRASE, &["init"])?;
+    world.cli(&["seed", "--cases", &MANY.to_string(), "--seed", "62"])?;
+    let server = world.server_url();
+    world.cli(&["enrol", "--server", &server, "--user", USERNAME, "--device-name", CLI_DEVICE])?;
+    world.cli(&["sync"])?;
+    Ok(())
 }
 
 /// The app enrols a new workspace, which syncs at once; until the sync is over, the status bar
