@@ -1,6 +1,6 @@
 //! One sync of a replica with the central service, in the order the protocol promises: hello
-//! (the service's clock folded in, and waiting ops stamped too far ahead of it stamped again),
-//! photo bytes up, every waiting op pushed in batches, every page pulled, photo bytes down. A
+//! when there are ops to send (the service's clock folded in, and waiting ops stamped too far
+//! ahead of it stamped again), photo bytes up, every waiting op pushed in batches, every page pulled, photo bytes down. A
 //! push always comes before the pull, so a device's own edits are on the service before it asks
 //! what changed. It neither stores anything itself (the
 //! `Replica` does, one transaction per answer) nor decides when to sync (the app and the CLI do).
@@ -53,7 +53,7 @@ pub fn sync_once<R: Replica>(remote: &Remote, replica: &mut R, wall: &dyn Fn() -
     sync_run(remote, replica, wall).map(|run| run.report)
 }
 
-/// One sync: hello, photos up, push until the outbox is empty, pull until the service has no
+/// One sync: hello (when ops wait), photos up, push until the outbox is empty, pull until the service has no
 /// more, photos down. `wall` reads the local clock whenever the replica records something. A
 /// failure of the connection or of the workspace ends the sync where it stands, which is always
 /// safe: every answer already received was stored in its own transaction, and whatever was not
@@ -72,11 +72,17 @@ pub fn sync_run_watched<R: Replica>(
 ) -> Result<SyncRun, SyncError> {
     let mut run = SyncRun::default();
     let mut watch = Watch { progress: SyncProgress::default(), tell: watch };
-    let hello = remote.hello()?;
-    replica.observe_server(&hello, wall()).map_err(local)?;
-    // Ops stamped by a clock that ran ahead would be refused for good; they are stamped again on
-    // the corrected clock first.
-    run.restamped = replica.restamp_ahead(&hello, wall()).map_err(local)?;
+    // Hello is for a device with changes to send: ops stamped by a clock that ran ahead would be
+    // refused for good, so they are stamped again on the service's clock first. A device with
+    // nothing to send skips it and syncs in one round trip, the pull: every page brings the
+    // service's clock too, and a revoked, wiped or outdated device is answered so on every call.
+    // An idle device that syncs every few minutes thus costs the service one request and adds
+    // nothing to its audit log.
+    if replica.pending_count().map_err(local)? > 0 {
+        let hello = remote.hello()?;
+        replica.observe_server(&hello, wall()).map_err(local)?;
+        run.restamped = replica.restamp_ahead(&hello, wall()).map_err(local)?;
+    }
 
     // Photo bytes go up before the ops that name them, so another device never learns of a
     // photo the service cannot give it yet. One the service would not take before its metadata

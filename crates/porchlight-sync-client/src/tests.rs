@@ -302,13 +302,36 @@ fn edits_made_while_a_push_is_answered_are_pushed_and_the_early_page_is_dropped(
 }
 
 #[test]
-fn an_empty_outbox_sends_no_push() {
-    let stub = service(vec![page(0, vec![], vec![], false)], None);
+fn an_empty_outbox_syncs_in_one_round_trip_with_neither_hello_nor_push() {
+    let stub = service(vec![page(3, vec![], vec![], false)], None);
     let remote = Remote::new(&stub.url, "t").unwrap();
     let mut replica = Memory::default();
     let report = sync_once(&remote, &mut replica, &wall).unwrap();
-    assert_eq!(stub.paths(), ["GET /v1/sync/hello", "GET /v1/sync/pull"]);
+    assert_eq!(stub.paths(), ["GET /v1/sync/pull"]);
+    assert_eq!(replica.calls, ["apply_pull 3.1"], "the page's clock is the only one folded in");
     assert_eq!(report, porchlight_domain::SyncReport::default());
+}
+
+#[test]
+fn a_device_with_nothing_to_send_still_hears_that_it_was_revoked_wiped_or_is_outdated() {
+    let answers = [
+        (401, json!({"code": "unauthenticated", "message": "This device's access was revoked; log in again.", "fields": []})),
+        (410, json!({"code": "wipe_requested", "message": "This device was flagged for wipe", "fields": []})),
+        (409, json!({"min_protocol": 7, "max_protocol": 9, "message": "Update the app."})),
+    ];
+    for (status, body) in answers {
+        let stub = answering(status, body);
+        let mut replica = Memory::default();
+        let e = sync_once(&Remote::new(&stub.url, "t").unwrap(), &mut replica, &wall).unwrap_err();
+        assert_eq!(stub.paths(), ["GET /v1/sync/pull"]);
+        let told = match status {
+            401 => matches!(e, SyncError::Revoked { .. }),
+            410 => matches!(e, SyncError::WipeRequested),
+            _ => matches!(e, SyncError::ProtocolMismatch { min: 7, max: 9 }),
+        };
+        assert!(told, "{status}: {e:?}");
+        assert!(replica.calls.is_empty(), "nothing was stored: {:?}", replica.calls);
+    }
 }
 
 #[test]

@@ -336,7 +336,7 @@ fn a_wipe_request_deletes_the_workspace_then_tells_the_service_and_the_window() 
     );
     assert!(
         seen.first()
-            .is_some_and(|(line, _)| line.starts_with("GET /v1/sync/hello")),
+            .is_some_and(|(line, _)| line.starts_with("GET /v1/sync/")),
         "{seen:?}"
     );
     assert!(
