@@ -76,7 +76,14 @@ fn main() {
     let mut b = Workspace::create(&folder.path().join("b.porchlight"), PASSPHRASE, now).expect("create B");
     let started = Instant::now();
     let cpu_before = cpu_time();
+    // The pages say how many cases they bring whole, as the service's do: the first how many
+    // are still to come, the last that none are.
+    let cases_in = |changes: &[Change]| changes.iter().filter(|c| matches!(c, Change::Record(r) if r.entity == Entity::Case)).count() as u64;
+    let mut still_to_come = count as u64;
     for (i, changes) in pages.iter().enumerate() {
+        let sent = cases_in(changes);
+        still_to_come -= sent;
+        let left = if i == 0 || i + 1 == pages.len() { Some(still_to_come) } else { None };
         let page = PullPage {
             removed_cases: vec![],
             removed_photos: vec![],
@@ -85,7 +92,7 @@ fn main() {
             has_more: i + 1 < pages.len(),
             server_time: now.utc,
             server_stamp: Stamp::at(now.utc, ReplicaId(0x5e7)),
-            whole: None,
+            whole: Some(porchlight_sync::WholeCases { sent, left }),
         };
         b.apply_pull(&page, now.utc).expect("apply a page");
     }

@@ -155,6 +155,8 @@ impl Workspace {
         // Workspaces from before search and thumbnails get them once, on their first open.
         crate::search::ensure_index(&mut conn)?;
         crate::photos::complete_renditions(&mut conn)?;
+        // A sync cut off while thousands of cases arrived left the list's indexes aside.
+        crate::sync::bulk::restore_on_open(&mut conn)?;
         let (replica, clock) = crate::sync::outbox::load_clock(&conn)?;
         // Work saved before sync existed gets its ops once, so it reaches the service too.
         crate::sync::backfill::run(&mut conn, &clock)?;

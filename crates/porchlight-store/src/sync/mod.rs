@@ -7,6 +7,7 @@
 
 pub(crate) mod apply;
 pub(crate) mod backfill;
+pub(crate) mod bulk;
 mod conflicts;
 pub(crate) mod outbox;
 pub(crate) mod records;
@@ -285,6 +286,7 @@ impl Workspace {
     fn apply_page(&mut self, page: &PullPage, wall: DateTime<Utc>) -> Result<(), StoreError> {
         let at = crate::stamp(wall);
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        bulk::before_page(&tx, page)?;
         for case in &page.removed_cases {
             apply::purge_case(&tx, *case, &at)?;
         }
@@ -292,6 +294,7 @@ impl Workspace {
         withdrawn::remove_photos(&tx, &page.removed_photos, &mut batch)?;
         apply::apply_changes(&tx, &page.changes, &mut batch)?;
         batch.reindex(&tx)?;
+        bulk::after_page(&tx, page)?;
         tx.execute("UPDATE sync_meta SET cursor_seq = ?1, cursor_epoch = ?2 WHERE id = 1", [page.cursor.seq, page.cursor.epoch])?;
         apply::observe_server(&tx, &self.clock, page.server_stamp, page.server_time, wall)?;
         tx.commit()?;

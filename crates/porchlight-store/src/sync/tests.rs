@@ -492,6 +492,93 @@ fn cases_received_whole_are_listed_at_once_and_found_by_search_once_their_entrie
     c.ws.integrity_check().unwrap();
 }
 
+/// The indexes of the case list (those `bulk` may set aside), by name, with their definitions.
+fn list_indexes(ws: &Workspace) -> Vec<(String, String)> {
+    let mut stmt = ws
+        .conn
+        .prepare("SELECT name, sql FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'cases' AND sql IS NOT NULL AND sql NOT LIKE 'CREATE UNIQUE%' ORDER BY name")
+        .unwrap();
+    stmt.query_map([], |row| Ok((row.get(0)?, row.get(1)?))).unwrap().collect::<Result<_, _>>().unwrap()
+}
+
+/// Three cases of device A, and pages of a scan that say they bring them whole: `left` on each.
+fn arrival(lefts: &[Option<u64>]) -> (Vec<CaseId>, Vec<PullPage>) {
+    let mut a = device();
+    let cases: Vec<CaseId> = ["Maya", "Lena", "Iris"]
+        .iter()
+        .enumerate()
+        .map(|(i, given)| a.ws.create_case(&CaseFields { child: porchlight_domain::ChildFields { given_name: given.to_string(), ..maya().child }, ..maya() }, at(i as i64)).unwrap().id)
+        .collect();
+    let changes = changes_of(&ops(&a.ws));
+    let pages = lefts
+        .iter()
+        .enumerate()
+        .map(|(i, left)| PullPage {
+            has_more: true,
+            whole: Some(porchlight_sync::WholeCases { sent: if i == 0 { 3 } else { 0 }, left: *left }),
+            ..page(if i == 0 { changes.clone() } else { vec![] }, vec![], 10 + i as i64)
+        })
+        .collect();
+    (cases, pages)
+}
+
+#[test]
+fn thousands_of_cases_arrive_without_the_list_indexes_which_come_back_as_they_were_when_the_scan_ends() {
+    let mut b = device();
+    let indexes = list_indexes(&b.ws);
+    assert!(indexes.len() >= 8, "{indexes:?}");
+    let (cases, pages) = arrival(&[Some(1_500), None, Some(0)]);
+    b.ws.apply_pull(&pages[0], t0()).unwrap();
+    assert_eq!(list_indexes(&b.ws), [], "set aside while 1,503 cases arrive");
+    assert_eq!(count(&b.ws, "SELECT count(*) FROM indexes_set_aside"), indexes.len() as i64);
+    // The list stays right meanwhile, only without its indexes.
+    let by_name = |ws: &Workspace| -> Vec<String> {
+        let query = porchlight_domain::ListQuery { sort: porchlight_domain::SortKey::Name, dir: porchlight_domain::SortDir::Asc, limit: 10, ..Default::default() };
+        ws.list_cases(&query).unwrap().rows.into_iter().map(|r| r.given_name).collect()
+    };
+    assert_eq!(by_name(&b.ws), ["Iris", "Lena", "Maya"]);
+    b.ws.apply_pull(&pages[1], t0()).unwrap();
+    assert_eq!(list_indexes(&b.ws), [], "still aside in the middle of the scan");
+    b.ws.apply_pull(&pages[2], t0()).unwrap();
+    assert_eq!(list_indexes(&b.ws), indexes, "back, as they were, on the page that ends the scan");
+    assert_eq!(count(&b.ws, "SELECT count(*) FROM indexes_set_aside"), 0);
+    assert_eq!(by_name(&b.ws), ["Iris", "Lena", "Maya"]);
+    assert_eq!(b.ws.get_case(cases[1]).unwrap().fields.child.given_name, "Lena");
+    // Built from every case, which SQLite's check compares with the table.
+    b.ws.integrity_check().unwrap();
+}
+
+#[test]
+fn a_sync_cut_off_while_cases_arrive_leaves_the_list_indexes_to_come_back_at_the_next_open() {
+    let mut b = device();
+    let indexes = list_indexes(&b.ws);
+    let (_, pages) = arrival(&[Some(5_000)]);
+    b.ws.apply_pull(&pages[0], t0()).unwrap();
+    assert_eq!(list_indexes(&b.ws), []);
+    let Device { _dir, path, ws } = b;
+    drop(ws);
+    let reopened = Workspace::open(&path, PASSPHRASE).unwrap();
+    assert_eq!(list_indexes(&reopened), indexes);
+    assert_eq!(count(&reopened, "SELECT count(*) FROM indexes_set_aside"), 0);
+    reopened.integrity_check().unwrap();
+}
+
+#[test]
+fn a_few_cases_arriving_or_fewer_than_the_device_holds_keep_the_list_indexes() {
+    let mut b = device();
+    let indexes = list_indexes(&b.ws);
+    let (_, pages) = arrival(&[Some(super::bulk::BULK_ARRIVAL - 4)]);
+    b.ws.apply_pull(&pages[0], t0()).unwrap();
+    assert_eq!(list_indexes(&b.ws), indexes, "{} cases are too few to rebuild for", super::bulk::BULK_ARRIVAL - 1);
+    // A device that holds more cases than arrive keeps them too.
+    let held = super::bulk::BULK_ARRIVAL as usize + 10;
+    let generated: Vec<NewCase> = (0..held).map(|i| NewCase { fields: CaseFields { child: porchlight_domain::ChildFields { given_name: format!("Ada {}{}", char::from(b'a' + (i / 26 % 26) as u8), char::from(b'a' + (i % 26) as u8)), ..maya().child }, ..maya() }, photos: vec![] }).collect();
+    b.ws.import_cases(&generated, now()).unwrap();
+    let (_, pages) = arrival(&[Some(super::bulk::BULK_ARRIVAL + 5)]);
+    b.ws.apply_pull(&PullPage { cursor: Cursor { seq: 50, epoch: 2 }, ..pages[0].clone() }, t0()).unwrap();
+    assert_eq!(list_indexes(&b.ws), indexes, "{} cases arriving beside {held} held", super::bulk::BULK_ARRIVAL + 8);
+}
+
 #[test]
 fn local_edits_wait_for_the_disk_again_after_the_services_answers_are_written() {
     let mut d = device();
