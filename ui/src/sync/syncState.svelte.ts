@@ -28,13 +28,18 @@ export class SyncState {
   readonly byCase = $derived(countByCase(this.conflicts));
   private unlisten: (() => void) | null = null;
   private stopped = false;
+  /** How many statuses Rust has pushed; a reply to a request made before the latest is older. */
+  private heard = 0;
 
   constructor(private readonly backend: Backend) {}
 
   /** Listens for Rust's reports and reads the state once. */
   async start(): Promise<void> {
     this.stopped = false;
-    const unlisten = await this.backend.onSyncStatus((s) => void this.take(s));
+    const unlisten = await this.backend.onSyncStatus((s) => {
+      this.heard++;
+      void this.take(s);
+    });
     if (this.stopped) unlisten();
     else this.unlisten = unlisten;
     await this.refresh();
@@ -51,10 +56,22 @@ export class SyncState {
 
   async refresh(): Promise<void> {
     try {
-      await this.take(await this.backend.syncStatus());
+      await this.answer(this.backend.syncStatus());
     } catch (e) {
       this.failure = asAppError(e).message;
     }
+  }
+
+  /**
+   * Takes the status a command answered, unless Rust pushed one after the command was asked.
+   * Rust pushes the status after every change of it, so that one is at least as new: a reply
+   * can be computed before a sync ends and arrive after the "synced" it pushed, and taking it
+   * would leave the bar saying "Receiving…" until the next sync.
+   */
+  private async answer(reply: Promise<SyncStatus>): Promise<void> {
+    const heard = this.heard;
+    const next = await reply;
+    if (this.heard === heard) await this.take(next);
   }
 
   /** Takes a new status, and the conflict list with it when there may be new ones. */
@@ -80,13 +97,13 @@ export class SyncState {
 
   /** Rejects with the `AppError` so the dialog can show it under the fields. */
   async enrol(form: EnrolForm): Promise<void> {
-    await this.take(await this.backend.enrolDevice(form));
+    await this.answer(this.backend.enrolDevice(form));
   }
 
   async syncNow(): Promise<void> {
     if (this.status) this.status = { ...this.status, syncing: true };
     try {
-      await this.take(await this.backend.syncNow());
+      await this.answer(this.backend.syncNow());
     } catch (e) {
       this.failure = asAppError(e).message;
       await this.refresh();
@@ -95,19 +112,20 @@ export class SyncState {
 
   /** Rejects with the `AppError`, for the conflict's own row to show. */
   async resolve(conflict: ConflictView, resolution: ConflictResolution): Promise<void> {
+    const heard = this.heard;
     const status = await this.backend.resolveConflict(conflict.id, resolution);
     this.conflicts = this.conflicts.filter((c) => c.id !== conflict.id);
-    await this.take(status);
+    if (this.heard === heard) await this.take(status);
     this.resolved = { caseId: conflict.case_id, n: (this.resolved?.n ?? 0) + 1 };
     this.changes++;
   }
 
   async dismissRejected(opId: string): Promise<void> {
-    await this.take(await this.backend.dismissRejected(opId));
+    await this.answer(this.backend.dismissRejected(opId));
   }
 
   async leave(): Promise<void> {
-    await this.take(await this.backend.leaveSync());
+    await this.answer(this.backend.leaveSync());
   }
 
   openInbox(caseId: string | null = null): void {
