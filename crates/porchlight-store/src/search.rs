@@ -921,6 +921,19 @@ mod tests {
     }
 
     #[test]
+    fn the_index_gathers_sixteen_mib_of_terms_per_segment_also_after_it_is_built_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("w.porchlight");
+        let ws = Workspace::create(&path, PASSPHRASE, now()).unwrap();
+        let hashsize = |ws: &Workspace| -> i64 { ws.conn.query_row("SELECT v FROM case_search_config WHERE k = 'hashsize'", [], |row| row.get(0)).unwrap() };
+        assert_eq!(hashsize(&ws), 16 << 20, "migration 0009");
+        ws.conn.execute("DELETE FROM workspace_meta WHERE key = 'search_index'", []).unwrap();
+        drop(ws);
+        let ws = Workspace::open(&path, PASSPHRASE).unwrap();
+        assert_eq!(hashsize(&ws), 16 << 20, "kept when the index is built again on opening");
+    }
+
+    #[test]
     fn a_status_change_moves_the_case_between_filters_in_the_same_transaction() {
         let dir = tempfile::tempdir().unwrap();
         let mut ws = Workspace::create(&dir.path().join("w.porchlight"), PASSPHRASE, now()).unwrap();
