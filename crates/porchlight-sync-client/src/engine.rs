@@ -1,9 +1,9 @@
 //! One sync of a replica with the central service, in the order the protocol promises: hello
 //! when there are ops to send (the service's clock folded in, and waiting ops stamped too far
-//! ahead of it stamped again), photo bytes up, every waiting op pushed in batches, every page pulled, photo bytes down. A
-//! push always comes before the pull, so a device's own edits are on the service before it asks
-//! what changed. It neither stores anything itself (the
-//! `Replica` does, one transaction per answer) nor decides when to sync (the app and the CLI do).
+//! ahead of it stamped again), photo bytes up, every waiting op pushed in batches, every page
+//! pulled, photo bytes down. A push always comes before the pull, so a device's own edits are on
+//! the service before it asks what changed. It neither stores anything itself (the `Replica`
+//! does, one transaction per answer) nor decides when to sync (the app and the CLI do).
 
 use crate::error::SyncError;
 use crate::remote::Remote;
@@ -53,10 +53,10 @@ pub fn sync_once<R: Replica>(remote: &Remote, replica: &mut R, wall: &dyn Fn() -
     sync_run(remote, replica, wall).map(|run| run.report)
 }
 
-/// One sync: hello (when ops wait), photos up, push until the outbox is empty, pull until the service has no
-/// more, photos down. `wall` reads the local clock whenever the replica records something. A
-/// failure of the connection or of the workspace ends the sync where it stands, which is always
-/// safe: every answer already received was stored in its own transaction, and whatever was not
+/// One sync: hello (when ops wait), photos up, push until the outbox is empty, pull until the
+/// service has no more, photos down. `wall` reads the local clock whenever the replica records
+/// something. A failure of the connection or of the workspace ends the sync where it stands,
+/// which is always safe: every answer already received was stored in its own transaction, and whatever was not
 /// answered is sent again next time. A photo that cannot move is noted and left for next time.
 pub fn sync_run<R: Replica>(remote: &Remote, replica: &mut R, wall: &dyn Fn() -> DateTime<Utc>) -> Result<SyncRun, SyncError> {
     sync_run_watched(remote, replica, wall, &mut |_| {})

@@ -63,10 +63,12 @@ export class SyncState {
   }
 
   /**
-   * Takes the status a command answered, unless Rust pushed one after the command was asked.
-   * Rust pushes the status after every change of it, so that one is at least as new: a reply
-   * can be computed before a sync ends and arrive after the "synced" it pushed, and taking it
-   * would leave the bar saying "Receiving…" until the next sync.
+   * Takes the status a reading command answered (the status itself, or "sync now"), unless Rust
+   * pushed one after the command was asked. Rust pushes the status after every change of it,
+   * so that one is at least as new: a reply can be computed before a sync ends and arrive after
+   * the "synced" it pushed, and taking it would leave the bar saying "Receiving…" until the next
+   * sync. The answers of commands that change the state themselves (enrol, leave, resolve) are
+   * always taken: they hold that change.
    */
   private async answer(reply: Promise<SyncStatus>): Promise<void> {
     const heard = this.heard;
@@ -97,7 +99,7 @@ export class SyncState {
 
   /** Rejects with the `AppError` so the dialog can show it under the fields. */
   async enrol(form: EnrolForm): Promise<void> {
-    await this.answer(this.backend.enrolDevice(form));
+    await this.take(await this.backend.enrolDevice(form));
   }
 
   async syncNow(): Promise<void> {
@@ -112,20 +114,19 @@ export class SyncState {
 
   /** Rejects with the `AppError`, for the conflict's own row to show. */
   async resolve(conflict: ConflictView, resolution: ConflictResolution): Promise<void> {
-    const heard = this.heard;
     const status = await this.backend.resolveConflict(conflict.id, resolution);
     this.conflicts = this.conflicts.filter((c) => c.id !== conflict.id);
-    if (this.heard === heard) await this.take(status);
+    await this.take(status);
     this.resolved = { caseId: conflict.case_id, n: (this.resolved?.n ?? 0) + 1 };
     this.changes++;
   }
 
   async dismissRejected(opId: string): Promise<void> {
-    await this.answer(this.backend.dismissRejected(opId));
+    await this.take(await this.backend.dismissRejected(opId));
   }
 
   async leave(): Promise<void> {
-    await this.answer(this.backend.leaveSync());
+    await this.take(await this.backend.leaveSync());
   }
 
   openInbox(caseId: string | null = null): void {
