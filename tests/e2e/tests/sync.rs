@@ -202,16 +202,7 @@ fn cli_sends_many_cases(world: &World) -> Step {
 /// and the case count are read again and again. Somewhere in between the status bar must have
 /// said how many cases of how many had come, and the list must have shown some of them.
 async fn first_sync_in_view(world: &World, app: &App) -> Step {
-    app.wait_for("passphrase").await?;
-    app.fill("passphrase", APP_PASSPHRASE).await?;
-    app.fill("passphrase-confirm", APP_PASSPHRASE).await?;
-    app.click("create-workspace").await?;
-    app.wait_for("case-list").await?;
-    app.click("enrol-open").await?;
-    app.fill("enrol-server", &world.server_url()).await?;
-    app.fill("enrol-user", USERNAME).await?;
-    app.fill("enrol-password", PASSWORD).await?;
-    app.fill("enrol-device", APP_DEVICE).await?;
+    new_workspace_with_enrolment_filled_in(world, app).await?;
     app.click("enrol-submit").await?;
     wait_until_gone_or_error(app, "enrol-submit", "enrol-error").await?;
 
@@ -390,20 +381,25 @@ fn open_conflicts(workspace: &Path, passphrase: &str) -> Step<Vec<Value>> {
     })
 }
 
-/// Device 2: the workspace made in the window, enrolled through the dialog, synced, and the
-/// CLI's case in the list.
-async fn app_creates_enrols_and_receives(world: &World, app: &App, child: &Child) -> Step {
+/// A new workspace made in the window, with the enrolment dialog open and filled in for the
+/// service, not yet sent.
+async fn new_workspace_with_enrolment_filled_in(world: &World, app: &App) -> Step {
     app.wait_for("passphrase").await?;
     app.fill("passphrase", APP_PASSPHRASE).await?;
     app.fill("passphrase-confirm", APP_PASSPHRASE).await?;
     app.click("create-workspace").await?;
     app.wait_for("case-list").await?;
-
     app.click("enrol-open").await?;
     app.fill("enrol-server", &world.server_url()).await?;
     app.fill("enrol-user", USERNAME).await?;
     app.fill("enrol-password", PASSWORD).await?;
-    app.fill("enrol-device", APP_DEVICE).await?;
+    app.fill("enrol-device", APP_DEVICE).await
+}
+
+/// Device 2: the workspace made in the window, enrolled through the dialog, synced, and the
+/// CLI's case in the list.
+async fn app_creates_enrols_and_receives(world: &World, app: &App, child: &Child) -> Step {
+    new_workspace_with_enrolment_filled_in(world, app).await?;
     app.shot("sync-01-enrol").await?;
     app.click("enrol-submit").await?;
     wait_until_gone_or_error(app, "enrol-submit", "enrol-error").await?;
