@@ -62,6 +62,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "sync_hot_updates",
         sql: include_str!("../migrations/0005_sync_hot_updates.sql"),
     },
+    Migration {
+        version: 6,
+        name: "sync_cases_left",
+        sql: include_str!("../migrations/0006_sync_cases_left.sql"),
+    },
 ];
 
 /// The schema version this build needs.

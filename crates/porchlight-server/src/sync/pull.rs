@@ -162,7 +162,9 @@ pub async fn pull(
     let held_any: bool = if rescoping {
         db::execute(
             db,
-            "DELETE FROM device_cases WHERE device_id = $1 AND removed_epoch <= $2",
+            "WITH settled AS (DELETE FROM device_cases WHERE device_id = $1 AND removed_epoch <= $2 RETURNING case_id)
+             INSERT INTO device_cases_left (device_id, case_id) SELECT $1, case_id FROM settled
+             ON CONFLICT DO NOTHING",
             &[&p.device, &epoch],
         )
         .await?;
@@ -184,7 +186,9 @@ pub async fn pull(
             "WITH undo_added AS (DELETE FROM device_cases WHERE device_id = $1 AND added_epoch > $2 RETURNING 1),
                   undo_removed AS (UPDATE device_cases SET removed_epoch = NULL
                                    WHERE device_id = $1 AND removed_epoch > $2 AND added_epoch <= $2 RETURNING 1),
-                  settled AS (DELETE FROM device_cases WHERE device_id = $1 AND removed_epoch <= $2 RETURNING 1)
+                  settled AS (DELETE FROM device_cases WHERE device_id = $1 AND removed_epoch <= $2 RETURNING case_id),
+                  remembered AS (INSERT INTO device_cases_left (device_id, case_id) SELECT $1, case_id FROM settled
+                                 ON CONFLICT DO NOTHING RETURNING 1)
              -- The statements above run whatever this one reads; it sees the rows as they were before
              -- them, so it asks which cases the device held as of its epoch.
              SELECT EXISTS (SELECT 1 FROM device_cases WHERE device_id = $1 AND added_epoch <= $2
@@ -237,7 +241,16 @@ pub async fn pull(
             FIRST_SNAPSHOT_CASES
         };
         let batch = limit.clamp(1, most) as i64;
-        added = unheld_in_scope(db, p.grant, p.user, p.device, state.scan_after, batch, MAX_SNAPSHOT_CASES as i64).await?;
+        added = unheld_in_scope(
+            db,
+            p.grant,
+            p.user,
+            p.device,
+            state.scan_after,
+            batch,
+            MAX_SNAPSHOT_CASES as i64,
+        )
+        .await?;
         if !added.is_empty() {
             db::execute(
                 db,
@@ -248,6 +261,24 @@ pub async fn pull(
                 &[&p.device, &added, &page_epoch, &log_head],
             )
             .await?;
+            // A case this device held once may still be there in an older copy, if the page
+            // that removed it was never kept (see migration 0006). The whole copy leaves out what
+            // the user may no longer see instead of removing it, so the old copy goes first:
+            // the device applies a page's removals before its changes.
+            let held_once: Vec<Uuid> = db::query(
+                db,
+                "SELECT case_id FROM device_cases_left WHERE device_id = $1 AND case_id = ANY($2)",
+                &[&p.device, &added],
+            )
+            .await?
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+            if !held_once.is_empty() {
+                removed.extend(held_once);
+                removed.sort_unstable();
+                removed.dedup();
+            }
         }
         let changed = !removed.is_empty() || !added.is_empty();
         let epoch_now = if changed { page_epoch } else { epoch };
@@ -518,7 +549,11 @@ fn consented_photo(change: Change, now: PhotoNow) -> Result<PhotoFate, DbError> 
 
 /// Which of `cases` the device holds, each with the log number it was sent whole at: one lookup
 /// by the primary key, however many cases, so its cost never depends on the table's statistics.
-async fn held_among(db: &impl GenericClient, device: Uuid, cases: &[Uuid]) -> Result<HashMap<Uuid, i64>, DbError> {
+async fn held_among(
+    db: &impl GenericClient,
+    device: Uuid,
+    cases: &[Uuid],
+) -> Result<HashMap<Uuid, i64>, DbError> {
     Ok(db::query(
         db,
         "SELECT case_id, snap_seq FROM device_cases WHERE device_id = $1 AND case_id = ANY($2) AND removed_epoch IS NULL",

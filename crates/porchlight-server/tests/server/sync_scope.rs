@@ -786,3 +786,75 @@ async fn the_log_walk_keeps_exactly_the_rows_of_held_cases_however_it_is_cut() {
         assert_eq!(got, due(skip, after).await, "skip {skip:?}, after {after}");
     }
 }
+
+/// The device asks for the next page while it writes the one before (the engine does, and the
+/// service makes pages ahead), so a cursor shows that a page reached the device, not that it was
+/// kept. Here the page that took case B off the device is followed by one that sends B whole
+/// again, and the device loses both (it crashed while writing the first): asked again from its
+/// old cursor, the service must not take the device for one that never held B. Its old copy may
+/// hold what the user may no longer see (a photo whose consent was withdrawn meanwhile, a deleted
+/// contact), which the whole copy leaves out rather than removes: so the page that sends B whole
+/// names it among the removed cases first, and the device drops its old copy before keeping the
+/// new one.
+#[tokio::test]
+async fn a_case_sent_whole_again_to_a_device_that_may_hold_an_old_copy_is_removed_first() {
+    let db = test_db!();
+    let w = world(&db).await;
+    let server = TestServer::start(state_for(&db)).await;
+    let mut assigned = Device::enrol(&server, w.person("cm_assigned")).await;
+    pull_all(&server, &mut assigned).await;
+    let kept = assigned.cursor;
+    let sup = server.login(w.person("supervisor")).await;
+    let b = w.case_b;
+    let assign = |to: Uuid| {
+        let server = &server;
+        let sup = &sup;
+        async move {
+            let (status, text) = server
+                .call(
+                    Method::POST,
+                    &format!("/v1/cases/{b}/assign"),
+                    Some(sup),
+                    Some(json!({ "user_id": to })),
+                )
+                .await;
+            assert_eq!(status, 200, "{text}");
+        }
+    };
+    assign(w.person("cm_other").id).await;
+    let (removal, _) = pull(&server, &assigned, kept, 5000).await;
+    assert_eq!(removal.removed_cases, [b]);
+    assign(w.person("cm_assigned").id).await;
+    let (readded, _) = pull(&server, &assigned, removal.cursor, 5000).await;
+    assert_eq!(whole_cases(std::slice::from_ref(&readded)), ids(&[b]));
+    assert!(
+        readded.removed_cases.contains(&b),
+        "the device had B, so B goes first even on this page: {:?}",
+        readded.removed_cases
+    );
+
+    // Both pages are lost; the device asks again from the cursor it kept.
+    let (again, _) = pull(&server, &assigned, kept, 5000).await;
+    assert_eq!(whole_cases(std::slice::from_ref(&again)), ids(&[b]));
+    assert_eq!(
+        again.removed_cases,
+        [b],
+        "the old copy goes before the new one comes"
+    );
+    assert!(
+        again.changes.iter().all(|c| c.case_id() == b),
+        "case A was held throughout and did not change"
+    );
+
+    // Kept this time: nothing more to do, and B is not named again.
+    let (next, _) = pull(&server, &assigned, again.cursor, 5000).await;
+    assert!(
+        next.removed_cases.is_empty() && next.changes.is_empty(),
+        "{next:?}"
+    );
+
+    // A device that never held a case gets it whole with no removal.
+    let mut other = Device::enrol(&server, w.person("cm_other")).await;
+    let (pages, _) = pull_all(&server, &mut other).await;
+    assert!(pages.iter().all(|p| p.removed_cases.is_empty()));
+}

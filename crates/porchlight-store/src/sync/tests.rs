@@ -453,6 +453,44 @@ fn a_case_received_whole_shows_as_on_the_device_that_made_it() {
     b.ws.integrity_check().unwrap();
 }
 
+/// The service names a case among the removed ones on the page that sends it whole again when
+/// the device may still hold an old copy (a page that removed it was seen but maybe not kept).
+/// The whole copy leaves out what the user may no longer see: here a photo whose consent was
+/// withdrawn while the case was away. Applied as the page says, the old copy goes first.
+#[test]
+fn a_case_removed_and_sent_whole_on_one_page_keeps_only_the_whole_copy() {
+    let mut a = device();
+    let case = a.ws.create_case(&maya(), now()).unwrap().id;
+    a.ws.add_contact(case, &grace(), at(1)).unwrap();
+    let photo = a.ws.add_photo_file(case, &png(4), "maya.png", &photo_meta(), at(2)).unwrap();
+    let holds_old_copy = || {
+        let mut d = device();
+        replicate(&a.ws, &mut d.ws, 10);
+        let wanted = d.ws.blobs_to_download().unwrap();
+        d.ws.store_blob(&wanted[0], &a.ws.blob_bytes(&photo.sha256).unwrap()).unwrap();
+        assert_eq!(d.ws.case_photos(case).unwrap().len(), 1);
+        d
+    };
+    let whole: Vec<Change> = changes_of(&ops(&a.ws)).into_iter().filter(|c| !matches!(c, Change::Record(r) if r.entity == Entity::Photo)).collect();
+
+    // Sent whole alone, the old photo stays: the whole copy has nothing to say of it.
+    let mut merged = holds_old_copy();
+    merged.ws.apply_pull(&page(whole.clone(), vec![], 20), t0()).unwrap();
+    assert_eq!(merged.ws.case_photos(case).unwrap().len(), 1);
+
+    let mut replaced = holds_old_copy();
+    replaced.ws.apply_pull(&page(whole, vec![*case.as_uuid()], 20), t0()).unwrap();
+    assert_eq!(replaced.ws.get_case(case).unwrap().fields, a.ws.get_case(case).unwrap().fields);
+    assert_eq!(replaced.ws.contacts(case).unwrap().len(), 1);
+    assert!(replaced.ws.case_photos(case).unwrap().is_empty());
+    assert!(replaced.ws.photo_bytes(&photo.sha256).is_err(), "the image is gone from the device");
+    assert!(replaced.ws.blobs_to_download().unwrap().is_empty());
+    assert_eq!(replaced.ws.index_backlog(500).unwrap(), 0);
+    let found = replaced.ws.search(&SearchQuery { text: "maya".into(), ..Default::default() }, now().local.date()).unwrap();
+    assert_eq!(found.hits.len(), 1, "found once, as the new copy");
+    replaced.ws.integrity_check().unwrap();
+}
+
 #[test]
 fn cases_received_whole_are_listed_at_once_and_found_by_search_once_their_entries_are_written() {
     let mut a = device();
