@@ -37,6 +37,12 @@ pub struct SyncStatus {
     pub rejected: u64,
     /// How far the sync running now has come; `None` when none runs or it has not told yet.
     pub progress: Option<SyncProgress>,
+    /// Numbers the statuses of one running app in the order their state was read, so that the
+    /// window keeps the newest whichever reaches it last: an answer read before a sync ended can
+    /// arrive after the status pushed at its end. 0 when no app numbered it.
+    #[ts(type = "number")]
+    #[serde(default)]
+    pub version: u64,
 }
 
 /// How far one sync has come, told after each batch of changes sent and each page received,

@@ -31,8 +31,8 @@ pub const REMOVED_EVENT: &str = "workspace-removed";
 #[tauri::command]
 pub async fn sync_status(session: State<'_, Session>) -> Result<SyncStatus, AppError> {
     let open = Arc::clone(&session.open);
-    let live = session.sync.live();
-    blocking(move || worker::status(&open, live)).await
+    let live = Arc::clone(&session.sync.live);
+    blocking(move || worker::status(&open, &live)).await
 }
 
 /// Logs in to the service (which enrols this device), keeps the enrolment inside the encrypted
@@ -66,7 +66,7 @@ pub async fn enrol_device(
                 .map_err(report)
         })?;
         sync.start();
-        worker::status(&open, sync.live())
+        worker::status(&open, &sync.live)
     })
     .await
 }

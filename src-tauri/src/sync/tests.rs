@@ -12,7 +12,7 @@ use porchlight_store::Workspace;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use uuid::Uuid;
 
@@ -230,8 +230,7 @@ fn a_long_syncs_progress_is_told_a_few_times_a_second_and_is_gone_once_it_ends()
     // A page stored a tenth of a second later is kept, not told: the window would fetch its
     // list again for every page of a first sync.
     worker.progressed(at(1000), &mut last_told, start + Duration::from_millis(100));
-    let live = *worker.live.lock().unwrap();
-    assert_eq!(worker::status(&open, live).unwrap().progress, Some(at(1000)), "asked, the status has the latest");
+    assert_eq!(worker::status(&open, &worker.live).unwrap().progress, Some(at(1000)), "asked, the status has the latest");
     worker.progressed(at(1500), &mut last_told, start + Duration::from_millis(450));
     let told: Vec<_> = statuses(&notices).iter().map(|s| (s.syncing, s.progress)).collect();
     assert_eq!(told, [(true, Some(at(500))), (true, Some(at(1500)))]);
@@ -245,7 +244,41 @@ fn a_long_syncs_progress_is_told_a_few_times_a_second_and_is_gone_once_it_ends()
         syncing: false,
         progress: Some(at(1500)),
     };
-    assert_eq!(worker::status(&open, stale).unwrap().progress, None, "no progress shown without a sync");
+    assert_eq!(worker::status(&open, &Mutex::new(stale)).unwrap().progress, None, "no progress shown without a sync");
+}
+
+/// The window keeps the status with the highest number. A status asked for while the last page
+/// of a sync is written waits for the workspace; the sync ends meanwhile and pushes "synced".
+/// Whichever of the two has the higher number must say the sync is over, or the bar would say
+/// "Receiving cases…" until the next sync.
+#[test]
+fn statuses_are_numbered_in_the_order_their_state_was_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let (open, _path) = enrolled_workspace(dir.path(), &silent_address());
+    let receiving = Live {
+        online: true,
+        syncing: true,
+        progress: Some(porchlight_domain::SyncProgress { cases_received: 3000, cases_left: Some(0), ..Default::default() }),
+    };
+    let live = Arc::new(Mutex::new(receiving));
+    let first = worker::status(&open, &live).unwrap();
+    let second = worker::status(&open, &live).unwrap();
+    assert!(second.version > first.version, "{} then {}", first.version, second.version);
+
+    let writing_the_last_page = lock(&open);
+    let asked = {
+        let (open, live) = (Arc::clone(&open), Arc::clone(&live));
+        std::thread::spawn(move || worker::status(&open, &live).unwrap())
+    };
+    std::thread::sleep(Duration::from_millis(100));
+    *live.lock().unwrap() = Live { online: true, syncing: false, progress: None };
+    drop(writing_the_last_page);
+    let pushed = worker::status(&open, &live).unwrap();
+    let answered = asked.join().unwrap();
+    assert_ne!(answered.version, pushed.version);
+    let newest = if answered.version > pushed.version { &answered } else { &pushed };
+    assert!(!newest.syncing && newest.progress.is_none(), "{newest:?}");
+    assert!(!answered.syncing, "the answer read the session's state once it had the workspace: {answered:?}");
 }
 
 #[test]
@@ -404,7 +437,7 @@ fn the_worker_thread_answers_sync_now_with_the_state_after_its_attempt_and_ends_
         );
         std::thread::sleep(Duration::from_millis(20));
     }
-    assert!(worker::status(&open, Live::default()).is_ok());
+    assert!(worker::status(&open, &Mutex::new(Live::default())).is_ok());
 }
 
 #[test]

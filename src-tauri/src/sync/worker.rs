@@ -14,6 +14,7 @@ use porchlight_sync::Replica;
 use porchlight_sync_client::{sync_run_watched, Remote, SyncError};
 use std::path::PathBuf;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -105,18 +106,29 @@ impl SyncHandle {
         self.send(Message::Stop);
     }
 
+    #[cfg(test)]
     pub fn live(&self) -> Live {
         *self.live.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 
-/// The workspace's sync state with what this session knows overlaid.
-pub fn status(open: &OpenWorkspace, live: Live) -> Result<SyncStatus, AppError> {
-    let mut status = with_workspace(open, |w| w.sync_status().map_err(report))?;
-    status.online = status.enrolled && live.online;
-    status.syncing = status.enrolled && live.syncing;
-    status.progress = live.progress.filter(|_| status.syncing);
-    Ok(status)
+/// The number of the last status read; see `SyncStatus::version`.
+static LAST_VERSION: AtomicU64 = AtomicU64::new(0);
+
+/// The workspace's sync state with what this session knows overlaid, numbered. The session's
+/// part is read and the number taken while the workspace is held, so a status with a higher
+/// number was read later in both: the worker changes `live` before it reads the status it
+/// pushes, and a command that waited for the workspace meanwhile reads the change too.
+pub fn status(open: &OpenWorkspace, live: &Mutex<Live>) -> Result<SyncStatus, AppError> {
+    with_workspace(open, |w| {
+        let mut status = w.sync_status().map_err(report)?;
+        let live = *live.lock().unwrap_or_else(|p| p.into_inner());
+        status.online = status.enrolled && live.online;
+        status.syncing = status.enrolled && live.syncing;
+        status.progress = live.progress.filter(|_| status.syncing);
+        status.version = LAST_VERSION.fetch_add(1, Ordering::SeqCst) + 1;
+        Ok(status)
+    })
 }
 
 /// Starts the worker thread; it ends when every `SyncHandle` is gone.
@@ -194,7 +206,7 @@ impl Worker {
             if let Some(reason) = schedule.take(Instant::now()) {
                 let outcome = self.attempt(reason);
                 schedule.finished(Instant::now(), outcome);
-                let answer = status(&self.open, self.live());
+                let answer = status(&self.open, &self.live);
                 for reply in waiting.drain(..) {
                     let _ = reply.send(answer.clone());
                 }
@@ -248,7 +260,7 @@ impl Worker {
 
     /// Tells the window the state now; a locked workspace has none to tell.
     fn publish(&self) {
-        if let Ok(status) = status(&self.open, self.live()) {
+        if let Ok(status) = status(&self.open, &self.live) {
             (self.notify)(Notice::Status(status));
         }
     }

@@ -230,7 +230,16 @@ async fn first_sync_in_view(world: &World, app: &App) -> Step {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    // Once it has said so, the bar stays "Synced": a status read before the sync ended and
+    // answered after it must not take the bar back to "Receiving…".
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let after = app.wait_for_text("sync-indicator").await?;
     app.shot("sync-04-first-sync-done").await?;
+    if !after.contains("Synced") {
+        return Err(Failure(format!(
+            "after the first sync had ended, the status bar said {after:?}; seen (status bar, case count): {seen:?}"
+        )));
+    }
     let told = seen.iter().any(|(said, _)| {
         said.contains("Receiving cases")
             && said.contains(&total)

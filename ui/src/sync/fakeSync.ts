@@ -60,6 +60,8 @@ export class FakeSyncDesk {
   private statusListeners = new Set<(s: SyncStatus) => void>();
   private removedListeners = new Set<(m: string) => void>();
   private nextOp = 1;
+  /** Numbers each status as Rust does, in the order it is read. */
+  private version = 0;
 
   constructor(private readonly fake: FakeBackend) {}
 
@@ -77,6 +79,7 @@ export class FakeSyncDesk {
       conflicts: this.conflicts.length,
       rejected: this.rejected.length,
       progress: this.syncing ? this.progress : null,
+      version: ++this.version,
     };
   }
 

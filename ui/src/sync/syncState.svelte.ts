@@ -28,18 +28,15 @@ export class SyncState {
   readonly byCase = $derived(countByCase(this.conflicts));
   private unlisten: (() => void) | null = null;
   private stopped = false;
-  /** How many statuses Rust has pushed; a reply to a request made before the latest is older. */
-  private heard = 0;
+  /** The number of the newest status taken; Rust numbers them in the order it read them. */
+  private version = 0;
 
   constructor(private readonly backend: Backend) {}
 
   /** Listens for Rust's reports and reads the state once. */
   async start(): Promise<void> {
     this.stopped = false;
-    const unlisten = await this.backend.onSyncStatus((s) => {
-      this.heard++;
-      void this.take(s);
-    });
+    const unlisten = await this.backend.onSyncStatus((s) => void this.take(s));
     if (this.stopped) unlisten();
     else this.unlisten = unlisten;
     await this.refresh();
@@ -56,28 +53,22 @@ export class SyncState {
 
   async refresh(): Promise<void> {
     try {
-      await this.answer(this.backend.syncStatus());
+      await this.take(await this.backend.syncStatus());
     } catch (e) {
       this.failure = asAppError(e).message;
     }
   }
 
   /**
-   * Takes the status a reading command answered (the status itself, or "sync now"), unless Rust
-   * pushed one after the command was asked. Rust pushes the status after every change of it,
-   * so that one is at least as new: a reply can be computed before a sync ends and arrive after
-   * the "synced" it pushed, and taking it would leave the bar saying "Receiving…" until the next
-   * sync. The answers of commands that change the state themselves (enrol, leave, resolve) are
-   * always taken: they hold that change.
+   * Takes a status, pushed or answered, and the conflict list with it when there may be new
+   * ones; a status older than the one shown is dropped. Answers and pushes can arrive out of
+   * order: a status read while the last page of a sync was written arrives after the "synced"
+   * pushed at its end, and taking it would leave the bar saying "Receiving…" until the next
+   * sync.
    */
-  private async answer(reply: Promise<SyncStatus>): Promise<void> {
-    const heard = this.heard;
-    const next = await reply;
-    if (this.heard === heard) await this.take(next);
-  }
-
-  /** Takes a new status, and the conflict list with it when there may be new ones. */
   private async take(next: SyncStatus): Promise<void> {
+    if (next.version <= this.version) return;
+    this.version = next.version;
     const before = this.status;
     this.status = next;
     this.failure = null;
@@ -105,7 +96,7 @@ export class SyncState {
   async syncNow(): Promise<void> {
     if (this.status) this.status = { ...this.status, syncing: true };
     try {
-      await this.answer(this.backend.syncNow());
+      await this.take(await this.backend.syncNow());
     } catch (e) {
       this.failure = asAppError(e).message;
       await this.refresh();

@@ -28,6 +28,29 @@ describe("SyncState", () => {
     expect(sync.status?.last_sync_at).toBe("2026-11-21T09:05:00Z");
   });
 
+  it("drops any command's answer read before a status Rust pushed, and takes a later one", async () => {
+    const { fake } = enrolledWorkspace();
+    const sync = new SyncState(fake);
+    await sync.start();
+    const desk = fake.syncDesk;
+    desk.syncing = true;
+    const readBefore: SyncStatus = desk.status();
+    let answer: () => void = () => {};
+    fake.dismissRejected = () => new Promise((resolve) => (answer = () => resolve(readBefore)));
+    const dismissed = sync.dismissRejected("op-1");
+    desk.syncing = false;
+    desk.pending = 3;
+    desk.emit();
+    answer();
+    await dismissed;
+    expect(sync.status?.syncing).toBe(false);
+    expect(sync.status?.pending).toBe(3);
+    // A status read after it is taken, pushed or answered.
+    desk.pending = 4;
+    await sync.refresh();
+    expect(sync.status?.pending).toBe(4);
+  });
+
   it("takes a command's answer when Rust pushed nothing meanwhile", async () => {
     const { fake } = enrolledWorkspace();
     const sync = new SyncState(fake);

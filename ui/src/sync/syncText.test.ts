@@ -17,6 +17,7 @@ const base: SyncStatus = {
   conflicts: 0,
   rejected: 0,
   progress: null,
+  version: 1,
 };
 const progress: SyncProgress = { sent: 0, to_send: 0, cases_received: 0, cases_left: null, changes_received: 0 };
 

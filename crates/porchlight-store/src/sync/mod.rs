@@ -211,6 +211,7 @@ impl Workspace {
             conflicts: count("SELECT count(*) FROM conflicts WHERE resolved = 0")?,
             rejected: count("SELECT count(*) FROM rejected_ops WHERE dismissed = 0")?,
             progress: None,
+            version: 0,
         })
     }
 

@@ -48,4 +48,10 @@ rejected: number,
 /**
  * How far the sync running now has come; `None` when none runs or it has not told yet.
  */
-progress: SyncProgress | null, };
+progress: SyncProgress | null, 
+/**
+ * Numbers the statuses of one running app in the order their state was read, so that the
+ * window keeps the newest whichever reaches it last: an answer read before a sync ended can
+ * arrive after the status pushed at its end. 0 when no app numbered it.
+ */
+version: number, };
