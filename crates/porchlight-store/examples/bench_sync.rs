@@ -163,7 +163,7 @@ fn main() {
 
 fn acknowledge(ws: &mut Workspace, batch: &[Op], now: Moment) {
     let results = batch.iter().enumerate().map(|(i, op)| OpResult { op_id: op.id, outcome: Outcome::Applied { seq: i as i64 }, current: vec![], conflicts: vec![] }).collect();
-    let response = PushResponse { results, server_time: now.utc, server_stamp: Stamp::at(now.utc, ReplicaId(0x5e7)) };
+    let response = PushResponse { results, server_time: now.utc, server_stamp: Stamp::at(now.utc, ReplicaId(0x5e7)), own_rows: None };
     ws.apply_push(batch, &response, now.utc).expect("apply the acknowledgements");
 }
 

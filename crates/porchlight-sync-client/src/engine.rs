@@ -183,7 +183,9 @@ fn push<'scope, R: Replica>(
         }
         let response = remote.push(&ops)?;
         if ops.len() < MAX_PUSH_OPS {
-            let cursor = replica.cursor().map_err(local)?;
+            // Asked where the cursor will stand once the answer is stored: past the push's own
+            // rows when they follow right on from it (`PushResponse::cursor_after`).
+            let cursor = response.cursor_after(replica.cursor().map_err(local)?);
             early = Some((cursor, scope.spawn(move || remote.pull(cursor, MAX_PULL_LIMIT))));
         }
         replica.apply_push(&ops, &response, wall()).map_err(local)?;

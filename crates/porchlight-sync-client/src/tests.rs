@@ -112,6 +112,7 @@ impl Replica for Memory {
         if !self.keep_answered {
             self.outbox.retain(|o| !pushed.iter().any(|p| p.id == o.id));
         }
+        self.cursor = response.cursor_after(self.cursor);
         self.outbox.append(&mut self.edits_during_push);
         Ok(())
     }
@@ -175,7 +176,7 @@ fn service_counting(pages: Vec<PullPage>, push_conflict: Option<ConflictRecord>)
                         conflicts: push_conflict.clone().filter(|_| i == 0).into_iter().collect(),
                     })
                     .collect();
-                Answer::zstd_json(200, &PushResponse { results, server_time: t0(), server_stamp: server_stamp() })
+                Answer::zstd_json(200, &PushResponse { results, server_time: t0(), server_stamp: server_stamp(), own_rows: None })
             }
             ("GET", "/v1/sync/pull") => {
                 let n = served.fetch_add(1, Ordering::SeqCst);
@@ -284,6 +285,42 @@ fn the_first_page_is_asked_for_while_the_last_push_answer_is_written() {
     assert_eq!(replica.pulls_when_pushed, [1], "the service had the pull request before the push answer was written");
     assert_eq!(stub.paths(), ["GET /v1/sync/hello", "POST /v1/sync/push", "GET /v1/sync/pull"]);
     assert_eq!(replica.calls, ["observe", "restamp", "apply_push 200", "apply_pull 4.1"]);
+}
+
+/// A push whose answer holds all of its rows in the change log, right after the device's
+/// cursor: the first page is asked for past them, so the device's own changes do not come back.
+#[test]
+fn a_push_whose_answer_holds_its_own_rows_is_not_pulled_back() {
+    let stub = Stub::start(|req: &Seen| match (req.method.as_str(), req.path.split('?').next().unwrap()) {
+        ("GET", "/v1/sync/hello") => Answer::zstd_json(200, &hello()),
+        ("POST", "/v1/sync/push") => {
+            let push: PushRequest = serde_json::from_slice(&req.body).unwrap();
+            let n = push.ops.len() as i64;
+            let results = push
+                .ops
+                .iter()
+                .enumerate()
+                .map(|(i, o)| OpResult { op_id: o.id, outcome: Outcome::Applied { seq: 7 + i as i64 + 1 }, current: vec![], conflicts: vec![] })
+                .collect();
+            let own_rows = Some(porchlight_sync::OwnRows { after: 7, last: 7 + n });
+            Answer::zstd_json(200, &PushResponse { results, server_time: t0(), server_stamp: server_stamp(), own_rows })
+        }
+        ("GET", "/v1/sync/pull") => Answer::zstd_json(200, &page(req.path.split("cursor=").nth(1).unwrap().split(['.', '&']).next().unwrap().parse().unwrap(), vec![], vec![], false)),
+        _ => Answer::json(404, &json!({"code": "not_found", "message": "No such endpoint."})),
+    });
+    let remote = Remote::new(&stub.url, "t").unwrap();
+    let mut replica = Memory { outbox: (1..=20).map(op).collect(), cursor: Cursor { seq: 7, epoch: 1 }, ..Default::default() };
+    sync_once(&remote, &mut replica, &wall).unwrap();
+    let pulls: Vec<String> = stub.seen().iter().filter(|s| s.path.starts_with("/v1/sync/pull")).map(|s| s.path.clone()).collect();
+    assert_eq!(pulls.len(), 1, "{pulls:?}");
+    assert!(pulls[0].contains("cursor=27.1"), "asked past the push's 20 rows: {pulls:?}");
+    assert_eq!(replica.cursor, Cursor { seq: 27, epoch: 1 });
+
+    // A device behind the rows before the push (another device wrote first) pulls them all.
+    let mut behind = Memory { outbox: (1..=20).map(op).collect(), cursor: Cursor { seq: 5, epoch: 1 }, ..Default::default() };
+    sync_once(&remote, &mut behind, &wall).unwrap();
+    let pulls: Vec<String> = stub.seen().iter().filter(|s| s.path.starts_with("/v1/sync/pull")).map(|s| s.path.clone()).collect();
+    assert!(pulls[1].contains("cursor=5.1"), "{pulls:?}");
 }
 
 #[test]

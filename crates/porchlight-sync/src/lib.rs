@@ -14,7 +14,7 @@ pub mod stamp;
 pub use merge::{merge_field, status_races, Merge};
 pub use op::{Entity, FieldWrite, Op, OpBody};
 pub use proto::{
-    AppendedRecord, BadCursor, Change, CompleteUpload, ConflictRecord, ConflictSide, Cursor, Hello, OpResult, Outcome, PullPage,
+    AppendedRecord, BadCursor, Change, CompleteUpload, ConflictRecord, ConflictSide, Cursor, Hello, OpResult, Outcome, OwnRows, PullPage,
     PushRequest, PushResponse, RecordState, RejectCode, Resolution, UploadState, VersionMismatch, WholeCases, BLOB_CHUNK,
     MAX_FUTURE_SKEW_SECS, MAX_PULL_LIMIT, MAX_PUSH_OPS, MIN_PROTOCOL_VERSION, PROTOCOL_HEADER, PROTOCOL_VERSION,
 };

@@ -76,6 +76,35 @@ pub struct PushResponse {
     pub results: Vec<OpResult>,
     pub server_time: DateTime<Utc>,
     pub server_stamp: Stamp,
+    /// The change-log rows this push wrote, when the answer itself holds all a pull would bring
+    /// of them (see `OwnRows`); None when it wrote none, or wrote a conflict or a photo.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub own_rows: Option<OwnRows>,
+}
+
+/// The change-log rows of one push: exactly those numbered after `after` up to `last`, since
+/// numbers are taken under a lock held to commit, so no other row falls between them. The
+/// answer's `current` states already hold every field those rows carry, and the device holds
+/// the notes and status changes it sent: a device whose cursor stood at `after` when it pushed
+/// would pull back only its own changes, so it moves its cursor to `last` instead. Rows the
+/// answer does not say all of (a conflict raised or settled, a photo, whose consent can take it
+/// off the device) are never left out this way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OwnRows {
+    pub after: i64,
+    pub last: i64,
+}
+
+impl PushResponse {
+    /// Where a device's cursor stands once it has stored this answer: moved past the push's own
+    /// rows when it stood right before them, unchanged otherwise (another device's rows came
+    /// before them, or the device is behind, e.g. restored from a backup).
+    pub fn cursor_after(&self, cursor: Cursor) -> Cursor {
+        match self.own_rows {
+            Some(rows) if rows.after == cursor.seq && rows.last > cursor.seq => Cursor { seq: rows.last, epoch: cursor.epoch },
+            _ => cursor,
+        }
+    }
 }
 
 /// What became of one pushed op. `current` is the server's state, after the op, of every

@@ -149,6 +149,10 @@ pub async fn push(
     text.push_str(&serde_json::to_string(&now).expect("times serialise"));
     text.push_str(",\"server_stamp\":");
     text.push_str(&serde_json::to_string(&clock.tick(now)).expect("stamps serialise"));
+    if let Some(rows) = pushed.own_rows {
+        text.push_str(",\"own_rows\":");
+        text.push_str(&serde_json::to_string(&rows).expect("numbers serialise"));
+    }
     text.push('}');
     Ok(json_text(StatusCode::OK, text))
 }

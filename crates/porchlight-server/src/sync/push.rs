@@ -21,8 +21,8 @@ use deadpool_postgres::GenericClient;
 use porchlight_domain::{CaseStatus, FieldError, NoteCategory};
 use porchlight_sync::{
     merge_field, status_races, AppendedRecord, Clock, ConflictRecord, ConflictSide, Entity,
-    FieldWrite, Merge, Op, OpBody, OpResult, Outcome, RecordState, RejectCode, Resolution, Stamp,
-    MAX_FUTURE_SKEW_SECS,
+    FieldWrite, Merge, Op, OpBody, OpResult, Outcome, OwnRows, RecordState, RejectCode, Resolution,
+    Stamp, MAX_FUTURE_SKEW_SECS,
 };
 use serde_json::{json, Value};
 use std::collections::{HashMap, HashSet};
@@ -48,6 +48,8 @@ pub struct Pushed {
     pub rejected: usize,
     pub repeated: usize,
     pub conflicts: usize,
+    /// See `PushResponse::own_rows`.
+    pub own_rows: Option<OwnRows>,
 }
 
 /// A side of a conflict before its author is looked up by stamp.
@@ -341,6 +343,19 @@ pub async fn push(
 
     store::write(db, &world.batch).await?;
     let seqs = log::append(db, &rows, p.now).await?;
+    // The answer says all of these rows only when none is a conflict (a device learns of those
+    // from the log, settled ones included) or a photo (whose consent decides whether it stays
+    // on the device at all), so only then may a device skip pulling them back.
+    let told_whole = rows
+        .iter()
+        .all(|r| r.kind != Kind::Conflict && r.entity != Entity::Photo);
+    let own_rows = match (seqs.first(), seqs.last()) {
+        (Some(first), Some(last)) if told_whole => Some(OwnRows {
+            after: first - 1,
+            last: *last,
+        }),
+        _ => None,
+    };
     hold_created(db, p, &world.batch.new_cases, &seqs).await?;
     // An op that wrote no row of its own is answered with the log's position after the ops before it.
     let mut last_seq = match seqs.first() {
@@ -445,6 +460,7 @@ pub async fn push(
         rejected,
         repeated,
         conflicts,
+        own_rows,
     })
 }
 

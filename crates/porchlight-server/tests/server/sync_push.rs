@@ -817,3 +817,141 @@ async fn edits_made_at_the_service_reach_devices_with_later_stamps() {
     });
     assert!(moved, "the new status arrives as a status event");
 }
+
+/// A push answers with the change-log rows it wrote when its answer holds all a pull would
+/// bring of them, so a device whose cursor stood right before them moves past them instead of
+/// pulling its own changes back. Never when another device's row came first, and never for a
+/// conflict or a photo, which the device must hear of from the log.
+#[tokio::test]
+async fn a_push_names_its_own_log_rows_only_when_its_answer_says_all_of_them() {
+    let db = test_db!();
+    let w = world(&db).await;
+    let server = TestServer::start(state_for(&db)).await;
+    let mut a = Device::enrol(&server, w.person("cm_assigned")).await;
+    let mut b = Device::enrol(&server, w.person("cm_assigned")).await;
+    let (held, _) = pull_all(&server, &mut a).await;
+    pull_all(&server, &mut b).await;
+    let case = w.case_a;
+    let base = |field: &str| stamp_in(&held, case, field);
+
+    // An edit and a note: two rows, right after A's cursor.
+    let note = Uuid::now_v7();
+    let ops = [
+        set(
+            &a,
+            case,
+            Entity::Case,
+            case,
+            &[("event.city", json!("Owasso"), base("event.city"))],
+        ),
+        append(
+            &a,
+            case,
+            Entity::Note,
+            Uuid::now_v7(),
+            note_record(note, 1, "call", "Aunt called back"),
+            None,
+        ),
+    ];
+    let answer = push_ok(&server, &a, &ops).await;
+    let rows = answer.own_rows.expect("the answer says all of its rows");
+    assert_eq!(
+        rows.after, a.cursor.seq,
+        "nothing was written between A's pull and its push"
+    );
+    assert_eq!(rows.last, applied(&answer.results[1]));
+    assert!(rows.last > rows.after);
+    let (back, _) = pull(&server, &a, a.cursor, 5000).await;
+    assert_eq!(
+        back.changes.len(),
+        (rows.last - rows.after) as usize,
+        "exactly the push's own rows lie between"
+    );
+    assert!(back.changes.iter().all(|c| c.case_id() == case));
+    let moved = answer.cursor_after(a.cursor);
+    assert_eq!(moved.seq, rows.last);
+    assert_eq!(moved.epoch, a.cursor.epoch);
+    let (after, _) = pull(&server, &a, moved, 5000).await;
+    assert!(after.changes.is_empty(), "{after:?}");
+    a.cursor = after.cursor;
+
+    // B writes first: A's next rows no longer follow on from A's cursor.
+    push_ok(
+        &server,
+        &b,
+        &[set(
+            &b,
+            case,
+            Entity::Case,
+            case,
+            &[("event.county", json!("Tulsa"), base("event.county"))],
+        )],
+    )
+    .await;
+    let answer = push_ok(
+        &server,
+        &a,
+        &[set(
+            &a,
+            case,
+            Entity::Case,
+            case,
+            &[(
+                "description.clothing",
+                json!("Red coat"),
+                base("description.clothing"),
+            )],
+        )],
+    )
+    .await;
+    assert!(answer.own_rows.is_some());
+    assert_eq!(
+        answer.cursor_after(a.cursor),
+        a.cursor,
+        "B's change must still be pulled"
+    );
+    let (pages, _) = pull_all(&server, &mut a).await;
+    assert_eq!(value_in(&pages, case, "event.county"), Some(json!("Tulsa")));
+
+    // A conflict raised, a photo written, an op sent again: the log must bring them.
+    pull_all(&server, &mut b).await;
+    let seen = base("event.address");
+    let mine = set(
+        &a,
+        case,
+        Entity::Case,
+        case,
+        &[("event.address", json!("1 Elm St"), seen)],
+    );
+    let theirs = set(
+        &b,
+        case,
+        Entity::Case,
+        case,
+        &[("event.address", json!("9 Oak Ave"), seen)],
+    );
+    push_ok(&server, &a, std::slice::from_ref(&mine)).await;
+    let raised = push_ok(&server, &b, std::slice::from_ref(&theirs)).await;
+    assert_eq!(raised.results[0].conflicts.len(), 1);
+    assert_eq!(raised.own_rows, None, "a conflict comes through the log");
+    let photo = push_ok(
+        &server,
+        &a,
+        &[set(
+            &a,
+            case,
+            Entity::Photo,
+            w.photo_private,
+            &[(
+                "source",
+                json!("school portrait"),
+                stamp_in(&held, w.photo_private, "source"),
+            )],
+        )],
+    )
+    .await;
+    assert!(photo.results[0].conflicts.is_empty());
+    assert_eq!(photo.own_rows, None, "a photo comes through the log");
+    let again = push_ok(&server, &a, std::slice::from_ref(&mine)).await;
+    assert_eq!(again.own_rows, None, "an op sent again writes no row");
+}

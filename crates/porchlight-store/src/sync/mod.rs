@@ -345,6 +345,14 @@ impl Workspace {
         }
         batch.reindex(&tx)?;
         apply::observe_server(&tx, &self.clock, response.server_stamp, response.server_time, wall)?;
+        // When the push's rows in the change log follow right on from what this device has
+        // pulled, the answer holds all of them: the cursor moves past them instead of the next
+        // pull bringing them back (see `PushResponse::own_rows`).
+        let (seq, epoch): (i64, i64) = tx.query_row("SELECT cursor_seq, cursor_epoch FROM sync_meta WHERE id = 1", [], |row| Ok((row.get(0)?, row.get(1)?)))?;
+        let moved = response.cursor_after(Cursor { seq, epoch });
+        if moved.seq != seq {
+            tx.execute("UPDATE sync_meta SET cursor_seq = ?1 WHERE id = 1", [moved.seq])?;
+        }
         tx.commit()?;
         self.forget_totals();
         Ok(())

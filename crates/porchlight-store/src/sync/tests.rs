@@ -109,8 +109,39 @@ fn set_fields(op: &Op) -> BTreeMap<String, (Value, Option<Stamp>)> {
 fn ack_all(ws: &mut Workspace, at: Moment) {
     let pushed = ops(ws);
     let results = pushed.iter().enumerate().map(|(i, op)| OpResult { op_id: op.id, outcome: Outcome::Applied { seq: i as i64 + 1 }, current: vec![], conflicts: vec![] }).collect();
-    let response = PushResponse { results, server_time: at.utc, server_stamp: Stamp::at(at.utc, ReplicaId(0x5e7)) };
+    let response = PushResponse { results, server_time: at.utc, server_stamp: Stamp::at(at.utc, ReplicaId(0x5e7)), own_rows: None };
     ws.apply_push(&pushed, &response, at.utc).unwrap();
+}
+
+/// Acknowledges every op in the outbox, the service numbering their rows from `after + 1` and
+/// saying whether its answer holds all of them.
+fn ack_all_numbered(ws: &mut Workspace, at: Moment, after: i64, says_all: bool) -> i64 {
+    let pushed = ops(ws);
+    let last = after + pushed.len() as i64;
+    let results = pushed.iter().enumerate().map(|(i, op)| OpResult { op_id: op.id, outcome: Outcome::Applied { seq: after + 1 + i as i64 }, current: vec![], conflicts: vec![] }).collect();
+    let own_rows = says_all.then_some(porchlight_sync::OwnRows { after, last });
+    let response = PushResponse { results, server_time: at.utc, server_stamp: Stamp::at(at.utc, ReplicaId(0x5e7)), own_rows };
+    ws.apply_push(&pushed, &response, at.utc).unwrap();
+    last
+}
+
+#[test]
+fn an_answer_that_holds_all_of_a_pushs_rows_moves_the_cursor_past_them_only_from_right_before_them() {
+    let mut d = device();
+    d.ws.apply_pull(&page(vec![], vec![], 40), t0()).unwrap();
+    let case = d.ws.create_case(&maya(), now()).unwrap().id;
+    let last = ack_all_numbered(&mut d.ws, at(1), 40, true);
+    assert!(last > 40);
+    assert_eq!(d.ws.cursor().unwrap(), Cursor { seq: last, epoch: 1 }, "its own rows are not pulled back");
+    // Another device's rows came before this push's: they are still to be pulled.
+    d.ws.add_note(case, &NoteInput { category: NoteCategory::Call, text: "Called the school".into() }, at(2)).unwrap();
+    ack_all_numbered(&mut d.ws, at(2), last + 3, true);
+    assert_eq!(d.ws.cursor().unwrap(), Cursor { seq: last, epoch: 1 });
+    // Rows the answer does not hold all of (a conflict, a photo) are pulled back.
+    d.ws.add_note(case, &NoteInput { category: NoteCategory::Call, text: "Called the aunt".into() }, at(3)).unwrap();
+    ack_all_numbered(&mut d.ws, at(3), last, false);
+    assert_eq!(d.ws.cursor().unwrap(), Cursor { seq: last, epoch: 1 });
+    d.ws.integrity_check().unwrap();
 }
 
 /// The service's view of ops: each `Set` as a record state, each `Append` as an appended record.
@@ -785,7 +816,7 @@ fn a_case_that_leaves_the_users_scope_leaves_no_trace_on_the_device() {
     d.ws.update_case(case, 1, &fields, at(6)).unwrap();
     let refused = data_ops(&d.ws).pop().unwrap();
     let refusal = OpResult { op_id: refused.id, outcome: Outcome::Rejected { code: RejectCode::Invalid, reason: "city unknown".into() }, current: vec![], conflicts: vec![] };
-    d.ws.apply_push(&[refused], &PushResponse { results: vec![refusal], server_time: t0(), server_stamp: Stamp::at(t0(), ReplicaId(0x5e7)) }, at(6).utc).unwrap();
+    d.ws.apply_push(&[refused], &PushResponse { results: vec![refusal], server_time: t0(), server_stamp: Stamp::at(t0(), ReplicaId(0x5e7)), own_rows: None }, at(6).utc).unwrap();
     d.ws.update_case(case, 2, &CaseFields { description: porchlight_domain::DescriptionFields { clothing: "Red coat".into(), ..Default::default() }, ..fields }, at(7)).unwrap();
     let conflict = conflict_on(*case.as_uuid(), "event.county", json!("Tulsa"), json!("Osage"), ReplicaId(1), d.ws.replica_id());
     d.ws.apply_pull(&page(vec![Change::Conflict(conflict)], vec![], 4), t0()).unwrap();
@@ -861,7 +892,7 @@ fn a_push_that_lost_the_merge_ends_with_the_services_value() {
             conflicts: if op.id == edit.id { vec![conflict.clone()] } else { vec![] },
         })
         .collect();
-    d.ws.apply_push(&pushed, &PushResponse { results, server_time: t0(), server_stamp: theirs }, at(2).utc).unwrap();
+    d.ws.apply_push(&pushed, &PushResponse { results, server_time: t0(), server_stamp: theirs, own_rows: None }, at(2).utc).unwrap();
     assert_eq!(d.ws.pending_count().unwrap(), 0);
     assert_eq!(d.ws.get_case(case).unwrap().fields.description.clothing, "Grey parka");
     let inbox = d.ws.conflicts(None).unwrap();
@@ -915,7 +946,7 @@ fn a_refused_change_is_listed_with_its_reason_leaves_the_outbox_and_is_taken_bac
             }
         })
         .collect();
-    let response = PushResponse { results, server_time: at(4).utc, server_stamp: Stamp::at(at(4).utc, ReplicaId(0x5e7)) };
+    let response = PushResponse { results, server_time: at(4).utc, server_stamp: Stamp::at(at(4).utc, ReplicaId(0x5e7)), own_rows: None };
     d.ws.apply_push(&pushed, &response, at(4).utc).unwrap();
     assert_eq!(d.ws.pending_count().unwrap(), 0, "refusals are final: nothing is sent again");
     let got = d.ws.get_case(case).unwrap();

@@ -104,7 +104,7 @@ mod tests {
     fn ack_all(ws: &mut Workspace) {
         let pushed = ws.outbox(100_000).unwrap();
         let results = pushed.iter().map(|op| OpResult { op_id: op.id, outcome: Outcome::Applied { seq: 1 }, current: vec![], conflicts: vec![] }).collect();
-        let response = PushResponse { results, server_time: t0(), server_stamp: Stamp::at(t0(), ReplicaId(0x5e7)) };
+        let response = PushResponse { results, server_time: t0(), server_stamp: Stamp::at(t0(), ReplicaId(0x5e7)), own_rows: None };
         ws.apply_push(&pushed, &response, t0()).unwrap();
     }
 
