@@ -282,6 +282,13 @@ impl Workspace {
     }
 }
 
+/// Where the pulls of this device stand: the last page stored, or past the rows of a push whose
+/// answer held them all.
+fn read_cursor(conn: &rusqlite::Connection) -> Result<Cursor, StoreError> {
+    let (seq, epoch): (i64, i64) = conn.query_row("SELECT cursor_seq, cursor_epoch FROM sync_meta WHERE id = 1", [], |row| Ok((row.get(0)?, row.get(1)?)))?;
+    Ok(Cursor { seq, epoch })
+}
+
 impl Workspace {
     /// One pull page in one transaction: cases that left the scope, the changes, the cursor.
     fn apply_page(&mut self, page: &PullPage, wall: DateTime<Utc>) -> Result<(), StoreError> {
@@ -348,9 +355,9 @@ impl Workspace {
         // When the push's rows in the change log follow right on from what this device has
         // pulled, the answer holds all of them: the cursor moves past them instead of the next
         // pull bringing them back (see `PushResponse::own_rows`).
-        let (seq, epoch): (i64, i64) = tx.query_row("SELECT cursor_seq, cursor_epoch FROM sync_meta WHERE id = 1", [], |row| Ok((row.get(0)?, row.get(1)?)))?;
-        let moved = response.cursor_after(Cursor { seq, epoch });
-        if moved.seq != seq {
+        let cursor = read_cursor(&tx)?;
+        let moved = response.cursor_after(cursor);
+        if moved != cursor {
             tx.execute("UPDATE sync_meta SET cursor_seq = ?1 WHERE id = 1", [moved.seq])?;
         }
         tx.commit()?;
@@ -421,8 +428,7 @@ impl Replica for Workspace {
     }
 
     fn cursor(&self) -> Result<Cursor, StoreError> {
-        let (seq, epoch): (i64, i64) = self.conn.query_row("SELECT cursor_seq, cursor_epoch FROM sync_meta WHERE id = 1", [], |row| Ok((row.get(0)?, row.get(1)?)))?;
-        Ok(Cursor { seq, epoch })
+        read_cursor(&self.conn)
     }
 
     fn apply_pull(&mut self, page: &PullPage, wall: DateTime<Utc>) -> Result<(), StoreError> {
