@@ -10,7 +10,6 @@ use crate::sync::records::{self, Origin, REMOTE_ACTOR};
 use crate::sync::words;
 use porchlight_sync::{AppendedRecord, Change, Clock, ConflictRecord, Entity, Op, OpBody, RecordState, RejectCode, Stamp};
 use rusqlite::{Connection, OptionalExtension};
-use serde_json::Value;
 use std::collections::{BTreeSet, HashMap, HashSet};
 use uuid::Uuid;
 
@@ -122,8 +121,8 @@ pub(crate) fn apply_record(tx: &Connection, pending: &mut Pending, state: &Recor
     let waiting = pending.of_case(tx, state.case_id)?;
     // A record new to this device with no op of its case waiting (every record of a first sync)
     // takes every field, without a look at each.
-    let updates: Vec<(String, Value)> = if held.is_empty() && waiting.is_none() {
-        state.fields.iter().map(|(field, value)| (field.clone(), value.clone())).collect()
+    let updates: Vec<records::Update> = if held.is_empty() && waiting.is_none() {
+        state.fields.iter().map(|(field, value)| (field.as_str(), value)).collect()
     } else {
         let mut updates = Vec::new();
         for (field, value) in &state.fields {
@@ -134,7 +133,7 @@ pub(crate) fn apply_record(tx: &Connection, pending: &mut Pending, state: &Recor
             };
             let written_here = || waiting.is_some_and(|set| set.contains(&(state.entity, state.record_id, field.clone())));
             if newer && !written_here() {
-                updates.push((field.clone(), value.clone()));
+                updates.push((field.as_str(), value));
             }
         }
         updates

@@ -1,7 +1,8 @@
 //! Cases arriving by the thousand: while a pull brings many cases whole, the indexes of the
-//! case list are set aside (migration 0008) and built once when the cases are in. The list and
-//! search stay correct meanwhile, only slower: a sort reads the table instead of an index. It
-//! never decides what arrives; the service does.
+//! case list are set aside (migration 0008) and built once when the cases are in, and the pages
+//! are committed without copying the write-ahead log into the main file. The list and search
+//! stay correct meanwhile, only slower: a sort reads the table instead of an index. It never
+//! decides what arrives; the service does.
 
 use crate::error::StoreError;
 use porchlight_sync::PullPage;
@@ -43,6 +44,34 @@ pub(crate) fn after_page(tx: &Connection, page: &PullPage) -> Result<(), StoreEr
         return Ok(());
     }
     restore(tx)
+}
+
+/// Whether the page being applied belongs to an arrival: indexes are set aside from its first
+/// page until the end of the page that ends it (see `before_page` and `after_page`).
+pub(crate) fn arriving(tx: &Connection) -> Result<bool, StoreError> {
+    Ok(tx.prepare_cached("SELECT count(*) > 0 FROM indexes_set_aside")?.query_row([], |row| row.get(0))?)
+}
+
+/// Holds back, until `release_checkpoint`, the checkpoint SQLite runs in a commit once the
+/// write-ahead log holds more than `wal_autocheckpoint` pages; returns that setting. A page of
+/// an arrival is committed without it: a checkpoint copies every page written since the last
+/// one into the main file and waits for the disk, a tenth of the time a first sync spent
+/// writing, on the thread the person waits for. Held back, it is run by the next commit that is
+/// not part of an arrival (the first step of the search backlog, which the app starts once the
+/// sync has ended, or any edit), or when the workspace closes, and it then copies each page
+/// once, however many pages of the arrival wrote it. Meanwhile the log grows by what the
+/// arrival writes, as the main file will, and `journal_size_limit` shrinks it after the
+/// checkpoint. The setting belongs to the connection, not to the transaction: the caller puts
+/// it back right after the commit, whether the commit succeeded or not.
+pub(crate) fn hold_checkpoint(tx: &Connection) -> Result<i64, StoreError> {
+    let every: i64 = tx.query_row("PRAGMA wal_autocheckpoint", [], |row| row.get(0))?;
+    tx.execute_batch("PRAGMA wal_autocheckpoint = 0")?;
+    Ok(every)
+}
+
+/// Puts back the setting `hold_checkpoint` returned.
+pub(crate) fn release_checkpoint(conn: &Connection, every: i64) -> Result<(), StoreError> {
+    Ok(conn.pragma_update(None, "wal_autocheckpoint", every)?)
 }
 
 /// Builds every index set aside again, from its own definition, and forgets it. Also run when a

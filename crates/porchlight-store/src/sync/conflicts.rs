@@ -146,16 +146,17 @@ fn settle_field(out: &Outbox, record: &ConflictRecord, sides: &Sides, resolution
         return Ok((out.resolve(record.case_id, vec![record.id])?.id, choice));
     };
     let updates = vec![(record.field.clone(), value)];
+    let written: Vec<records::Update> = updates.iter().map(|(field, value)| (field.as_str(), value)).collect();
     let origin = Origin { actor: &out.change.actor, at: out.change.at.clone() };
     match record.entity {
         Entity::Case => {
-            records::write_case(out.tx, record.case_id, &updates, &origin)?;
+            records::write_case(out.tx, record.case_id, &written, &origin)?;
         }
         Entity::Contact => {
-            records::write_contact(out.tx, record.case_id, record.record_id, &updates, &origin)?;
+            records::write_contact(out.tx, record.case_id, record.record_id, &written, &origin)?;
         }
         Entity::Photo => {
-            records::write_photo(out.tx, seq, record.record_id, &updates, &origin)?;
+            records::write_photo(out.tx, seq, record.record_id, &written, &origin)?;
         }
         other => return Err(StoreError::Corrupt(format!("a conflict over {} records cannot be settled by a value", other.as_str()))),
     }

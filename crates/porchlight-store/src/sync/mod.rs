@@ -302,10 +302,17 @@ impl Workspace {
         withdrawn::remove_photos(&tx, &page.removed_photos, &mut batch)?;
         apply::apply_changes(&tx, &page.changes, &mut batch)?;
         batch.reindex(&tx)?;
+        // Asked before `after_page`, which ends the arrival on its last page.
+        let arriving = bulk::arriving(&tx)?;
         bulk::after_page(&tx, page)?;
         tx.execute("UPDATE sync_meta SET cursor_seq = ?1, cursor_epoch = ?2 WHERE id = 1", [page.cursor.seq, page.cursor.epoch])?;
         apply::observe_server(&tx, &self.clock, page.server_stamp, page.server_time, wall)?;
-        tx.commit()?;
+        let held = if arriving { Some(bulk::hold_checkpoint(&tx)?) } else { None };
+        let committed = tx.commit();
+        if let Some(every) = held {
+            bulk::release_checkpoint(&self.conn, every)?;
+        }
+        committed?;
         self.forget_totals();
         Ok(())
     }

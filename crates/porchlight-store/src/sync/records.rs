@@ -25,6 +25,10 @@ pub(crate) const REMOTE_ACTOR: &str = "sync";
 /// A record as a flat map from dotted field paths to values.
 pub(crate) type Fields = BTreeMap<String, Value>;
 
+/// One field to write and its value, borrowed from what arrived: a first sync writes every
+/// field of thousands of records, and each copy of them was a share of its time.
+pub(crate) type Update<'a> = (&'a str, &'a Value);
+
 fn to_json<T: serde::Serialize>(value: &T, what: &str) -> Result<Value, StoreError> {
     serde_json::to_value(value).map_err(|e| StoreError::Corrupt(format!("{what} could not be written as JSON: {e}")))
 }
@@ -58,13 +62,13 @@ fn case_form_from(fields: &Fields) -> Result<CaseFields, serde_json::Error> {
 /// (a newer Porchlight's value, or a damaged one), so that one bad field never blocks the rest.
 /// Returns the fields applied and the record they make (None only when even the record without
 /// them does not read).
-fn merge_checked<T>(state: &mut Fields, updates: &[(String, Value)], fits: impl Fn(&Fields) -> Result<T, serde_json::Error>) -> (Vec<String>, Option<T>) {
+fn merge_checked<T>(state: &mut Fields, updates: &[Update], fits: impl Fn(&Fields) -> Result<T, serde_json::Error>) -> (Vec<String>, Option<T>) {
     let mut undo: Vec<(&str, Option<Value>)> = Vec::with_capacity(updates.len());
     for (field, value) in updates {
-        undo.push((field, state.insert(field.clone(), value.clone())));
+        undo.push((field, state.insert((*field).to_owned(), (*value).clone())));
     }
     if let Ok(record) = fits(state) {
-        return (updates.iter().map(|(f, _)| f.clone()).collect(), Some(record));
+        return (updates.iter().map(|(f, _)| (*f).to_owned()).collect(), Some(record));
     }
     for (field, old) in undo.into_iter().rev() {
         match old {
@@ -75,16 +79,16 @@ fn merge_checked<T>(state: &mut Fields, updates: &[(String, Value)], fits: impl 
     let mut applied = Vec::new();
     let mut record = fits(state).ok();
     for (field, value) in updates {
-        let before = state.insert(field.clone(), value.clone());
+        let before = state.insert((*field).to_owned(), (*value).clone());
         match fits(state) {
             Ok(fitted) => {
-                applied.push(field.clone());
+                applied.push((*field).to_owned());
                 record = Some(fitted);
             }
             Err(_) => {
                 match before {
-                    Some(old) => state.insert(field.clone(), old),
-                    None => state.remove(field),
+                    Some(old) => state.insert((*field).to_owned(), old),
+                    None => state.remove(*field),
                 };
             }
         }
@@ -108,7 +112,7 @@ impl Origin<'_> {
 /// Writes fields into an existing case: the form (a new `edit` version with the form before and
 /// after, the list columns), the archive mark and the case number. Returns the row number and
 /// the fields written, or None when the case is not on this device.
-pub(crate) fn write_case(tx: &Connection, case_id: Uuid, updates: &[(String, Value)], origin: &Origin) -> Result<Option<(i64, Vec<String>)>, StoreError> {
+pub(crate) fn write_case(tx: &Connection, case_id: Uuid, updates: &[Update], origin: &Origin) -> Result<Option<(i64, Vec<String>)>, StoreError> {
     let found: Option<(i64, i64)> = tx
         .prepare_cached("SELECT seq, version FROM cases WHERE id = ?1")?
         .query_row([case_id.as_bytes()], |row| Ok((row.get(0)?, row.get(1)?)))
@@ -146,7 +150,7 @@ pub(crate) fn write_case(tx: &Connection, case_id: Uuid, updates: &[(String, Val
 /// Makes a case this device did not hold from every one of its fields. Returns its row number
 /// and the fields written, or None when the fields lack the case number (a partial record of a
 /// case this device never had, which the service does not send).
-pub(crate) fn create_case(tx: &Connection, case_id: Uuid, fields: &[(String, Value)], origin: &Origin) -> Result<Option<(i64, Vec<String>)>, StoreError> {
+pub(crate) fn create_case(tx: &Connection, case_id: Uuid, fields: &[Update], origin: &Origin) -> Result<Option<(i64, Vec<String>)>, StoreError> {
     let mut state = Fields::new();
     let (applied, form) = merge_checked(&mut state, fields, case_form_from);
     let Some(number) = state.get("case_number").and_then(Value::as_str).map(str::to_owned) else { return Ok(None) };
@@ -193,7 +197,7 @@ fn contact_form_from(fields: &Fields) -> Result<ContactFields, serde_json::Error
 
 /// Writes fields into a contact, making it when this device does not have it yet, with a
 /// history entry saying what happened. Returns the fields written.
-pub(crate) fn write_contact(tx: &Connection, case_id: Uuid, contact_id: Uuid, updates: &[(String, Value)], origin: &Origin) -> Result<Vec<String>, StoreError> {
+pub(crate) fn write_contact(tx: &Connection, case_id: Uuid, contact_id: Uuid, updates: &[Update], origin: &Origin) -> Result<Vec<String>, StoreError> {
     let id = RecordId::from_uuid(contact_id);
     let current = match contacts::read(tx, id) {
         Ok(c) => Some(c),
@@ -338,7 +342,7 @@ fn photo_row_from(fields: &Fields) -> Result<PhotoRow, serde_json::Error> {
 
 /// Writes fields into a photo's metadata, making the attachment when this device does not have
 /// it (its bytes then wait in `blob_sync` to be downloaded). Returns the fields written.
-pub(crate) fn write_photo(tx: &Connection, case_seq: i64, photo_id: Uuid, updates: &[(String, Value)], origin: &Origin) -> Result<Vec<String>, StoreError> {
+pub(crate) fn write_photo(tx: &Connection, case_seq: i64, photo_id: Uuid, updates: &[Update], origin: &Origin) -> Result<Vec<String>, StoreError> {
     let current = photo_states(tx, case_seq)?.remove(&photo_id);
     let exists_elsewhere = current.is_none() && tx.prepare_cached("SELECT 1 FROM case_photos WHERE id = ?1")?.exists([photo_id.as_bytes()])?;
     if exists_elsewhere {

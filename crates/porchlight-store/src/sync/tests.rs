@@ -632,6 +632,41 @@ fn a_sync_cut_off_while_cases_arrive_leaves_the_list_indexes_to_come_back_at_the
     reopened.integrity_check().unwrap();
 }
 
+/// Pages of the write-ahead log not yet copied into the main file, read from the log's index
+/// (the `-shm` file SQLite shares between connections, which SQLCipher leaves in the clear):
+/// the last valid frame `mxFrame` at byte 16 of its header and the frames already copied,
+/// `nBackfill`, at byte 96, both in the machine's byte order.
+fn frames_not_checkpointed(path: &Path) -> u32 {
+    let shm = std::fs::read(format!("{}-shm", path.display())).unwrap();
+    let word = |at: usize| u32::from_ne_bytes(shm[at..at + 4].try_into().unwrap());
+    word(16) - word(96)
+}
+
+#[test]
+fn the_pages_of_an_arrival_leave_the_checkpoint_to_the_first_commit_after_it() {
+    let mut b = device();
+    // A checkpoint at every commit, so that one held back shows after a single small page.
+    b.ws.conn.pragma_update(None, "wal_autocheckpoint", 1).unwrap();
+    let every = |ws: &Workspace| count(ws, "PRAGMA wal_autocheckpoint");
+    let indexes = list_indexes(&b.ws);
+    let (_, pages) = arrival(&[Some(1_500), None, Some(0)]);
+    b.ws.apply_pull(&PullPage { whole: None, ..page(vec![], vec![], 5) }, t0()).unwrap();
+    assert_eq!(frames_not_checkpointed(&b.path), 0, "a page that is not part of an arrival is checkpointed as it commits");
+    let mut waiting = 0;
+    for (i, page) in pages.iter().enumerate() {
+        b.ws.apply_pull(page, t0()).unwrap();
+        let now_waiting = frames_not_checkpointed(&b.path);
+        assert!(now_waiting > waiting, "page {i} of the arrival adds to the log without a checkpoint ({now_waiting} frames waiting, {waiting} before)");
+        waiting = now_waiting;
+        assert_eq!(every(&b.ws), 1, "the connection's setting is put back after page {i}");
+    }
+    assert_eq!(list_indexes(&b.ws), indexes, "the arrival has ended");
+    // The first commit after the arrival copies all of it into the main file.
+    b.ws.create_case(&maya(), now()).unwrap();
+    assert_eq!(frames_not_checkpointed(&b.path), 0);
+    b.ws.integrity_check().unwrap();
+}
+
 #[test]
 fn a_few_cases_arriving_or_fewer_than_the_device_holds_keep_the_list_indexes() {
     let mut b = device();
