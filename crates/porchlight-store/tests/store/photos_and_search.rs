@@ -529,8 +529,17 @@ fn names_rank_above_other_columns_and_matches_are_highlighted() {
     let story: String = results.hits[2].snippet.iter().map(|s| s.text.as_str()).collect();
     assert!(story.contains("friend named Holloway near the skate"), "a long text shows the words around the match: {story}");
 
-    assert!(find(&ws, "sk").is_empty(), "one or two letters being typed match names, numbers and places, not the story");
-    assert_eq!(find(&ws, "sh"), vec!["Shanice Holloway"]);
+    // Case numbers end in random letters, so a short prefix may also match one of them (about
+    // one run in a hundred for these four cases): where each hit matched is what is checked.
+    let matched = |text: &str| -> Vec<(String, String)> {
+        let results = ws.search(&SearchQuery { text: text.into(), ..Default::default() }, today()).unwrap();
+        names(&results).into_iter().zip(results.hits.iter().map(|h| h.matched_in.clone())).collect()
+    };
+    let typed_two = matched("sk");
+    assert!(typed_two.iter().all(|(_, column)| column == "Case number"), "one or two letters being typed match names, numbers and places, not the story: {typed_two:?}");
+    let typed_two = matched("sh");
+    assert_eq!(typed_two.first(), Some(&("Shanice Holloway".to_owned(), "Name".to_owned())));
+    assert!(typed_two[1..].iter().all(|(_, column)| column == "Case number"), "{typed_two:?}");
     assert_eq!(find(&ws, "skate "), vec!["Lena Park"], "a finished word is searched everywhere");
     let typed = ws.search(&SearchQuery { text: "hollo".into(), ..Default::default() }, today()).unwrap();
     assert_eq!(hit_words(&typed.hits[0].snippet), vec!["Holloway"], "a prefix highlights the whole word");
