@@ -68,36 +68,61 @@ struct DeviceState {
     rescope_epoch: i64,
 }
 
-/// The pieces of one page's `changes`, each a change's JSON text.
+/// The pieces of one page's `changes`, each a change's JSON text, kept as the parts they came
+/// in and joined by commas once, into the page's text (`write_into`). A first sync's page is
+/// megabytes of text in a few parts (one per table, joined in the database): growing one
+/// string part by part copied it again at every doubling, and then once more into the page,
+/// each time into memory the system had to hand over afresh.
 #[derive(Default)]
 struct Pieces {
-    text: String,
+    /// Non-empty texts of changes already joined by commas, in order.
+    parts: Vec<String>,
+    /// Whether the last part is this page's own, made by `push`, which later pieces extend.
+    own_last: bool,
     count: usize,
 }
 
 impl Pieces {
     fn push(&mut self, piece: &str) {
-        if !self.text.is_empty() {
-            self.text.push(',');
+        match self.parts.last_mut() {
+            Some(last) if self.own_last => {
+                last.push(',');
+                last.push_str(piece);
+            }
+            _ => {
+                self.parts.push(piece.to_owned());
+                self.own_last = true;
+            }
         }
-        self.text.push_str(piece);
         self.count += 1;
     }
 
     /// Adds pieces already joined by commas.
-    fn push_joined(&mut self, joined: &str, count: usize) {
+    fn push_joined(&mut self, joined: String, count: usize) {
         if joined.is_empty() {
             return;
         }
-        if !self.text.is_empty() {
-            self.text.push(',');
-        }
-        self.text.push_str(joined);
+        self.parts.push(joined);
+        self.own_last = false;
         self.count += count;
     }
 
     fn push_change(&mut self, change: &Change) {
         self.push(&serde_json::to_string(change).expect("changes serialise"));
+    }
+
+    /// The length of the text `write_into` writes.
+    fn len(&self) -> usize {
+        self.parts.iter().map(String::len).sum::<usize>() + self.parts.len().saturating_sub(1)
+    }
+
+    fn write_into(&self, text: &mut String) {
+        for (i, part) in self.parts.iter().enumerate() {
+            if i > 0 {
+                text.push(',');
+            }
+            text.push_str(part);
+        }
     }
 }
 
@@ -442,7 +467,7 @@ pub async fn pull(
         "removed_photo_ids": removed_photos,
     }));
 
-    let mut text = String::with_capacity(pieces.text.len() + 256);
+    let mut text = String::with_capacity(pieces.len() + 256);
     text.push('{');
     if !removed.is_empty() {
         text.push_str("\"removed_cases\":");
@@ -455,7 +480,7 @@ pub async fn pull(
         text.push(',');
     }
     text.push_str("\"changes\":[");
-    text.push_str(&pieces.text);
+    pieces.write_into(&mut text);
     text.push_str("],\"cursor\":");
     text.push_str(&serde_json::to_string(&next).expect("cursors serialise"));
     text.push_str(",\"has_more\":");
@@ -739,7 +764,7 @@ async fn snapshots(
             let row = db::query_one(db, &joined, &[&cases]).await?;
             let text: String = row.get(0);
             let count: i64 = row.get(1);
-            out.push_joined(&text, count as usize);
+            out.push_joined(text, count as usize);
         } else {
             for r in db::query(db, sql, &[&cases]).await? {
                 let text: String = r.get(0);
@@ -758,6 +783,28 @@ async fn snapshots(
 mod tests {
     use super::*;
     use chrono::{TimeZone, Utc};
+
+    #[test]
+    fn pieces_are_joined_by_commas_in_the_order_they_came_whatever_parts_they_came_in() {
+        let mut pieces = Pieces::default();
+        let mut text = String::new();
+        pieces.write_into(&mut text);
+        assert_eq!((text.as_str(), pieces.len(), pieces.count), ("", 0, 0));
+        pieces.push(r#"{"a":1}"#);
+        pieces.push_joined(r#"{"b":2},{"c":3}"#.to_owned(), 2);
+        pieces.push_joined(String::new(), 0);
+        pieces.push(r#"{"d":4}"#);
+        pieces.push(r#"{"e":5}"#);
+        pieces.push_joined(r#"{"f":6}"#.to_owned(), 1);
+        pieces.write_into(&mut text);
+        assert_eq!(text, r#"{"a":1},{"b":2},{"c":3},{"d":4},{"e":5},{"f":6}"#);
+        assert_eq!(
+            pieces.len(),
+            text.len(),
+            "the page's text is made with room for all of it"
+        );
+        assert_eq!(pieces.count, 6);
+    }
     use porchlight_sync::{RecordState, ReplicaId, Stamp};
     use serde_json::json;
     use uuid::Uuid;
