@@ -67,6 +67,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "sync_cases_left",
         sql: include_str!("../migrations/0006_sync_cases_left.sql"),
     },
+    Migration {
+        version: 7,
+        name: "sync_scan_pages",
+        sql: include_str!("../migrations/0007_sync_scan_pages.sql"),
+    },
 ];
 
 /// The schema version this build needs.

@@ -171,9 +171,9 @@ async fn scenario<T>(
     }
 }
 
-/// Cases the CLI sends before the app's first sync: pages of 500, then 2,500 (see the service's
-/// `FIRST_SNAPSHOT_CASES`), so the app has stored the first page and says so while it writes the
-/// second, which takes it seconds.
+/// Cases the CLI sends before the app's first sync: pages of 500, 1,000 and 1,500 (see the
+/// service's `snapshot_cases`), so the app has stored the first page and says so while it writes
+/// the next ones, which takes it seconds.
 const MANY: usize = 3000;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

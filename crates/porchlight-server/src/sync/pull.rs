@@ -32,6 +32,23 @@ pub const MAX_SNAPSHOT_CASES: usize = 2500;
 /// while later pages are made ahead as it applies the one before (`http::prefetch`).
 pub const FIRST_SNAPSHOT_CASES: usize = 500;
 
+/// The most cases a page of a scan carries once `pages_made` pages of it have been made: twice
+/// as many as the page before, up to `MAX_SNAPSHOT_CASES` (500, 1,000, 2,000, 2,500, …). Each
+/// page is made while the device writes the one before, which takes about as long per case as
+/// making it: a page twice the size of the one being written keeps the device waiting for a
+/// short while only, where a full page right after the first kept it waiting for most of the
+/// time the full page took to make.
+pub fn snapshot_cases(pages_made: u32) -> usize {
+    let mut most = FIRST_SNAPSHOT_CASES;
+    for _ in 0..pages_made {
+        if most >= MAX_SNAPSHOT_CASES {
+            break;
+        }
+        most *= 2;
+    }
+    most.min(MAX_SNAPSHOT_CASES)
+}
+
 pub struct Puller {
     pub grant: &'static Grant,
     pub user: Uuid,
@@ -63,6 +80,8 @@ struct DeviceState {
     scan_after: Option<Uuid>,
     scan_seq: Option<i64>,
     scan_epoch: i64,
+    /// Pages of the scan made so far (see `snapshot_cases`).
+    scan_pages: i32,
     /// The page that took every case off the device after its user's role changed; a cursor
     /// older than it has not received that page (see `rescope_devices_of`).
     rescope_epoch: i64,
@@ -145,7 +164,7 @@ pub async fn pull(
          ON CONFLICT (device_id) DO UPDATE SET last_pull_at = excluded.last_pull_at
          RETURNING scope_seq, scope_epoch, scan_after, scan_seq, scan_epoch,
                    (SELECT coalesce(max(seq), 0) FROM change_log), (SELECT coalesce(max(seq), 0) FROM scope_marks),
-                   rescope_epoch",
+                   rescope_epoch, scan_pages",
         &[&p.device, &p.now],
     )
     .await?;
@@ -156,6 +175,7 @@ pub async fn pull(
         scan_seq: row.get(3),
         scan_epoch: row.get(4),
         rescope_epoch: row.get(7),
+        scan_pages: row.get(8),
     };
     // How far the log and the scope marks have come. Read after taking the lock and before any
     // case is read, so anything committed later has a higher number and comes next time.
@@ -260,11 +280,8 @@ pub async fn pull(
             .map(|r| r.get(0))
             .collect();
         }
-        let most = if scanning {
-            MAX_SNAPSHOT_CASES
-        } else {
-            FIRST_SNAPSHOT_CASES
-        };
+        let pages_made = if scanning { state.scan_pages } else { 0 };
+        let most = snapshot_cases(pages_made.max(0) as u32);
         let batch = limit.clamp(1, most) as i64;
         added = unheld_in_scope(
             db,
@@ -312,9 +329,11 @@ pub async fn pull(
             state.scan_after = added.last().copied();
             state.scan_seq = Some(round_seq);
             state.scan_epoch = epoch_now;
+            state.scan_pages = pages_made.saturating_add(1);
         } else {
             state.scan_after = None;
             state.scan_seq = None;
+            state.scan_pages = 0;
             state.scope_seq = Some(round_seq);
             state.scope_epoch = epoch_now;
         }
@@ -436,9 +455,10 @@ pub async fn pull(
     if state != before {
         db::execute(
             db,
-            "UPDATE sync_devices SET scope_seq = $2, scope_epoch = $3, scan_after = $4, scan_seq = $5, scan_epoch = $6, rescope_epoch = $7
+            "UPDATE sync_devices SET scope_seq = $2, scope_epoch = $3, scan_after = $4, scan_seq = $5, scan_epoch = $6, rescope_epoch = $7,
+                 scan_pages = $8
              WHERE device_id = $1",
-            &[&p.device, &state.scope_seq, &state.scope_epoch, &state.scan_after, &state.scan_seq, &state.scan_epoch, &state.rescope_epoch],
+            &[&p.device, &state.scope_seq, &state.scope_epoch, &state.scan_after, &state.scan_seq, &state.scan_epoch, &state.rescope_epoch, &state.scan_pages],
         )
         .await?;
     }

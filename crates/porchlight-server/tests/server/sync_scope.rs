@@ -521,6 +521,44 @@ async fn pages_that_send_cases_whole_say_how_many_and_how_many_are_left() {
 }
 
 #[tokio::test]
+async fn each_page_of_a_scan_may_carry_twice_the_cases_of_the_page_before() {
+    let most: Vec<usize> = (0..6).map(porchlight_server::sync::pull::snapshot_cases).collect();
+    assert_eq!(most, [500, 1000, 2000, 2500, 2500, 2500]);
+    let db = test_db!();
+    let w = world(&db).await;
+    let server = TestServer::start(state_for(&db)).await;
+    let cm = w.person("cm_assigned");
+    let a = Device::enrol(&server, cm).await;
+    let mut ops = Vec::new();
+    for i in 0..10 {
+        ops.extend(new_case(&a, Uuid::now_v7(), &sample_fields(&format!("Child{}", char::from(b'A' + i)))).0);
+    }
+    push_ok(&server, &a, &ops).await;
+    // Twelve cases three a page: what the service counts of the scan, page by page.
+    let b = Device::enrol(&server, cm).await;
+    let pages_made = || async {
+        let c = db.owner.get().await.unwrap();
+        c.query_one("SELECT scan_pages FROM sync_devices WHERE device_id = $1", &[&b.id]).await.unwrap().get::<_, i32>(0)
+    };
+    let (first, _) = pull(&server, &b, Cursor::START, 3).await;
+    assert_eq!(pages_made().await, 1);
+    let (_, _) = pull(&server, &b, first.cursor, 3).await;
+    assert_eq!(pages_made().await, 2);
+    // The second page lost on the way: the scan starts over, and so does its count.
+    let (again, _) = pull(&server, &b, first.cursor, 3).await;
+    assert_eq!(pages_made().await, 1);
+    let (third, _) = pull(&server, &b, again.cursor, 3).await;
+    assert_eq!(pages_made().await, 2);
+    let (fourth, _) = pull(&server, &b, third.cursor, 3).await;
+    assert!(fourth.has_more);
+    assert_eq!(pages_made().await, 3);
+    let (last, _) = pull(&server, &b, fourth.cursor, 3).await;
+    assert_eq!(whole_cases(&[first, again, third, fourth, last.clone()]).len(), 12);
+    assert!(!last.has_more);
+    assert_eq!(pages_made().await, 0, "the scan has ended");
+}
+
+#[tokio::test]
 async fn pages_made_ahead_are_the_pages_asked_for_and_a_lost_page_is_made_again() {
     let db = test_db!();
     let w = world(&db).await;
