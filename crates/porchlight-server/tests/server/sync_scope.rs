@@ -4,7 +4,7 @@
 //! (checked on the raw text of every page). Also the protocol check, compression both ways, and
 //! the remote-wipe order on every sync call.
 
-use super::harness::{json, sample_fields, state_for, world, TestServer, MARK};
+use super::harness::{json, sample_fields, state_for, world, TestDb, TestServer, World, MARK};
 use super::sync_kit::*;
 use crate::test_db;
 use porchlight_domain::CaseFields;
@@ -453,18 +453,25 @@ async fn a_device_flagged_for_wipe_gets_410_on_every_sync_call() {
     assert_eq!(status, 401, "and its token is over");
 }
 
-#[tokio::test]
-async fn pages_that_send_cases_whole_say_how_many_and_how_many_are_left() {
-    let db = test_db!();
-    let w = world(&db).await;
-    let server = TestServer::start(state_for(&db)).await;
-    let cm = w.person("cm_assigned");
-    let a = Device::enrol(&server, cm).await;
+/// The world with ten more cases made by the assigned case manager's device: twelve cases in
+/// that manager's scope, for the tests that page through a scan of them.
+async fn twelve_cases_in_scope(db: &TestDb) -> (World, TestServer) {
+    let w = world(db).await;
+    let server = TestServer::start(state_for(db)).await;
+    let a = Device::enrol(&server, w.person("cm_assigned")).await;
     let mut ops = Vec::new();
     for i in 0..10 {
         ops.extend(new_case(&a, Uuid::now_v7(), &sample_fields(&format!("Child{}", char::from(b'A' + i)))).0);
     }
     push_ok(&server, &a, &ops).await;
+    (w, server)
+}
+
+#[tokio::test]
+async fn pages_that_send_cases_whole_say_how_many_and_how_many_are_left() {
+    let db = test_db!();
+    let (w, server) = twelve_cases_in_scope(&db).await;
+    let cm = w.person("cm_assigned");
     // Twelve cases in scope, three a page: 9 left, counted on the page that begins the scan;
     // the pages after it say only what they send, and the scan ends with a page of none.
     let b = Device::enrol(&server, cm).await;
@@ -525,15 +532,8 @@ async fn each_page_of_a_scan_may_carry_twice_the_cases_of_the_page_before() {
     let most: Vec<usize> = (0..6).map(porchlight_server::sync::pull::snapshot_cases).collect();
     assert_eq!(most, [500, 1000, 2000, 2500, 2500, 2500]);
     let db = test_db!();
-    let w = world(&db).await;
-    let server = TestServer::start(state_for(&db)).await;
+    let (w, server) = twelve_cases_in_scope(&db).await;
     let cm = w.person("cm_assigned");
-    let a = Device::enrol(&server, cm).await;
-    let mut ops = Vec::new();
-    for i in 0..10 {
-        ops.extend(new_case(&a, Uuid::now_v7(), &sample_fields(&format!("Child{}", char::from(b'A' + i)))).0);
-    }
-    push_ok(&server, &a, &ops).await;
     // Twelve cases three a page: what the service counts of the scan, page by page.
     let b = Device::enrol(&server, cm).await;
     let pages_made = || async {
