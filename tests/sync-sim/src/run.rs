@@ -85,9 +85,11 @@ pub struct Finished {
 }
 
 /// Text put in every confidential value, so a leak is found by searching for it. The number
-/// tells the cases apart; no value a poster may show ever contains "ZQCONF".
+/// tells the cases apart; no value a poster may show ever contains "ZQCONF". The part searched
+/// for each case holds a U, a letter no case number has (they are Crockford base 32): with
+/// "ZQ8X" the random "PL-2612-ZQ8X-8JX7" of a case in scope read as case 8's secret.
 pub fn secret(case: usize) -> String {
-    format!("ZQCONF ZQ{case}X")
+    format!("ZQCONF ZU{case}X")
 }
 
 const GIVEN: &[&str] = &[
