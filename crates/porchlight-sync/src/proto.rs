@@ -352,6 +352,16 @@ impl RecordState {
         self.stamps.get(field).copied().unwrap_or(self.stamp)
     }
 
+    /// The stamp the compact form gives as `stamp`: the one most fields carry, the latest of
+    /// those carried by as many; `None` for no field.
+    pub fn common_stamp(stamps: impl IntoIterator<Item = Stamp>) -> Option<Stamp> {
+        let mut counts: BTreeMap<Stamp, usize> = BTreeMap::new();
+        for stamp in stamps {
+            *counts.entry(stamp).or_default() += 1;
+        }
+        counts.into_iter().max_by_key(|(s, n)| (*n, *s)).map(|(s, _)| s)
+    }
+
     /// Builds the compact form from per-field stamps: the most common stamp becomes `stamp`.
     pub fn from_fields(
         entity: Entity,
@@ -360,11 +370,7 @@ impl RecordState {
         fields: impl IntoIterator<Item = (String, Value, Stamp)>,
     ) -> Option<RecordState> {
         let all: Vec<(String, Value, Stamp)> = fields.into_iter().collect();
-        let mut counts: BTreeMap<Stamp, usize> = BTreeMap::new();
-        for (_, _, s) in &all {
-            *counts.entry(*s).or_default() += 1;
-        }
-        let common = counts.into_iter().max_by_key(|(s, n)| (*n, *s))?.0;
+        let common = RecordState::common_stamp(all.iter().map(|(_, _, s)| *s))?;
         let mut state = RecordState {
             entity,
             case_id,

@@ -95,7 +95,7 @@ impl Record {
     /// the record itself. A push writes back every record it touched: copying each field into
     /// a `RecordState` first was a tenth of the service's time on a push of edited cases.
     pub fn text(&self) -> String {
-        match self.common_stamp() {
+        match RecordState::common_stamp(self.fields.values().map(|(_, stamp)| *stamp)) {
             Some(stamp) => serde_json::to_string(&StoredRecord {
                 kind: "record",
                 entity: self.entity,
@@ -123,19 +123,6 @@ impl Record {
                 ChangeRef::Record(&state).text()
             }
         }
-    }
-
-    /// The stamp most fields carry (the latest of those carried by as many), as
-    /// `RecordState::from_fields` chooses it; `None` for a record with no field.
-    fn common_stamp(&self) -> Option<Stamp> {
-        let mut counts: BTreeMap<Stamp, usize> = BTreeMap::new();
-        for (_, stamp) in self.fields.values() {
-            *counts.entry(*stamp).or_default() += 1;
-        }
-        counts
-            .into_iter()
-            .max_by_key(|(s, n)| (*n, *s))
-            .map(|(s, _)| s)
     }
 
     pub fn value(&self, field: &str) -> Option<&Value> {
