@@ -529,30 +529,53 @@ async fn pages_that_send_cases_whole_say_how_many_and_how_many_are_left() {
 
 #[tokio::test]
 async fn each_page_of_a_scan_may_carry_twice_the_cases_of_the_page_before() {
-    let most: Vec<usize> = (0..6).map(porchlight_server::sync::pull::snapshot_cases).collect();
+    use porchlight_server::people::Role;
+    use porchlight_server::sync::pull::{pull as make_page, snapshot_cases, Puller};
+    use porchlight_sync::{Clock, ReplicaId};
+    let most: Vec<usize> = (0..6).map(snapshot_cases).collect();
     assert_eq!(most, [500, 1000, 2000, 2500, 2500, 2500]);
     let db = test_db!();
     let (w, server) = twelve_cases_in_scope(&db).await;
     let cm = w.person("cm_assigned");
-    // Twelve cases three a page: what the service counts of the scan, page by page.
+    // Twelve cases three a page: what the service counts of the scan, page by page. The pages
+    // are made the way a pull request makes them, but without the HTTP layer, which would make
+    // the next page ahead and count it while this test reads the count.
     let b = Device::enrol(&server, cm).await;
+    let clock = Clock::new(ReplicaId::random(), None, 0);
+    let c = db.service.get().await.unwrap();
+    let page = |cursor: Cursor| {
+        let (c, clock) = (&c, &clock);
+        async move {
+            let now = chrono::Utc::now();
+            let puller = Puller {
+                grant: porchlight_server::rules::grant(Role::CaseManager),
+                user: cm.id,
+                device: b.id,
+                address: None,
+                now,
+                server_stamp: clock.tick(now),
+            };
+            let made = make_page(c, &puller, cursor, 3).await.unwrap();
+            serde_json::from_str::<PullPage>(&made.text).unwrap()
+        }
+    };
     let pages_made = || async {
         let c = db.owner.get().await.unwrap();
         c.query_one("SELECT scan_pages FROM sync_devices WHERE device_id = $1", &[&b.id]).await.unwrap().get::<_, i32>(0)
     };
-    let (first, _) = pull(&server, &b, Cursor::START, 3).await;
+    let first = page(Cursor::START).await;
     assert_eq!(pages_made().await, 1);
-    let (_, _) = pull(&server, &b, first.cursor, 3).await;
+    page(first.cursor).await;
     assert_eq!(pages_made().await, 2);
     // The second page lost on the way: the scan starts over, and so does its count.
-    let (again, _) = pull(&server, &b, first.cursor, 3).await;
+    let again = page(first.cursor).await;
     assert_eq!(pages_made().await, 1);
-    let (third, _) = pull(&server, &b, again.cursor, 3).await;
+    let third = page(again.cursor).await;
     assert_eq!(pages_made().await, 2);
-    let (fourth, _) = pull(&server, &b, third.cursor, 3).await;
+    let fourth = page(third.cursor).await;
     assert!(fourth.has_more);
     assert_eq!(pages_made().await, 3);
-    let (last, _) = pull(&server, &b, fourth.cursor, 3).await;
+    let last = page(fourth.cursor).await;
     assert_eq!(whole_cases(&[first, again, third, fourth, last.clone()]).len(), 12);
     assert!(!last.has_more);
     assert_eq!(pages_made().await, 0, "the scan has ended");
