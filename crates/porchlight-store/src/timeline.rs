@@ -81,9 +81,15 @@ impl Workspace {
 
     fn contact_entries(&self, case: CaseId, out: &mut Vec<Dated>) -> Result<(), StoreError> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT seq, contact_id, kind, actor, at, fields, reason FROM contact_events WHERE case_id = ?1 ORDER BY seq",
+            // A contact that arrived from the service and has not changed here has no history
+            // yet: its row is its `added` entry (migration 0010), written by the service's actor.
+            "SELECT seq, contact_id, kind, actor, at, fields, reason FROM contact_events WHERE case_id = ?1
+             UNION ALL
+             SELECT 0, c.id, 'added', ?2, c.created_at, c.fields, '' FROM contacts c
+             WHERE c.case_id = ?1 AND NOT EXISTS (SELECT 1 FROM contact_events e WHERE e.contact_id = c.id)
+             ORDER BY 1",
         )?;
-        let rows = stmt.query_map([blob(case)], |row| {
+        let rows = stmt.query_map(rusqlite::params![blob(case), crate::sync::records::REMOTE_ACTOR], |row| {
             Ok((row.get::<_, i64>(0)?, row.get::<_, [u8; 16]>(1)?, row.get::<_, String>(2)?, row.get(3)?, row.get::<_, String>(4)?, row.get::<_, String>(5)?, row.get::<_, String>(6)?))
         })?;
         // The form before each change, to say what an edit changed.

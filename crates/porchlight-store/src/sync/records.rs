@@ -20,6 +20,7 @@ use std::collections::BTreeMap;
 use uuid::Uuid;
 
 /// Who the history names for a change that came from the central service without an author.
+/// Migration 0010 names it too, for the first version of a contact that arrived from the service.
 pub(crate) const REMOTE_ACTOR: &str = "sync";
 
 /// A record as a flat map from dotted field paths to values.
@@ -237,9 +238,15 @@ pub(crate) fn write_contact(tx: &Connection, case_id: Uuid, contact_id: Uuid, up
                 removed_at,
                 removed_reason.clone().unwrap_or_default(),
             ])?;
-            contacts::record_by(tx, origin.actor, &origin.at, id, case, "added", 1, &json, "")?;
-            if let Some(reason) = &removed_reason {
-                contacts::record_by(tx, origin.actor, &origin.at, id, case, "removed", 1, &json, reason)?;
+            // A current contact from the service needs no `added` entry yet: its row says the
+            // same, and it is written from the row before the row first changes (migration 0010).
+            match &removed_reason {
+                None if origin.actor == REMOTE_ACTOR => {}
+                None => contacts::record_by(tx, origin.actor, &origin.at, id, case, "added", 1, &json, "")?,
+                Some(reason) => {
+                    contacts::record_by(tx, origin.actor, &origin.at, id, case, "added", 1, &json, "")?;
+                    contacts::record_by(tx, origin.actor, &origin.at, id, case, "removed", 1, &json, reason)?;
+                }
             }
         }
         Some(c) => {

@@ -11,7 +11,7 @@ use crate::{NewCase, NewPhoto, StoreError, Workspace};
 use chrono::{DateTime, TimeZone, Utc};
 use porchlight_domain::{
     CaseFields, CaseId, CaseStatus, CaseType, ChildFields, ConflictChoice, ConflictResolution, ContactFields, EventFields, Moment, NoteCategory,
-    NoteInput, PhotoKind, PhotoMeta, Relationship, SearchQuery, Sex, StatusChange,
+    NoteInput, PhotoKind, PhotoMeta, Relationship, SearchQuery, Sex, StatusChange, TimelineKind,
 };
 use porchlight_sync::{
     AppendedRecord, Change, ConflictRecord, ConflictSide, Cursor, Entity, Hello, Op, OpBody, OpResult, Outcome, PullPage, PushResponse, RecordState,
@@ -482,6 +482,53 @@ fn a_case_received_whole_shows_as_on_the_device_that_made_it() {
     assert_eq!(found.hits.len(), 1);
     assert_eq!(b.ws.cursor().unwrap(), Cursor { seq: 10, epoch: 1 });
     b.ws.integrity_check().unwrap();
+}
+
+/// A current contact that arrives from the service gets no history row of its own: the timeline
+/// shows its `added` entry from the contact itself, and the first change of the contact here or
+/// from the service writes that entry from the contact as it was, so the history keeps the first
+/// version and says what each edit changed.
+#[test]
+fn a_contact_from_the_service_is_in_the_timeline_and_keeps_its_first_version_when_it_changes() {
+    let mut a = device();
+    let case = a.ws.create_case(&maya(), now()).unwrap().id;
+    let contact = a.ws.add_contact(case, &grace(), at(1)).unwrap();
+    let mut b = device();
+    replicate(&a.ws, &mut b.ws, 10);
+    assert_eq!(count(&b.ws, "SELECT count(*) FROM contact_events"), 0, "an arrival writes no history row");
+    let lines = |ws: &Workspace| -> Vec<(String, String, String, DateTime<Utc>)> {
+        ws.timeline(case, &[TimelineKind::Contact]).unwrap().into_iter().map(|e| (e.title, e.actor, e.detail, e.at)).collect()
+    };
+    let arrived = lines(&b.ws);
+    assert_eq!(arrived.len(), 1, "{arrived:?}");
+    assert_eq!(arrived[0].0, "Contact added: Grace Okafor (mother)");
+    assert_eq!((arrived[0].1.as_str(), arrived[0].3), ("sync", at(1).utc), "by the service's actor, at the time it was added");
+
+    // Edited here: the first version is written before the edit, which says what it changed.
+    let mut renamed = grace();
+    renamed.name = "Grace Okafor-Bell".into();
+    b.ws.update_contact(contact.id, 1, &renamed, at(5)).unwrap();
+    assert_eq!(count(&b.ws, "SELECT count(*) FROM contact_events WHERE kind = 'added' AND version = 1 AND actor = 'sync'"), 1);
+    let edited = lines(&b.ws);
+    let titles: Vec<&str> = edited.iter().map(|l| l.0.as_str()).collect();
+    assert_eq!(titles, ["Contact edited: Grace Okafor-Bell (mother)", "Contact added: Grace Okafor (mother)"]);
+    assert_eq!(edited[0].2, "Changed: name");
+    assert_eq!(edited[1], arrived[0], "the entry the timeline showed is the one kept");
+
+    // Changed first by the service on a third device: the same.
+    let mut c = device();
+    replicate(&a.ws, &mut c.ws, 10);
+    let mut phoned = grace();
+    phoned.phones = vec!["(918) 555-0199".into()];
+    a.ws.update_contact(contact.id, 1, &phoned, at(6)).unwrap();
+    replicate(&a.ws, &mut c.ws, 11);
+    let titles: Vec<(String, String)> = lines(&c.ws).into_iter().map(|l| (l.0, l.2)).collect();
+    assert_eq!(
+        titles,
+        [("Contact edited: Grace Okafor (mother)".to_owned(), "Changed: phones".to_owned()), ("Contact added: Grace Okafor (mother)".to_owned(), String::new())]
+    );
+    assert_eq!(count(&c.ws, "SELECT count(*) FROM contact_events"), 2);
+    c.ws.integrity_check().unwrap();
 }
 
 /// The service names a case among the removed ones on the page that sends it whole again when
