@@ -12,7 +12,7 @@ use crate::photos;
 use crate::status::outcome_code;
 use crate::sync::outbox::{stamp_key, Outbox};
 use porchlight_domain::{CaseFields, CaseId, CaseStatus, ContactFields, ContactRecord, NoteCategory, Outcome, PhotoKind, RecordId};
-use porchlight_sync::fields::{flatten, unflatten};
+use porchlight_sync::fields::{flatten, from_flat, unflatten};
 use porchlight_sync::{Entity, Stamp};
 use rusqlite::{Connection, OptionalExtension};
 use serde_json::{json, Value};
@@ -63,13 +63,13 @@ fn case_form_from(fields: &Fields) -> Result<CaseFields, serde_json::Error> {
 /// (a newer Porchlight's value, or a damaged one), so that one bad field never blocks the rest.
 /// Returns the fields applied and the record they make (None only when even the record without
 /// them does not read).
-fn merge_checked<T>(state: &mut Fields, updates: &[Update], fits: impl Fn(&Fields) -> Result<T, serde_json::Error>) -> (Vec<String>, Option<T>) {
+fn merge_checked<'a, T>(state: &mut Fields, updates: &[Update<'a>], fits: impl Fn(&Fields) -> Result<T, serde_json::Error>) -> (Vec<&'a str>, Option<T>) {
     let mut undo: Vec<(&str, Option<Value>)> = Vec::with_capacity(updates.len());
     for (field, value) in updates {
         undo.push((field, state.insert((*field).to_owned(), (*value).clone())));
     }
     if let Ok(record) = fits(state) {
-        return (updates.iter().map(|(f, _)| (*f).to_owned()).collect(), Some(record));
+        return (updates.iter().map(|(f, _)| *f).collect(), Some(record));
     }
     for (field, old) in undo.into_iter().rev() {
         match old {
@@ -83,7 +83,7 @@ fn merge_checked<T>(state: &mut Fields, updates: &[Update], fits: impl Fn(&Field
         let before = state.insert((*field).to_owned(), (*value).clone());
         match fits(state) {
             Ok(fitted) => {
-                applied.push((*field).to_owned());
+                applied.push(*field);
                 record = Some(fitted);
             }
             Err(_) => {
@@ -113,7 +113,7 @@ impl Origin<'_> {
 /// Writes fields into an existing case: the form (a new `edit` version with the form before and
 /// after, the list columns), the archive mark and the case number. Returns the row number and
 /// the fields written, or None when the case is not on this device.
-pub(crate) fn write_case(tx: &Connection, case_id: Uuid, updates: &[Update], origin: &Origin) -> Result<Option<(i64, Vec<String>)>, StoreError> {
+pub(crate) fn write_case<'a>(tx: &Connection, case_id: Uuid, updates: &[Update<'a>], origin: &Origin) -> Result<Option<(i64, Vec<&'a str>)>, StoreError> {
     let found: Option<(i64, i64)> = tx
         .prepare_cached("SELECT seq, version FROM cases WHERE id = ?1")?
         .query_row([case_id.as_bytes()], |row| Ok((row.get(0)?, row.get(1)?)))
@@ -151,16 +151,22 @@ pub(crate) fn write_case(tx: &Connection, case_id: Uuid, updates: &[Update], ori
 /// Makes a case this device did not hold from every one of its fields. Returns its row number
 /// and the fields written, or None when the fields lack the case number (a partial record of a
 /// case this device never had, which the service does not send).
-pub(crate) fn create_case(tx: &Connection, case_id: Uuid, fields: &[Update], origin: &Origin) -> Result<Option<(i64, Vec<String>)>, StoreError> {
-    let mut state = Fields::new();
-    let (applied, form) = merge_checked(&mut state, fields, case_form_from);
-    let Some(number) = state.get("case_number").and_then(Value::as_str).map(str::to_owned) else { return Ok(None) };
+pub(crate) fn create_case<'a>(tx: &Connection, case_id: Uuid, fields: &[Update<'a>], origin: &Origin) -> Result<Option<(i64, Vec<&'a str>)>, StoreError> {
+    let field = |name: &str| fields.iter().find(|(f, _)| *f == name).map(|(_, v)| *v);
+    let Some(number) = field("case_number").and_then(Value::as_str) else { return Ok(None) };
+    let form_fields: Vec<Update> = fields.iter().filter(|(f, _)| !matches!(*f, "case_number" | "archived")).copied().collect();
+    // Every field at once when they all fit, as for every case of a first sync; otherwise
+    // field by field, leaving out the ones that do not.
+    let (applied, form) = match from_flat::<CaseFields>(&form_fields) {
+        Ok(form) => (fields.iter().map(|(f, _)| *f).collect(), Some(form)),
+        Err(_) => merge_checked(&mut Fields::new(), fields, case_form_from),
+    };
     let form = form.ok_or_else(|| StoreError::Corrupt(format!("the fields received for case {case_id} do not make a case form")))?;
-    let archived_at = state.get("archived").and_then(Value::as_bool).unwrap_or(false).then(|| origin.at.clone());
+    let archived_at = field("archived").and_then(Value::as_bool).unwrap_or(false).then(|| origin.at.clone());
     let columns = ListColumns::lenient(&form);
     // Until its first status event arrives (in the same page), a case shows the status every
     // case starts in.
-    let seq = cases::insert_case_row(tx, CaseId::from_uuid(case_id), &number, &columns, CaseStatus::Intake.code(), &origin.at, archived_at.as_deref())?;
+    let seq = cases::insert_case_row(tx, CaseId::from_uuid(case_id), number, &columns, CaseStatus::Intake.code(), &origin.at, archived_at.as_deref())?;
     cases::record_event_by(tx, origin.actor, &origin.at, seq, "create", 1, None, Some(&cases::fields_json(&form)?))?;
     Ok(Some((seq, applied)))
 }
@@ -198,25 +204,40 @@ fn contact_form_from(fields: &Fields) -> Result<ContactFields, serde_json::Error
 
 /// Writes fields into a contact, making it when this device does not have it yet, with a
 /// history entry saying what happened. Returns the fields written.
-pub(crate) fn write_contact(tx: &Connection, case_id: Uuid, contact_id: Uuid, updates: &[Update], origin: &Origin) -> Result<Vec<String>, StoreError> {
+pub(crate) fn write_contact<'a>(tx: &Connection, case_id: Uuid, contact_id: Uuid, updates: &[Update<'a>], origin: &Origin) -> Result<Vec<&'a str>, StoreError> {
     let id = RecordId::from_uuid(contact_id);
     let current = match contacts::read(tx, id) {
         Ok(c) => Some(c),
         Err(StoreError::RecordNotFound { .. }) => None,
         Err(e) => return Err(e),
     };
-    let before = match &current {
-        Some(c) => contact_state(c)?,
-        None => empty_contact_state()?,
+    let form_fields: Vec<Update> = updates.iter().filter(|(f, _)| *f != "removed_reason").copied().collect();
+    // A contact new to this device whose fields all fit (every contact of a first sync) is read
+    // at once; any other, field by field over what it holds, leaving out what does not fit.
+    let at_once = match &current {
+        None => from_flat::<ContactFields>(&form_fields).ok(),
+        Some(_) => None,
     };
-    let mut after = before.clone();
-    let (applied, form) = merge_checked(&mut after, updates, contact_form_from);
-    if current.is_some() && after == before {
-        return Ok(applied);
-    }
-    let form = form.ok_or_else(|| StoreError::Corrupt(format!("the fields of contact {id} do not make a contact")))?;
+    let (applied, form, removed_reason) = match at_once {
+        Some(form) => {
+            let removed_reason = updates.iter().find(|(f, _)| *f == "removed_reason").and_then(|(_, v)| v.as_str()).map(str::to_owned);
+            (updates.iter().map(|(f, _)| *f).collect(), form, removed_reason)
+        }
+        None => {
+            let before = match &current {
+                Some(c) => contact_state(c)?,
+                None => empty_contact_state()?,
+            };
+            let mut after = before.clone();
+            let (applied, form) = merge_checked(&mut after, updates, contact_form_from);
+            if current.is_some() && after == before {
+                return Ok(applied);
+            }
+            let form = form.ok_or_else(|| StoreError::Corrupt(format!("the fields of contact {id} do not make a contact")))?;
+            (applied, form, after.get("removed_reason").and_then(Value::as_str).map(str::to_owned))
+        }
+    };
     let json = contacts::json(&form)?;
-    let removed_reason = after.get("removed_reason").and_then(Value::as_str).map(str::to_owned);
     let case = CaseId::from_uuid(case_id);
     match &current {
         None => {
@@ -349,7 +370,7 @@ fn photo_row_from(fields: &Fields) -> Result<PhotoRow, serde_json::Error> {
 
 /// Writes fields into a photo's metadata, making the attachment when this device does not have
 /// it (its bytes then wait in `blob_sync` to be downloaded). Returns the fields written.
-pub(crate) fn write_photo(tx: &Connection, case_seq: i64, photo_id: Uuid, updates: &[Update], origin: &Origin) -> Result<Vec<String>, StoreError> {
+pub(crate) fn write_photo<'a>(tx: &Connection, case_seq: i64, photo_id: Uuid, updates: &[Update<'a>], origin: &Origin) -> Result<Vec<&'a str>, StoreError> {
     let current = photo_states(tx, case_seq)?.remove(&photo_id);
     let exists_elsewhere = current.is_none() && tx.prepare_cached("SELECT 1 FROM case_photos WHERE id = ?1")?.exists([photo_id.as_bytes()])?;
     if exists_elsewhere {

@@ -531,6 +531,65 @@ fn a_contact_from_the_service_is_in_the_timeline_and_keeps_its_first_version_whe
     c.ws.integrity_check().unwrap();
 }
 
+/// Generated cases and contacts, every field of them, read from their leaves at once (as a first
+/// sync reads them) are the records read from their nested objects, and the records themselves.
+#[test]
+fn generated_forms_and_contacts_read_at_once_from_their_leaves_are_the_records_they_came_from() {
+    use crate::sync::records::{case_form_fields, Fields};
+    use porchlight_sync::fields::{from_flat, unflatten};
+    let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 21).unwrap();
+    let forms: Vec<CaseFields> = porchlight_seed::cases(7, 300, today).map(|c| c.fields).collect();
+    let mut casework = porchlight_seed::Casework::new(porchlight_seed::CASEWORK_SEED);
+    let leaves = |flat: &Fields, leave_out: &str| -> Vec<(String, Value)> { flat.iter().filter(|(k, _)| k.as_str() != leave_out).map(|(k, v)| (k.clone(), v.clone())).collect() };
+    for (i, form) in forms.iter().enumerate() {
+        let flat = case_form_fields(form).unwrap();
+        let pairs = leaves(&flat, "");
+        let borrowed: Vec<(&str, &Value)> = pairs.iter().map(|(k, v)| (k.as_str(), v)).collect();
+        assert_eq!(from_flat::<CaseFields>(&borrowed).unwrap(), *form, "case {i}");
+        assert_eq!(serde_json::from_value::<CaseFields>(unflatten(&flat)).unwrap(), *form);
+        for contact in casework.contacts(i, &forms) {
+            let flat = porchlight_sync::fields::flatten(&serde_json::to_value(&contact).unwrap());
+            let pairs = leaves(&flat, "");
+            let borrowed: Vec<(&str, &Value)> = pairs.iter().map(|(k, v)| (k.as_str(), v)).collect();
+            assert_eq!(from_flat::<ContactFields>(&borrowed).unwrap(), contact, "contact of case {i}");
+        }
+    }
+}
+
+/// A record from a newer Porchlight, or damaged on the way, may hold a value this version cannot:
+/// a case or contact new to this device is made from every other field, and a value that fits,
+/// sent later, still arrives.
+#[test]
+fn a_new_case_or_contact_with_a_value_that_does_not_fit_arrives_without_it() {
+    let mut a = device();
+    let case = a.ws.create_case(&maya(), now()).unwrap().id;
+    a.ws.add_contact(case, &grace(), at(1)).unwrap();
+    let mut changes = changes_of(&ops(&a.ws));
+    for change in &mut changes {
+        if let Change::Record(r) = change {
+            let (field, value) = match r.entity {
+                Entity::Case => ("description.height_cm", json!("tall")),
+                _ => ("phones", json!("not a list")),
+            };
+            r.fields.insert(field.into(), value);
+        }
+    }
+    let mut b = device();
+    b.ws.apply_pull(&page(changes, vec![], 10), t0()).unwrap();
+    assert_eq!(b.ws.get_case(case).unwrap().fields, a.ws.get_case(case).unwrap().fields, "every other field of the case");
+    let contacts = b.ws.contacts(case).unwrap();
+    assert_eq!(contacts[0].fields, ContactFields { phones: vec![], ..a.ws.contacts(case).unwrap()[0].fields.clone() }, "every other field of the contact");
+    // Later values that fit arrive.
+    let mut taller = a.ws.get_case(case).unwrap().fields;
+    taller.description.height_cm = Some(150.0);
+    a.ws.update_case(case, 1, &taller, at(5)).unwrap();
+    a.ws.update_contact(contacts[0].id, 1, &ContactFields { phones: vec!["(918) 555-0199".into()], ..grace() }, at(6)).unwrap();
+    replicate(&a.ws, &mut b.ws, 11);
+    assert_eq!(b.ws.get_case(case).unwrap().fields.description.height_cm, Some(150.0));
+    assert_eq!(b.ws.contacts(case).unwrap()[0].fields.phones, ["(918) 555-0199"]);
+    b.ws.integrity_check().unwrap();
+}
+
 /// The service names a case among the removed ones on the page that sends it whole again when
 /// the device may still hold an old copy (a page that removed it was seen but maybe not kept).
 /// The whole copy leaves out what the user may no longer see: here a photo whose consent was
