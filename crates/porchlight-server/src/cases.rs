@@ -397,7 +397,7 @@ pub fn contact_form(value: &Value) -> Result<ContactFields, CaseError> {
             "A new contact is current; leave removed_reason out.",
         )]));
     }
-    let checked = schema::check_contact(&flat).map_err(CaseError::Invalid)?;
+    let checked = schema::check_contact(&schema::leaves(&flat)).map_err(CaseError::Invalid)?;
     // A contact entered here is new, so it is stored as the app would store it: normalised.
     checked.form.validate().map_err(CaseError::Invalid)
 }

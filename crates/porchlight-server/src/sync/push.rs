@@ -1084,7 +1084,7 @@ fn set_case(
     let checked = if taken.is_empty() {
         None
     } else {
-        match schema::check_case(&record.values(), op.stamp.time()) {
+        match schema::check_case(&record.leaves(), op.stamp.time()) {
             Ok(c) => Some(c),
             Err(errors) => {
                 let current = current_of(p.grant, &case.record, fields);
@@ -1170,10 +1170,9 @@ fn set_record(
     let before = row.record.clone();
     let (taken, sides) = merge(&mut row.record, op, p, fields);
     if !taken.is_empty() {
-        let values = row.record.values();
         let checked = match entity {
-            Entity::Contact => schema::check_contact(&values).map(Columns::Contact),
-            _ => schema::check_photo(&values, op.stamp.time()).map(Columns::Photo),
+            Entity::Contact => schema::check_contact(&row.record.leaves()).map(Columns::Contact),
+            _ => schema::check_photo(&row.record.values(), op.stamp.time()).map(Columns::Photo),
         };
         match checked {
             Ok(columns) => {
@@ -1384,16 +1383,17 @@ fn finish_records(w: &mut World, p: &Pusher<'_>) {
         .collect();
     case_ids.sort_unstable();
     for id in case_ids {
-        let c = &w.cases[&id];
+        let c = w.cases.get_mut(&id).expect("listed above");
         let status_stamp = c.status_stamp.map(|s| s.to_string());
-        match (&c.checked, c.existed) {
+        // The checked form moves into the batch: nothing reads it after this.
+        match (c.checked.take(), c.existed) {
             (Some(checked), false) => w.batch.new_cases.push(store::NewCase {
                 id,
                 office_id: c.office_id,
-                case_number: checked.case_number.clone(),
+                case_number: checked.case_number,
                 status: c.status.code(),
                 status_stamp,
-                form: checked.form.clone(),
+                form: checked.form,
                 archived_at: checked.archived.then_some(p.now),
                 sync_state: c.record.text(),
                 created_by: p.user,
@@ -1405,7 +1405,7 @@ fn finish_records(w: &mut World, p: &Pusher<'_>) {
                 if let (Some(checked), true) = (checked, c.dirty) {
                     w.batch.case_updates.push(store::CaseUpdate {
                         id,
-                        form: checked.form.clone(),
+                        form: checked.form,
                         archived: checked.archived,
                         sync_state: c.record.text(),
                         at: p.now,

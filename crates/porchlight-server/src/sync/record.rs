@@ -143,6 +143,15 @@ impl Record {
     }
 
     /// The values alone, flat.
+    /// Every field's value by its dotted path, sorted, borrowed: what the checks of
+    /// `schema` read.
+    pub fn leaves(&self) -> Vec<(&str, &Value)> {
+        self.fields
+            .iter()
+            .map(|(f, (v, _))| (f.as_str(), v))
+            .collect()
+    }
+
     pub fn values(&self) -> BTreeMap<String, Value> {
         self.fields
             .iter()

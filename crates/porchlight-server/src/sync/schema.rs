@@ -9,7 +9,7 @@ use porchlight_domain::{
     CaseFields, CaseNumber, CaseStatus, ContactFields, FieldError, NoteCategory, NoteInput,
     Outcome, PhotoKind, PhotoMeta,
 };
-use porchlight_sync::fields::{flatten, unflatten};
+use porchlight_sync::fields::flatten;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
@@ -108,23 +108,40 @@ pub fn unknown_fields<'a>(
     ))
 }
 
-/// The form's values of a case, nested, without the sync-only fields.
-fn form_of(values: &BTreeMap<String, Value>, skip: &[&str]) -> Value {
-    unflatten(values.iter().filter(|(f, _)| !skip.contains(&f.as_str())))
+/// A record's fields as they are checked: its leaves by dotted path, sorted, borrowed from the
+/// record rather than copied out of it.
+pub type Leaves<'a> = [(&'a str, &'a Value)];
+
+/// The leaves of a flat map, borrowed.
+pub fn leaves(values: &BTreeMap<String, Value>) -> Vec<(&str, &Value)> {
+    values.iter().map(|(f, v)| (f.as_str(), v)).collect()
+}
+
+/// The value of one leaf.
+fn leaf<'a>(values: &Leaves<'a>, field: &str) -> Option<&'a Value> {
+    values
+        .binary_search_by(|(f, _)| (*f).cmp(field))
+        .ok()
+        .map(|i| values[i].1)
 }
 
 /// Reads a form from flat values; when a value has the wrong type, names every field at fault
 /// (each is tried alone on an empty form, since serde stops at the first).
 fn read_form<T: for<'de> Deserialize<'de> + Serialize + Default>(
-    values: &BTreeMap<String, Value>,
+    values: &Leaves,
     skip: &[&str],
 ) -> Result<T, Vec<FieldError>> {
-    match serde_json::from_value::<T>(form_of(values, skip)) {
+    let kept: Vec<(&str, &Value)> = values
+        .iter()
+        .filter(|(f, _)| !skip.contains(f))
+        .copied()
+        .collect();
+    match porchlight_sync::fields::from_flat::<T>(&kept) {
         Ok(form) => Ok(form),
         Err(whole) => {
             let empty = serde_json::to_value(T::default()).expect("forms serialise");
             let mut errors = Vec::new();
-            for (field, value) in values.iter().filter(|(f, _)| !skip.contains(&f.as_str())) {
+            for (field, value) in kept {
                 let mut one = empty.clone();
                 porchlight_sync::fields::set_path(&mut one, field, value.clone());
                 if let Err(e) = serde_json::from_value::<T>(one) {
@@ -151,12 +168,9 @@ pub struct CheckedCase {
     pub archived: bool,
 }
 
-pub fn check_case(
-    values: &BTreeMap<String, Value>,
-    at: DateTime<Utc>,
-) -> Result<CheckedCase, Vec<FieldError>> {
+pub fn check_case(values: &Leaves, at: DateTime<Utc>) -> Result<CheckedCase, Vec<FieldError>> {
     let mut errors = Vec::new();
-    let case_number = match values.get(CASE_NUMBER) {
+    let case_number = match leaf(values, CASE_NUMBER) {
         Some(Value::String(n)) => match CaseNumber::parse(n) {
             Ok(parsed) if parsed.as_str() == n => n.clone(),
             Ok(parsed) => {
@@ -179,7 +193,7 @@ pub fn check_case(
             String::new()
         }
     };
-    let archived = match values.get(ARCHIVED) {
+    let archived = match leaf(values, ARCHIVED) {
         None | Some(Value::Null) => false,
         Some(Value::Bool(b)) => *b,
         Some(other) => {
@@ -217,8 +231,8 @@ pub struct CheckedContact {
     pub removed_reason: Option<String>,
 }
 
-pub fn check_contact(values: &BTreeMap<String, Value>) -> Result<CheckedContact, Vec<FieldError>> {
-    let removed_reason = match values.get(REMOVED_REASON) {
+pub fn check_contact(values: &Leaves) -> Result<CheckedContact, Vec<FieldError>> {
+    let removed_reason = match leaf(values, REMOVED_REASON) {
         None | Some(Value::Null) => None,
         Some(Value::String(r)) if !r.trim().is_empty() && r.chars().count() <= 500 => Some(r.clone()),
         Some(_) => {
@@ -313,10 +327,10 @@ pub fn check_photo(
         "source",
         "consent_to_publish",
     ];
-    let meta_values: BTreeMap<String, Value> = values
+    let meta_values: Vec<(&str, &Value)> = values
         .iter()
         .filter(|(f, _)| meta_fields.contains(&f.as_str()))
-        .map(|(f, v)| (f.clone(), v.clone()))
+        .map(|(f, v)| (f.as_str(), v))
         .collect();
     let meta = match read_form::<PhotoMeta>(&meta_values, &[]) {
         Ok(meta) => match meta.validate(latest_local(at).date()) {
@@ -521,25 +535,25 @@ mod tests {
 
     #[test]
     fn a_valid_case_passes_and_every_fault_is_named() {
-        let checked = check_case(&a_case(), at()).unwrap();
+        let checked = check_case(&leaves(&a_case()), at()).unwrap();
         assert_eq!(checked.case_number, "PL-2601-7KQ4-XM2D");
         assert_eq!(checked.form["child"]["given_name"], "Maya");
         let mut bad = a_case();
         bad.insert("child.sex".into(), json!("Q"));
         bad.insert("event.state".into(), json!(12));
-        let errors = check_case(&bad, at()).unwrap_err();
+        let errors = check_case(&leaves(&bad), at()).unwrap_err();
         let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["child.sex", "event.state"]);
         let mut future = a_case();
         future.insert("event.last_seen_date".into(), json!("2027-01-01"));
         assert_eq!(
-            check_case(&future, at()).unwrap_err()[0].field,
+            check_case(&leaves(&future), at()).unwrap_err()[0].field,
             "event.last_seen_date"
         );
         let mut no_number = a_case();
         no_number.remove(CASE_NUMBER);
         assert_eq!(
-            check_case(&no_number, at()).unwrap_err()[0].field,
+            check_case(&leaves(&no_number), at()).unwrap_err()[0].field,
             CASE_NUMBER
         );
     }

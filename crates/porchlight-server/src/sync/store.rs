@@ -161,7 +161,7 @@ pub async fn write(db: &impl GenericClient, b: &Batch) -> Result<(), DbError> {
                 &col(r, |c| c.office_id),
                 &col(r, |c| c.status),
                 &col(r, |c| c.status_stamp.as_deref()),
-                &col(r, |c| c.form.clone()),
+                &col(r, |c| &c.form),
                 &col(r, |c| c.created_by),
                 &col(r, |c| c.at),
                 &col(r, |c| c.archived_at),
@@ -190,7 +190,7 @@ pub async fn write(db: &impl GenericClient, b: &Batch) -> Result<(), DbError> {
              WHERE c.id = t.id",
             &[
                 &col(r, |c| c.id),
-                &col(r, |c| c.form.clone()),
+                &col(r, |c| &c.form),
                 &col(r, |c| c.archived),
                 &col(r, |c| c.sync_state.as_str()),
                 &col(r, |c| c.at),
@@ -228,7 +228,7 @@ pub async fn write(db: &impl GenericClient, b: &Batch) -> Result<(), DbError> {
             &[
                 &col(rows, |c| c.id),
                 &col(rows, |c| c.case_id),
-                &col(rows, |c| c.form.clone()),
+                &col(rows, |c| &c.form),
                 &col(rows, |c| c.do_not_disclose),
                 &col(rows, |c| c.removed_reason.clone()),
                 &col(rows, |c| c.sync_state.as_str()),
