@@ -117,8 +117,16 @@ pub(crate) fn apply_record(tx: &Connection, pending: &mut Pending, state: &Recor
     if !state.entity.is_mutable() {
         return Ok(());
     }
-    let held = RecordStamps::load(tx, state.entity, state.record_id)?;
-    let waiting = pending.of_case(tx, state.case_id)?;
+    // A case this device does not hold, or one that arrived in this transaction, has no stamps
+    // and no waiting ops here (a case leaves the device with all of them): nothing to look up
+    // for it or its records, which is every record of a first sync.
+    let case_here = batch.case_seq(tx, state.case_id)?;
+    let new_here = match case_here {
+        None => true,
+        Some(seq) => batch.arrived.contains(&seq),
+    };
+    let held = if new_here { RecordStamps::default() } else { RecordStamps::load(tx, state.entity, state.record_id)? };
+    let waiting = if new_here { None } else { pending.of_case(tx, state.case_id)? };
     // A record new to this device with no op of its case waiting (every record of a first sync)
     // takes every field, without a look at each.
     let updates: Vec<records::Update> = if held.is_empty() && waiting.is_none() {
@@ -144,7 +152,7 @@ pub(crate) fn apply_record(tx: &Connection, pending: &mut Pending, state: &Recor
     let newest = updates.iter().map(|(field, _)| state.stamp_of(field)).max().unwrap_or(state.stamp);
     let origin = Origin::of_stamp(REMOTE_ACTOR, newest);
     let (seq, applied, whole) = match state.entity {
-        Entity::Case => match records::write_case(tx, state.case_id, &updates, &origin)? {
+        Entity::Case => match case_here.map(|_| records::write_case(tx, state.case_id, &updates, &origin)).transpose()?.flatten() {
             Some((seq, applied)) => (seq, applied, false),
             None => match records::create_case(tx, state.case_id, &updates, &Origin::of_stamp(REMOTE_ACTOR, state.stamp))? {
                 Some((seq, applied)) => {
@@ -155,9 +163,9 @@ pub(crate) fn apply_record(tx: &Connection, pending: &mut Pending, state: &Recor
             },
         },
         Entity::Contact | Entity::Photo => {
-            let Some(seq) = batch.case_seq(tx, state.case_id)? else { return Ok(()) };
+            let Some(seq) = case_here else { return Ok(()) };
             let applied = if state.entity == Entity::Contact {
-                records::write_contact(tx, state.case_id, state.record_id, &updates, &origin)?
+                records::write_contact(tx, state.case_id, state.record_id, &updates, &origin, new_here)?
             } else {
                 records::write_photo(tx, seq, state.record_id, &updates, &origin)?
             };

@@ -153,7 +153,7 @@ fn settle_field(out: &Outbox, record: &ConflictRecord, sides: &Sides, resolution
             records::write_case(out.tx, record.case_id, &written, &origin)?;
         }
         Entity::Contact => {
-            records::write_contact(out.tx, record.case_id, record.record_id, &written, &origin)?;
+            records::write_contact(out.tx, record.case_id, record.record_id, &written, &origin, false)?;
         }
         Entity::Photo => {
             records::write_photo(out.tx, seq, record.record_id, &written, &origin)?;

@@ -203,13 +203,18 @@ fn contact_form_from(fields: &Fields) -> Result<ContactFields, serde_json::Error
 }
 
 /// Writes fields into a contact, making it when this device does not have it yet, with a
-/// history entry saying what happened. Returns the fields written.
-pub(crate) fn write_contact<'a>(tx: &Connection, case_id: Uuid, contact_id: Uuid, updates: &[Update<'a>], origin: &Origin) -> Result<Vec<&'a str>, StoreError> {
+/// history entry saying what happened. `new_here` says the contact's case arrived in this
+/// transaction, so the contact cannot be here yet. Returns the fields written.
+pub(crate) fn write_contact<'a>(tx: &Connection, case_id: Uuid, contact_id: Uuid, updates: &[Update<'a>], origin: &Origin, new_here: bool) -> Result<Vec<&'a str>, StoreError> {
     let id = RecordId::from_uuid(contact_id);
-    let current = match contacts::read(tx, id) {
-        Ok(c) => Some(c),
-        Err(StoreError::RecordNotFound { .. }) => None,
-        Err(e) => return Err(e),
+    let current = if new_here {
+        None
+    } else {
+        match contacts::read(tx, id) {
+            Ok(c) => Some(c),
+            Err(StoreError::RecordNotFound { .. }) => None,
+            Err(e) => return Err(e),
+        }
     };
     let form_fields: Vec<Update> = updates.iter().filter(|(f, _)| *f != "removed_reason").copied().collect();
     // A contact new to this device whose fields all fit (every contact of a first sync) is read
