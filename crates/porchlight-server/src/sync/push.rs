@@ -8,7 +8,7 @@
 //! see (`rules`, `redact`).
 
 use super::log::{self, Kind};
-use super::record::{ChangeRef, Record};
+use super::record::{ChangeRef, Record, Undo};
 use super::schema::{self, CheckedCase};
 use super::store::{self, Batch};
 use super::{redact, SyncError};
@@ -873,12 +873,14 @@ fn check_writes(entity: Entity, fields: &[FieldWrite]) -> Result<(), Refusal> {
 }
 
 /// Merges the writes into `record`; returns the fields taken and the conflicts raised (as sides).
+/// Merges the op's writes into `record`. Returns the fields taken, the conflicts raised, and
+/// what the taken fields held before (`Record::restore` puts it back).
 fn merge(
     record: &mut Record,
     op: &Op,
     p: &Pusher<'_>,
     fields: &[FieldWrite],
-) -> (Vec<String>, Vec<(String, Side, Side)>) {
+) -> (Vec<String>, Vec<(String, Side, Side)>, Undo) {
     let mine = |value: &Value| Side {
         value: value.clone(),
         stamp: op.stamp,
@@ -886,6 +888,7 @@ fn merge(
     };
     let mut taken = Vec::new();
     let mut raised = Vec::new();
+    let mut undo = Undo::default();
     for f in fields {
         let stored = record.fields.get(&f.field).map(|(v, s)| (v.clone(), *s));
         let decision = merge_field(
@@ -908,7 +911,7 @@ fn merge(
                         theirs.clone().expect("a conflict has a stored side"),
                     ));
                 }
-                record.set(&f.field, f.value.clone(), op.stamp);
+                undo.push(&f.field, record.set(&f.field, f.value.clone(), op.stamp));
                 taken.push(f.field.clone());
             }
             Merge::Keep { conflict: true } => {
@@ -921,7 +924,7 @@ fn merge(
             Merge::Keep { conflict: false } => {}
         }
     }
-    (taken, raised)
+    (taken, raised, undo)
 }
 
 fn raise(
@@ -1079,14 +1082,17 @@ fn set_case(
             }
         }
     }
-    let mut record = case.record.clone();
-    let (taken, sides) = merge(&mut record, op, p, fields);
+    // Merged in place and taken back if the case it makes is refused: a copy of the whole case
+    // for each edit was a tenth of a push of edited cases.
+    let case = w.cases.get_mut(&op.case_id).expect("present");
+    let (taken, sides, undo) = merge(&mut case.record, op, p, fields);
     let checked = if taken.is_empty() {
         None
     } else {
-        match schema::check_case(&record.leaves(), op.stamp.time()) {
+        match schema::check_case(&case.record.leaves(), op.stamp.time()) {
             Ok(c) => Some(c),
             Err(errors) => {
+                case.record.restore(undo);
                 let current = current_of(p.grant, &case.record, fields);
                 if creating {
                     w.cases.remove(&op.case_id);
@@ -1095,13 +1101,12 @@ fn set_case(
             }
         }
     };
-    let case = w.cases.get_mut(&op.case_id).expect("present");
     let mut items = Vec::new();
+    if let (Some(checked), true) = (&checked, creating) {
+        w.numbers.insert(checked.case_number.clone());
+    }
+    let case = w.cases.get_mut(&op.case_id).expect("present");
     if let Some(checked) = checked {
-        if creating {
-            w.numbers.insert(checked.case_number.clone());
-        }
-        case.record = record;
         case.checked = Some(checked);
         case.dirty = true;
         let names: HashSet<&str> = taken.iter().map(String::as_str).collect();
@@ -1167,8 +1172,7 @@ fn set_record(
             format!("This {} belongs to another case.", entity.as_str()),
         )));
     }
-    let before = row.record.clone();
-    let (taken, sides) = merge(&mut row.record, op, p, fields);
+    let (taken, sides, undo) = merge(&mut row.record, op, p, fields);
     if !taken.is_empty() {
         let checked = match entity {
             Entity::Contact => schema::check_contact(&row.record.leaves()).map(Columns::Contact),
@@ -1180,10 +1184,11 @@ fn set_record(
                 row.dirty = true;
             }
             Err(errors) => {
+                row.record.restore(undo);
                 return Err((
                     Refusal::invalid(&errors),
-                    current_of(p.grant, &before, fields),
-                ))
+                    current_of(p.grant, &row.record, fields),
+                ));
             }
         }
     }

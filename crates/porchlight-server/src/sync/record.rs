@@ -43,6 +43,16 @@ pub struct Record {
     pub fields: BTreeMap<String, (Value, Stamp)>,
 }
 
+/// What fields of a record held before they were written, in the order they were written.
+#[derive(Debug, Default)]
+pub struct Undo(Vec<(String, Option<(Value, Stamp)>)>);
+
+impl Undo {
+    pub fn push(&mut self, field: &str, before: Option<(Value, Stamp)>) {
+        self.0.push((field.to_owned(), before));
+    }
+}
+
 impl Record {
     pub fn new(entity: Entity, case_id: Uuid, record_id: Uuid) -> Record {
         Record {
@@ -138,11 +148,21 @@ impl Record {
         self.fields.values().map(|(_, s)| *s).max()
     }
 
-    pub fn set(&mut self, field: &str, value: Value, stamp: Stamp) {
-        self.fields.insert(field.to_owned(), (value, stamp));
+    /// Sets a field; returns what it held before.
+    pub fn set(&mut self, field: &str, value: Value, stamp: Stamp) -> Option<(Value, Stamp)> {
+        self.fields.insert(field.to_owned(), (value, stamp))
     }
 
-    /// The values alone, flat.
+    /// Puts back what the fields written since `undo` began held, the last written first.
+    pub fn restore(&mut self, undo: Undo) {
+        for (field, before) in undo.0.into_iter().rev() {
+            match before {
+                Some(held) => self.fields.insert(field, held),
+                None => self.fields.remove(&field),
+            };
+        }
+    }
+
     /// Every field's value by its dotted path, sorted, borrowed: what the checks of
     /// `schema` read.
     pub fn leaves(&self) -> Vec<(&str, &Value)> {
@@ -152,6 +172,7 @@ impl Record {
             .collect()
     }
 
+    /// The values alone, flat.
     pub fn values(&self) -> BTreeMap<String, Value> {
         self.fields
             .iter()
@@ -247,6 +268,33 @@ mod tests {
         let only = r.state_of(|f| f == "phones").unwrap();
         assert_eq!(only.fields.len(), 1);
         assert_eq!(only.stamp, b);
+    }
+
+    #[test]
+    fn writes_taken_back_leave_the_record_as_it_was_whatever_they_wrote() {
+        let t = Utc.with_ymd_and_hms(2026, 11, 22, 9, 0, 0).unwrap();
+        let (a, b) = (
+            Stamp::at(t, ReplicaId(7)),
+            Stamp::at(t + chrono::Duration::seconds(3), ReplicaId(8)),
+        );
+        let mut r = Record::new(Entity::Case, Uuid::now_v7(), Uuid::now_v7());
+        r.set("child.given_name", json!("Maya"), a);
+        r.set("event.city", json!("Tulsa"), a);
+        let before = r.clone();
+        let mut undo = Undo::default();
+        // A field changed twice, a field changed once, a field new to the record.
+        for (field, value) in [
+            ("event.city", json!("Norman")),
+            ("child.given_name", json!("Maia")),
+            ("event.city", json!("Lawton")),
+            ("description.clothing", json!("red jacket")),
+        ] {
+            undo.push(field, r.set(field, value, b));
+        }
+        assert_ne!(r, before);
+        r.restore(undo);
+        assert_eq!(r, before);
+        assert_eq!(r.text(), before.text());
     }
 
     #[test]

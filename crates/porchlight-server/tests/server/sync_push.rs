@@ -656,6 +656,26 @@ async fn one_bad_op_never_blocks_the_ones_after_it() {
         "F",
         "the refused value left no trace"
     );
+    // Nor in the record devices are sent: the refused ops' values were taken back before the
+    // ops after them were merged.
+    let state: String = db
+        .owner
+        .get()
+        .await
+        .unwrap()
+        .query_one("SELECT sync_state FROM cases WHERE id = $1", &[&a])
+        .await
+        .unwrap()
+        .get(0);
+    let Change::Record(state) = serde_json::from_str::<Change>(&state).unwrap() else { panic!("{state}") };
+    assert_eq!(
+        (&state.fields["child.sex"], &state.fields["event.state"], &state.fields["event.county"]),
+        (&json!("F"), &json(&body)["fields"]["event"]["state"], &json!("Osage"))
+    );
+    for refused in ["child.favourite_colour", "event.last_seen_date"] {
+        assert_ne!(state.fields.get(refused), Some(&json!("blue")), "{refused}");
+        assert_ne!(state.fields.get(refused), Some(&json!("2099-01-01")), "{refused}");
+    }
     let (_, body) = server
         .get(&format!("/v1/cases/{a}/notes"), &dev.token)
         .await;
