@@ -38,6 +38,9 @@ const APP_DEVICE: &str = "Field laptop";
 const FIELD: &str = "description.clothing";
 const APP_VALUE: &str = "Green raincoat and yellow rain boots";
 const CLI_VALUE: &str = "Grey hoodie with a fox on the front";
+/// A family contact the CLI adds to its case, which reaches the app with the case; a generated
+/// name, no real person's.
+const CONTACT_NAME: &str = "Rosalind Testwood";
 
 /// The generated child both devices work on, as the CLI listed it.
 struct Child {
@@ -297,6 +300,7 @@ fn cli_makes_and_sends_a_case(world: &World) -> Step<Child> {
             "the seeded case lacks an id or a name: {row}"
         )));
     }
+    world.cli(&["contacts", "add", &child.id, "--name", CONTACT_NAME, "--relationship", "mother", "--phone", "(918) 555-0142"])?;
     let server = world.server_url();
     world.cli(&[
         "enrol",
@@ -348,6 +352,7 @@ async fn two_devices(world: &mut World, app: &App, child: &Child) -> Step {
             "the CLI still lists open conflicts after the app resolved the one there was: {open:?}"
         )));
     }
+    app_shows_the_contact_from_the_service(app).await?;
     app_holds(app, child, APP_VALUE).await?;
     let open = open_conflicts(&world.app_workspace, APP_PASSPHRASE)?;
     if !open.is_empty() {
@@ -606,6 +611,18 @@ async fn side_shows(
     Ok(())
 }
 
+/// The case's timeline in the app says when the CLI's contact was added, by the service's
+/// actor: the contact arrived with the case and keeps no history row of its own until it
+/// changes, so the entry comes from the contact itself.
+async fn app_shows_the_contact_from_the_service(app: &App) -> Step {
+    app.click("tab-timeline").await?;
+    let added = format!("Contact added: {CONTACT_NAME} (mother)");
+    app.wait_for_row("timeline-entry", &[&added, "· sync"]).await?;
+    app.shot("sync-07-timeline-contact-from-service").await?;
+    app.click("tab-overview").await?;
+    Ok(())
+}
+
 /// The app's form of the case shows `value` in the field; on the way, the case's row in the
 /// list carries no conflict mark any more.
 async fn app_holds(app: &App, child: &Child, value: &str) -> Step {
@@ -638,7 +655,7 @@ async fn app_holds(app: &App, child: &Child, value: &str) -> Step {
         .await
         .map_err(|e| Failure(format!("reading {FIELD} in the form: {e}")))?
         .unwrap_or_default();
-    app.shot("sync-07-both-devices-agree").await?;
+    app.shot("sync-08-both-devices-agree").await?;
     if held != value {
         return Err(Failure(format!(
             "the app's form shows {held:?} in {FIELD}, not {value:?}"
