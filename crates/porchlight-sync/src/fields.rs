@@ -45,7 +45,7 @@ pub fn unflatten<'a, K: AsRef<str>>(fields: impl IntoIterator<Item = (K, &'a Val
 /// A record read straight from its leaves, as `serde_json::from_value(unflatten(fields))` reads
 /// it but without building the nested object first: a first sync reads thousands of case forms
 /// of sixty leaves each, and that object's keys and copied values were a tenth of the device's
-/// work. The leaves may come in any order; each must be unique.
+/// work. The leaves may come in any order; a leaf given twice is refused.
 pub fn from_flat<T: serde::de::DeserializeOwned>(fields: &[(&str, &Value)]) -> Result<T, serde_json::Error> {
     let sorted: std::borrow::Cow<[(&str, &Value)]> = if fields.windows(2).all(|w| w[0].0 < w[1].0) {
         fields.into()
@@ -56,7 +56,7 @@ pub fn from_flat<T: serde::de::DeserializeOwned>(fields: &[(&str, &Value)]) -> R
     };
     // A leaf with leaves under it too (a field once null, then given parts) is an object made
     // of both, as `unflatten` makes it: such rare records are read the long way.
-    let nested = |w: &[(&str, &Value)]| w[0].0.is_empty() || (w[1].0.starts_with(w[0].0) && w[1].0.as_bytes()[w[0].0.len()] == b'.');
+    let nested = |w: &[(&str, &Value)]| w[0].0.is_empty() || (w[1].0.starts_with(w[0].0) && w[1].0.as_bytes().get(w[0].0.len()) == Some(&b'.'));
     if sorted.windows(2).any(nested) {
         return serde_json::from_value(unflatten(sorted.iter().copied()));
     }
@@ -313,6 +313,10 @@ mod tests {
         assert_eq!(read, the_long_way::<Form>(&other).unwrap());
         assert_eq!((read.shape, read.eyes, read.later.map(|p| p.city)), (Shape::Square(7), None, Some("Yuma".to_owned())));
         assert_eq!(from_flat::<Value>(&leaves(&other)).unwrap(), unflatten(&other));
+        // A leaf given twice is refused, not read twice.
+        let mut twice = leaves(&flat);
+        twice.push(("name", &flat["name"]));
+        assert!(from_flat::<Form>(&twice).is_err());
         // A value of one leaf alone, named by the empty path.
         let one = BTreeMap::from([(String::new(), json!(12))]);
         assert_eq!(from_flat::<u32>(&leaves(&one)).unwrap(), 12);
