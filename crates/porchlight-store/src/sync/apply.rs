@@ -68,6 +68,8 @@ pub(crate) struct Batch {
     reindex: BTreeSet<i64>,
     /// Cases new to this device: their search entries are left to the backlog.
     arrived: BTreeSet<i64>,
+    /// The records written so far: a page may bring one twice (as made, then as changed).
+    written: HashSet<Uuid>,
     rows: HashMap<Uuid, i64>,
 }
 
@@ -119,12 +121,14 @@ pub(crate) fn apply_record(tx: &Connection, pending: &mut Pending, state: &Recor
     }
     // A case this device does not hold, or one that arrived in this transaction, has no stamps
     // and no waiting ops here (a case leaves the device with all of them): nothing to look up
-    // for it or its records, which is every record of a first sync.
+    // for it or its records not written yet in this transaction, which is every record of a
+    // first sync.
     let case_here = batch.case_seq(tx, state.case_id)?;
-    let new_here = match case_here {
-        None => true,
-        Some(seq) => batch.arrived.contains(&seq),
-    };
+    let new_here = !batch.written.contains(&state.record_id)
+        && match case_here {
+            None => true,
+            Some(seq) => batch.arrived.contains(&seq),
+        };
     let held = if new_here { RecordStamps::default() } else { RecordStamps::load(tx, state.entity, state.record_id)? };
     let waiting = if new_here { None } else { pending.of_case(tx, state.case_id)? };
     // A record new to this device with no op of its case waiting (every record of a first sync)
@@ -188,6 +192,7 @@ pub(crate) fn apply_record(tx: &Connection, pending: &mut Pending, state: &Recor
         }
     }
     batch.touched(seq);
+    batch.written.insert(state.record_id);
     Ok(())
 }
 

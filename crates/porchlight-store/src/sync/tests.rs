@@ -590,6 +590,26 @@ fn a_new_case_or_contact_with_a_value_that_does_not_fit_arrives_without_it() {
     b.ws.integrity_check().unwrap();
 }
 
+/// One page may bring a record twice: as it was made and as it was changed after. The second
+/// is merged over the first, for a case new to the device as for any other.
+#[test]
+fn a_page_that_brings_a_new_case_and_later_changes_of_it_ends_with_the_changes() {
+    let mut a = device();
+    let case = a.ws.create_case(&maya(), now()).unwrap().id;
+    let contact = a.ws.add_contact(case, &grace(), at(1)).unwrap();
+    let mut later = a.ws.get_case(case).unwrap().fields;
+    later.description.clothing = "Yellow raincoat".into();
+    a.ws.update_case(case, 1, &later, at(2)).unwrap();
+    a.ws.update_contact(contact.id, 1, &ContactFields { phones: vec!["(918) 555-0199".into()], ..grace() }, at(3)).unwrap();
+    let mut b = device();
+    replicate(&a.ws, &mut b.ws, 10);
+    assert_eq!(b.ws.get_case(case).unwrap().fields, a.ws.get_case(case).unwrap().fields);
+    assert_eq!(b.ws.contacts(case).unwrap()[0].fields, a.ws.contacts(case).unwrap()[0].fields);
+    let titles: Vec<String> = b.ws.timeline(case, &[TimelineKind::Contact]).unwrap().into_iter().map(|e| e.title).collect();
+    assert_eq!(titles, ["Contact edited: Grace Okafor (mother)", "Contact added: Grace Okafor (mother)"]);
+    b.ws.integrity_check().unwrap();
+}
+
 /// The service names a case among the removed ones on the page that sends it whole again when
 /// the device may still hold an old copy (a page that removed it was seen but maybe not kept).
 /// The whole copy leaves out what the user may no longer see: here a photo whose consent was
