@@ -12,7 +12,7 @@ use crate::photos;
 use crate::status::outcome_code;
 use crate::sync::outbox::{stamp_key, Outbox};
 use porchlight_domain::{CaseFields, CaseId, CaseStatus, ContactFields, ContactRecord, NoteCategory, Outcome, PhotoKind, RecordId};
-use porchlight_sync::fields::{flatten, from_flat, unflatten};
+use porchlight_sync::fields::{flatten, from_flat};
 use porchlight_sync::{Entity, Stamp};
 use rusqlite::{Connection, OptionalExtension};
 use serde_json::{json, Value};
@@ -55,8 +55,17 @@ pub(crate) fn case_state(conn: &Connection, seq: i64) -> Result<Fields, StoreErr
 }
 
 /// The form back from flat fields, or the first field whose value does not fit it.
+/// The synced fields of a case that are not part of its form.
+const CASE_ONLY: &[&str] = &["case_number", "archived"];
+
+/// A form read from its leaves, without the synced fields named in `skip`.
+fn read_form<'a, T: serde::de::DeserializeOwned>(leaves: impl IntoIterator<Item = (&'a str, &'a Value)>, skip: &[&str]) -> Result<T, serde_json::Error> {
+    let kept: Vec<(&str, &Value)> = leaves.into_iter().filter(|(field, _)| !skip.contains(field)).collect();
+    from_flat(&kept)
+}
+
 fn case_form_from(fields: &Fields) -> Result<CaseFields, serde_json::Error> {
-    serde_json::from_value(unflatten(fields.iter().filter(|(k, _)| !matches!(k.as_str(), "case_number" | "archived"))))
+    read_form(fields.iter().map(|(k, v)| (k.as_str(), v)), CASE_ONLY)
 }
 
 /// Applies `updates` to `state`, leaving out any whose value the record's type cannot hold
@@ -154,10 +163,9 @@ pub(crate) fn write_case<'a>(tx: &Connection, case_id: Uuid, updates: &[Update<'
 pub(crate) fn create_case<'a>(tx: &Connection, case_id: Uuid, fields: &[Update<'a>], origin: &Origin) -> Result<Option<(i64, Vec<&'a str>)>, StoreError> {
     let field = |name: &str| fields.iter().find(|(f, _)| *f == name).map(|(_, v)| *v);
     let Some(number) = field("case_number").and_then(Value::as_str) else { return Ok(None) };
-    let form_fields: Vec<Update> = fields.iter().filter(|(f, _)| !matches!(*f, "case_number" | "archived")).copied().collect();
     // Every field at once when they all fit, as for every case of a first sync; otherwise
     // field by field, leaving out the ones that do not.
-    let (applied, form) = match from_flat::<CaseFields>(&form_fields) {
+    let (applied, form) = match read_form::<CaseFields>(fields.iter().copied(), CASE_ONLY) {
         Ok(form) => (fields.iter().map(|(f, _)| *f).collect(), Some(form)),
         Err(_) => merge_checked(&mut Fields::new(), fields, case_form_from),
     };
@@ -198,8 +206,11 @@ fn empty_contact_state() -> Result<Fields, StoreError> {
     Ok(EMPTY.get_or_init(|| state).clone())
 }
 
+/// The synced field of a contact that is not part of its form.
+const CONTACT_ONLY: &[&str] = &["removed_reason"];
+
 fn contact_form_from(fields: &Fields) -> Result<ContactFields, serde_json::Error> {
-    serde_json::from_value(unflatten(fields.iter().filter(|(k, _)| k.as_str() != "removed_reason")))
+    read_form(fields.iter().map(|(k, v)| (k.as_str(), v)), CONTACT_ONLY)
 }
 
 /// Writes fields into a contact, making it when this device does not have it yet, with a
@@ -216,11 +227,10 @@ pub(crate) fn write_contact<'a>(tx: &Connection, case_id: Uuid, contact_id: Uuid
             Err(e) => return Err(e),
         }
     };
-    let form_fields: Vec<Update> = updates.iter().filter(|(f, _)| *f != "removed_reason").copied().collect();
     // A contact new to this device whose fields all fit (every contact of a first sync) is read
     // at once; any other, field by field over what it holds, leaving out what does not fit.
     let at_once = match &current {
-        None => from_flat::<ContactFields>(&form_fields).ok(),
+        None => read_form::<ContactFields>(updates.iter().copied(), CONTACT_ONLY).ok(),
         Some(_) => None,
     };
     let (applied, form, removed_reason) = match at_once {
