@@ -73,11 +73,7 @@ struct Flat<'a, 'de> {
 impl Flat<'_, '_> {
     /// The nested object these leaves make, for the shapes read through `serde_json` itself.
     fn object(&self) -> Value {
-        let mut root = Value::Object(Map::new());
-        for (path, value) in self.fields {
-            set_path(&mut root, &path[self.skip..], (*value).clone());
-        }
-        root
+        unflatten(self.fields.iter().map(|(path, value)| (&path[self.skip..], *value)))
     }
 }
 

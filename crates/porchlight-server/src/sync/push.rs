@@ -1176,7 +1176,7 @@ fn set_record(
     if !taken.is_empty() {
         let checked = match entity {
             Entity::Contact => schema::check_contact(&row.record.leaves()).map(Columns::Contact),
-            _ => schema::check_photo(&row.record.values(), op.stamp.time()).map(Columns::Photo),
+            _ => schema::check_photo(&row.record.leaves(), op.stamp.time()).map(Columns::Photo),
         };
         match checked {
             Ok(columns) => {

@@ -172,14 +172,6 @@ impl Record {
             .collect()
     }
 
-    /// The values alone, flat.
-    pub fn values(&self) -> BTreeMap<String, Value> {
-        self.fields
-            .iter()
-            .map(|(f, (v, _))| (f.clone(), v.clone()))
-            .collect()
-    }
-
     pub fn bool(&self, field: &str) -> bool {
         self.value(field).and_then(Value::as_bool).unwrap_or(false)
     }

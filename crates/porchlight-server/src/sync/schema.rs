@@ -275,13 +275,9 @@ pub fn parse_sha256(text: &str) -> Option<Vec<u8>> {
         .collect()
 }
 
-pub fn check_photo(
-    values: &BTreeMap<String, Value>,
-    at: DateTime<Utc>,
-) -> Result<CheckedPhoto, Vec<FieldError>> {
+pub fn check_photo(values: &Leaves, at: DateTime<Utc>) -> Result<CheckedPhoto, Vec<FieldError>> {
     let mut errors = Vec::new();
-    let sha256 = match values
-        .get("sha256")
+    let sha256 = match leaf(values, "sha256")
         .and_then(Value::as_str)
         .and_then(parse_sha256)
     {
@@ -294,8 +290,7 @@ pub fn check_photo(
             Vec::new()
         }
     };
-    let mime = values
-        .get("mime")
+    let mime = leaf(values, "mime")
         .and_then(Value::as_str)
         .unwrap_or("")
         .to_owned();
@@ -305,7 +300,7 @@ pub fn check_photo(
             "A photo is image/jpeg, image/png or image/webp.",
         ));
     }
-    let flag = |errors: &mut Vec<FieldError>, field: &str| match values.get(field) {
+    let flag = |errors: &mut Vec<FieldError>, field: &str| match leaf(values, field) {
         None | Some(Value::Null) => false,
         Some(Value::Bool(b)) => *b,
         Some(other) => {
@@ -329,8 +324,8 @@ pub fn check_photo(
     ];
     let meta_values: Vec<(&str, &Value)> = values
         .iter()
-        .filter(|(f, _)| meta_fields.contains(&f.as_str()))
-        .map(|(f, v)| (f.as_str(), v))
+        .filter(|(f, _)| meta_fields.contains(f))
+        .copied()
         .collect();
     let meta = match read_form::<PhotoMeta>(&meta_values, &[]) {
         Ok(meta) => match meta.validate(latest_local(at).date()) {
@@ -605,10 +600,13 @@ mod tests {
         .into_iter()
         .map(|(k, v)| (k.to_string(), v))
         .collect();
-        let checked = check_photo(&photo, at()).unwrap();
+        let checked = check_photo(&leaves(&photo), at()).unwrap();
         assert!(checked.consent_to_publish);
         let mut bad = photo.clone();
         bad.insert("sha256".into(), json!("nope"));
-        assert_eq!(check_photo(&bad, at()).unwrap_err()[0].field, "sha256");
+        assert_eq!(
+            check_photo(&leaves(&bad), at()).unwrap_err()[0].field,
+            "sha256"
+        );
     }
 }

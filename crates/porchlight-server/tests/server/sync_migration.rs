@@ -113,8 +113,8 @@ async fn cases_from_before_sync_get_their_stamps_and_reach_devices_whole() {
     expected.insert("case_number".into(), json!("PL-2601-7KQ4-XM2D"));
     expected.insert("archived".into(), json!(false));
     assert_eq!(
-        record.values(),
-        expected,
+        record.leaves(),
+        porchlight_server::sync::schema::leaves(&expected),
         "every field of the form, flattened as the app flattens it"
     );
     assert!(

@@ -156,7 +156,7 @@ pub(crate) fn apply_record(tx: &Connection, pending: &mut Pending, state: &Recor
     let newest = updates.iter().map(|(field, _)| state.stamp_of(field)).max().unwrap_or(state.stamp);
     let origin = Origin::of_stamp(REMOTE_ACTOR, newest);
     let (seq, applied, whole) = match state.entity {
-        Entity::Case => match case_here.map(|_| records::write_case(tx, state.case_id, &updates, &origin)).transpose()?.flatten() {
+        Entity::Case => match if case_here.is_some() { records::write_case(tx, state.case_id, &updates, &origin)? } else { None } {
             Some((seq, applied)) => (seq, applied, false),
             None => match records::create_case(tx, state.case_id, &updates, &Origin::of_stamp(REMOTE_ACTOR, state.stamp))? {
                 Some((seq, applied)) => {

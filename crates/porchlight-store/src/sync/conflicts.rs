@@ -12,7 +12,7 @@ use crate::sync::records::{self, Origin};
 use crate::sync::words;
 use crate::workspace::Workspace;
 use porchlight_domain::{
-    AuditAction, CaseFields, CaseId, CaseStatus, ConflictChoice, ConflictResolution, ConflictSideView, ConflictView, ContactFields, FieldError, Moment,
+    AuditAction, CaseId, CaseStatus, ConflictChoice, ConflictResolution, ConflictSideView, ConflictView, FieldError, Moment,
     PhotoMeta, RecordId,
 };
 use porchlight_sync::{ConflictRecord, ConflictSide, Entity, Resolution};
@@ -182,11 +182,7 @@ fn checked_edit(tx: &Connection, record: &ConflictRecord, text: &str, now: Momen
             match field {
                 "archived" if !value.is_boolean() => return Err(unfit(&"it must be true or false")),
                 "case_number" => Vec::new(),
-                _ => {
-                    let form: Fields = state.into_iter().filter(|(k, _)| k != "case_number" && k != "archived").collect();
-                    let fields: CaseFields = serde_json::from_value(porchlight_sync::fields::unflatten(&form)).map_err(|e| unfit(&e))?;
-                    fields.validate(now.local).err().unwrap_or_default()
-                }
+                _ => records::case_form_from(&state).map_err(|e| unfit(&e))?.validate(now.local).err().unwrap_or_default(),
             }
         }
         Entity::Contact => {
@@ -199,9 +195,7 @@ fn checked_edit(tx: &Connection, record: &ConflictRecord, text: &str, now: Momen
                 }
                 Vec::new()
             } else {
-                let form: Fields = state.into_iter().filter(|(k, _)| k != "removed_reason").collect();
-                let fields: ContactFields = serde_json::from_value(porchlight_sync::fields::unflatten(&form)).map_err(|e| unfit(&e))?;
-                fields.validate().err().unwrap_or_default()
+                records::contact_form_from(&state).map_err(|e| unfit(&e))?.validate().err().unwrap_or_default()
             }
         }
         Entity::Photo => {

@@ -64,7 +64,7 @@ fn read_form<'a, T: serde::de::DeserializeOwned>(leaves: impl IntoIterator<Item 
     from_flat(&kept)
 }
 
-fn case_form_from(fields: &Fields) -> Result<CaseFields, serde_json::Error> {
+pub(crate) fn case_form_from(fields: &Fields) -> Result<CaseFields, serde_json::Error> {
     read_form(fields.iter().map(|(k, v)| (k.as_str(), v)), CASE_ONLY)
 }
 
@@ -209,7 +209,7 @@ fn empty_contact_state() -> Result<Fields, StoreError> {
 /// The synced field of a contact that is not part of its form.
 const CONTACT_ONLY: &[&str] = &["removed_reason"];
 
-fn contact_form_from(fields: &Fields) -> Result<ContactFields, serde_json::Error> {
+pub(crate) fn contact_form_from(fields: &Fields) -> Result<ContactFields, serde_json::Error> {
     read_form(fields.iter().map(|(k, v)| (k.as_str(), v)), CONTACT_ONLY)
 }
 
