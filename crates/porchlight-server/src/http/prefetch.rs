@@ -158,7 +158,9 @@ async fn make(
     tx.commit().await?;
     let level = ask.level;
     let (page, zstd) = tokio::task::spawn_blocking(move || {
-        let packed = zstd::encode_all(page.text.as_bytes(), level);
+        // In one call, so that the frame says how large the page is and the device reads it
+        // into memory of that size at once.
+        let packed = zstd::bulk::compress(page.text.as_bytes(), level);
         (page, packed)
     })
     .await?;
