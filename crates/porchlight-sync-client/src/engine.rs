@@ -12,6 +12,7 @@ use porchlight_domain::{SyncProgress, SyncReport};
 use porchlight_sync::{Change, Cursor, Outcome, PullPage, RejectCode, Replica, MAX_PULL_LIMIT, MAX_PUSH_OPS};
 use std::collections::HashSet;
 use std::sync::mpsc;
+use std::time::{Duration, Instant};
 use uuid::Uuid;
 
 /// A local change the service refused during this sync, with its reason.
@@ -47,6 +48,10 @@ pub struct SyncRun {
     /// Waiting ops stamped again before the push because the device's clock had run ahead of
     /// the service's further than it accepts.
     pub restamped: u64,
+    /// How long the replica waited for pull pages that had not come yet, between storing one
+    /// page and the next: the part of a long pull the service and the network took, beyond the
+    /// time the replica spent storing.
+    pub waited_for_pages: Duration,
 }
 
 /// One sync; see `sync_run` for the details it also gathers.
@@ -288,6 +293,7 @@ fn pull<R: Replica>(
     first: Option<(Cursor, Fetching<'_>)>,
 ) -> Result<(), SyncError> {
     let mut cursor: Cursor = replica.cursor().map_err(local)?;
+    let waiting = Instant::now();
     let mut fetched = match first {
         Some((asked_at, fetching)) if asked_at == cursor => fetching.page(),
         Some((_, fetching)) => {
@@ -296,6 +302,7 @@ fn pull<R: Replica>(
         }
         None => fetcher.ask(cursor).page(),
     };
+    run.waited_for_pages += waiting.elapsed();
     loop {
         let page = fetched?;
         let empty = page.changes.is_empty() && page.removed_cases.is_empty() && page.removed_photos.is_empty();
@@ -328,7 +335,11 @@ fn pull<R: Replica>(
         cursor = next;
         match ahead {
             None => return Ok(()),
-            Some(fetching) => fetched = fetching.page(),
+            Some(fetching) => {
+                let waiting = Instant::now();
+                fetched = fetching.page();
+                run.waited_for_pages += waiting.elapsed();
+            }
         }
     }
 }

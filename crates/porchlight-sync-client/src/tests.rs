@@ -242,6 +242,24 @@ fn a_sync_says_hello_pushes_the_whole_outbox_in_batches_then_pulls_every_page() 
 }
 
 #[test]
+fn a_sync_counts_the_time_it_waited_for_pages_that_had_not_come() {
+    // Each page takes the service 40 ms to make; storing one takes this replica no time, so the
+    // sync waits for every page, at least 120 ms for three, and says so.
+    let pages = vec![page(10, vec![], vec![Uuid::from_u128(1)], true), page(11, vec![], vec![Uuid::from_u128(2)], true), page(12, vec![], vec![], false)];
+    let served = Arc::new(AtomicUsize::new(0));
+    let stub = Stub::start(move |req: &Seen| {
+        assert_eq!(req.path.split('?').next(), Some("/v1/sync/pull"), "nothing to push: the sync only pulls");
+        std::thread::sleep(std::time::Duration::from_millis(40));
+        Answer::zstd_json(200, &pages[served.fetch_add(1, Ordering::SeqCst)])
+    });
+    let remote = Remote::new(&stub.url, "device-token").unwrap();
+    let mut replica = Memory::default();
+    let run = sync_run(&remote, &mut replica, &wall).unwrap();
+    assert_eq!(replica.calls, ["apply_pull 10.1", "apply_pull 11.1", "apply_pull 12.1"]);
+    assert!(run.waited_for_pages >= std::time::Duration::from_millis(120), "{:?}", run.waited_for_pages);
+}
+
+#[test]
 fn a_sync_tells_how_far_it_has_come_after_each_batch_sent_and_each_page_received() {
     let changes = |from: u128, n: u128| (from..from + n).map(|i| Change::Conflict(conflict(i))).collect::<Vec<_>>();
     let with = |mut p: PullPage, sent, left| {

@@ -110,9 +110,10 @@ pub fn run(options: &Options) -> Result<Vec<Row>, BenchError> {
     let wire = relay.traffic();
     central.mark("first sync ends");
     say(format!(
-        "  device B first sync: {} for {} changes; {} on the wire ({} up, {} down; the engine counted {} of bodies); peak memory {}",
+        "  device B first sync: {} for {} changes ({} of it waiting for the service's pages); {} on the wire ({} up, {} down; the engine counted {} of bodies); peak memory {}",
         ms(child.time),
         child.pulled,
+        ms(child.waited),
         bytes(wire.total()),
         bytes(wire.up),
         bytes(wire.down),
@@ -244,6 +245,8 @@ struct ChildFigures {
     index_time: Duration,
     indexed: u64,
     pulled: u64,
+    /// The part of `time` the device waited for the service's pages.
+    waited: Duration,
     engine_bytes: u64,
     peak_rss: Option<u64>,
 }
@@ -276,6 +279,7 @@ fn first_sync_in_child(path: &Path, url: &str, token: &str, profile: bool) -> Re
     Ok(ChildFigures {
         time: Duration::from_nanos(field("sync_ns").ok_or_else(missing)?),
         pulled: field("pulled").ok_or_else(missing)?,
+        waited: Duration::from_nanos(field("waited_ns").ok_or_else(missing)?),
         engine_bytes: field("engine_bytes").ok_or_else(missing)?,
         peak_rss: field("peak_rss"),
         index_time: Duration::from_nanos(field("index_ns").ok_or_else(missing)?),
@@ -304,6 +308,7 @@ pub fn first_sync_child(args: &[String]) -> Result<(), BenchError> {
     say(format!("indexed={backlog}"));
     say(format!("sync_ns={}", time.as_nanos()));
     say(format!("pulled={}", done.pulled));
+    say(format!("waited_ns={}", done.waited.as_nanos()));
     say(format!("engine_bytes={}", up + down));
     if let Some(rss) = report::peak_rss() {
         say(format!("peak_rss={rss}"));

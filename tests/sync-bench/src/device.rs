@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use porchlight_domain::{EnrolForm, Moment, SyncReport};
 use porchlight_store::{SyncIdentity, Workspace};
 use porchlight_sync::Replica;
-use porchlight_sync_client::{sync_run, Remote};
+use porchlight_sync_client::{sync_run, Remote, SyncRun};
 use std::path::Path;
 
 /// Every benchmark workspace's passphrase (the workspaces are thrown away after the run).
@@ -30,6 +30,9 @@ pub struct Timed {
     pub time: std::time::Duration,
     pub pushed: u64,
     pub pulled: u64,
+    /// The part of `time` the device waited for pull pages (with `--profile`, which asks for
+    /// no page ahead, every pull's round trip).
+    pub waited: std::time::Duration,
 }
 
 pub struct Device {
@@ -74,6 +77,11 @@ impl Device {
     /// One sync as the app makes it. A change the service refused is a failure here: the
     /// benchmark's data is valid and in scope, so a refusal means a bug, not a figure.
     pub fn sync(&mut self) -> Result<SyncReport, BenchError> {
+        self.sync_run().map(|run| run.report)
+    }
+
+    /// `sync`, with everything the engine tells of the run.
+    pub fn sync_run(&mut self) -> Result<SyncRun, BenchError> {
         let run = sync_run(&self.remote, &mut self.ws, &wall)?;
         if let Some(refusal) = run.refused.first() {
             return Err(BenchError::Check(format!(
@@ -83,7 +91,7 @@ impl Device {
                 refusal.reason
             )));
         }
-        Ok(run.report)
+        Ok(run)
     }
 
     /// One sync, timed: through the engine's `sync_run`, or phase by phase when `profile` is
@@ -92,13 +100,13 @@ impl Device {
         match profile {
             None => {
                 let started = std::time::Instant::now();
-                let report = self.sync()?;
-                Ok(Timed { time: started.elapsed(), pushed: report.pushed, pulled: report.pulled })
+                let run = self.sync_run()?;
+                Ok(Timed { time: started.elapsed(), pushed: run.report.pushed, pulled: run.report.pulled, waited: run.waited_for_pages })
             }
             Some(title) => {
                 let phases = crate::profile::sync(self)?;
                 print!("{}", phases.lines(title));
-                Ok(Timed { time: phases.total, pushed: phases.ops as u64, pulled: phases.changes as u64 })
+                Ok(Timed { time: phases.total, pushed: phases.ops as u64, pulled: phases.changes as u64, waited: phases.pull_http })
             }
         }
     }
