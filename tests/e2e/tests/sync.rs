@@ -174,10 +174,11 @@ async fn scenario<T>(
     }
 }
 
-/// Cases the CLI sends before the app's first sync: pages of 500, 1,000 and 1,500 (see the
-/// service's `snapshot_cases`), so the app has stored the first page and says so while it writes
-/// the next ones, which takes it seconds.
-const MANY: usize = 3000;
+/// Cases the CLI sends before the app's first sync: pages of 500, 1,000, 2,000 and 1,000 (see
+/// the service's `snapshot_cases`), so the app has stored the first pages and says so while it
+/// writes the next ones. With 3,000 cases (three pages) the app sometimes wrote the last page
+/// before the status bar and the list had been read together while it was under way.
+const MANY: usize = 4500;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_long_first_sync_says_how_far_it_has_come_and_lists_the_cases_received_so_far() {
