@@ -293,16 +293,14 @@ fn pull<R: Replica>(
     first: Option<(Cursor, Fetching<'_>)>,
 ) -> Result<(), SyncError> {
     let mut cursor: Cursor = replica.cursor().map_err(local)?;
-    let waiting = Instant::now();
-    let mut fetched = match first {
+    let mut fetched = waiting_for_pages(run, || match first {
         Some((asked_at, fetching)) if asked_at == cursor => fetching.page(),
         Some((_, fetching)) => {
             let _ = fetching.page();
             fetcher.ask(cursor).page()
         }
         None => fetcher.ask(cursor).page(),
-    };
-    run.waited_for_pages += waiting.elapsed();
+    });
     loop {
         let page = fetched?;
         let empty = page.changes.is_empty() && page.removed_cases.is_empty() && page.removed_photos.is_empty();
@@ -335,13 +333,17 @@ fn pull<R: Replica>(
         cursor = next;
         match ahead {
             None => return Ok(()),
-            Some(fetching) => {
-                let waiting = Instant::now();
-                fetched = fetching.page();
-                run.waited_for_pages += waiting.elapsed();
-            }
+            Some(fetching) => fetched = waiting_for_pages(run, || fetching.page()),
         }
     }
+}
+
+/// `wait()`, its time counted in `SyncRun::waited_for_pages`.
+fn waiting_for_pages<T>(run: &mut SyncRun, wait: impl FnOnce() -> T) -> T {
+    let started = Instant::now();
+    let waited = wait();
+    run.waited_for_pages += started.elapsed();
+    waited
 }
 
 /// Fetches the bytes of every photo the replica knows of but does not hold. A photo the

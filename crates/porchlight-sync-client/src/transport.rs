@@ -273,12 +273,12 @@ impl Transport {
         let status = response.status().as_u16();
         let encoding = header(&response, "content-encoding").unwrap_or_default().to_ascii_lowercase();
         let location = header(&response, "location");
-        // Sized by the length the service gave, up to the most accepted, for the same reason as
-        // the decompressed answer in `decode`.
-        let length = header(&response, "content-length").and_then(|n| n.parse::<u64>().ok()).unwrap_or(0);
-        let mut raw = Vec::with_capacity(length.min(MAX_RESERVED).min(cut_after.unwrap_or(u64::MAX)) as usize);
-        let mut reader = response.into_body().into_with_config().limit(MAX_BODY).reader();
         let limit = cut_after.unwrap_or(u64::MAX);
+        // Sized by the length the service gave, up to `MAX_RESERVED`, for the same reason as the
+        // decompressed answer in `decode`.
+        let length = header(&response, "content-length").and_then(|n| n.parse::<u64>().ok()).unwrap_or(0);
+        let mut raw = Vec::with_capacity(length.min(MAX_RESERVED).min(limit) as usize);
+        let mut reader = response.into_body().into_with_config().limit(MAX_BODY).reader();
         let mut buf = vec![0u8; 64 * 1024];
         loop {
             let room = (limit - raw.len() as u64).min(buf.len() as u64) as usize;
@@ -329,8 +329,8 @@ fn decode(encoding: &str, raw: Vec<u8>) -> Result<Vec<u8>, SyncError> {
     match encoding.trim() {
         "" | "identity" => return Ok(raw),
         "zstd" => {
-            // Read to the size the frame gives, when it gives one (the service's pull pages
-            // do), so that a page of a few megabytes is written once into memory of its size
+            // Read to the size the frame gives, when it gives one (the pull pages the service
+            // makes ahead do), so that a page of a few megabytes is written once into memory of its size
             // instead of into a buffer that doubles twenty times and is copied each time.
             // The size is the sender's word: a frame claiming far more than a page compresses
             // from is grown to as it is read, never reserved up front.
