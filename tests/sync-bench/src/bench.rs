@@ -54,7 +54,7 @@ pub fn run(options: &Options) -> Result<Vec<Row>, BenchError> {
         "Porchlight sync benchmark: {n} generated cases ({CONTACTS_PER_CASE} contacts and {NOTES_PER_CASE} notes each), {} offline edits; service and PostgreSQL on loopback",
         options.edits
     ));
-    let central = Central::start()?;
+    let central = Central::start(options.first_syncs)?;
     let relay = Relay::start(central.runtime.handle(), central.addr)?;
     let (_keep, disk) = match &options.dir {
         Some(dir) => {
@@ -99,31 +99,68 @@ pub fn run(options: &Options) -> Result<Vec<Row>, BenchError> {
     rows.push(Row::new("A: first push rate", Value::Number(pushed.pushed as f64 / first_push.as_secs_f64(), "ops/s"), None));
 
     // Device B: enrolled here, synced for the first time in a process of its own, through the
-    // relay that counts every byte.
+    // relay that counts every byte. With `--first-syncs`, more new devices do the same, each
+    // with its own enrolment and workspace, and the median is reported; with `--compare`, every
+    // other one is another build's client, against the same service and data.
+    let this_build = std::env::current_exe()?;
     let b_path = disk.join("device-b.porchlight");
-    let b = Device::enrol(Workspace::create(&b_path, PASSPHRASE, device::moment())?, &central.url, &central.supervisor, "Bench laptop B")?;
-    let token = b.token.clone();
-    drop(b);
-    relay.reset();
-    central.mark("first sync starts");
-    let child = first_sync_in_child(&b_path, &relay.url, &token, profile)?;
-    let wire = relay.traffic();
-    central.mark("first sync ends");
-    say(format!(
-        "  device B first sync: {} for {} changes ({} of it waiting for the service's pages); {} on the wire ({} up, {} down; the engine counted {} of bodies); peak memory {}",
-        ms(child.time),
-        child.pulled,
-        ms(child.waited),
-        bytes(wire.total()),
-        bytes(wire.up),
-        bytes(wire.down),
-        bytes(child.engine_bytes),
-        child.peak_rss.map(bytes).unwrap_or_else(|| "unknown".into())
-    ));
-    rows.push(Row::new(format!("B: first sync of {n} cases"), Value::Time(child.time), Some(Target::Time(FIRST_SYNC))));
+    let mut token = String::new();
+    let (mut ours, mut theirs, mut first_wire) = (Vec::new(), Vec::new(), None);
+    for i in 0..options.first_syncs {
+        let other = options.compare.as_ref().filter(|_| i % 2 == 1);
+        let path = if i == 0 { b_path.clone() } else { disk.join(format!("device-b{i}.porchlight")) };
+        let b = Device::enrol(Workspace::create(&path, PASSPHRASE, device::moment())?, &central.url, &central.supervisors[i], &format!("Bench laptop B{i}"))?;
+        if i == 0 {
+            token = b.token.clone();
+        }
+        let device_token = b.token.clone();
+        drop(b);
+        relay.reset();
+        central.mark(&format!("first sync {i} starts"));
+        let child = first_sync_in_child(other.unwrap_or(&this_build), &path, &relay.url, &device_token, profile)?;
+        let wire = relay.traffic();
+        central.mark(&format!("first sync {i} ends"));
+        say(format!(
+            "  device B{}{} first sync: {} for {} changes ({} of it waiting for the service's pages); {} on the wire ({} up, {} down; the engine counted {} of bodies); peak memory {}",
+            if options.first_syncs > 1 { format!(" {}", i + 1) } else { String::new() },
+            if other.is_some() { " (the other build)" } else { "" },
+            ms(child.time),
+            child.pulled,
+            ms(child.waited),
+            bytes(wire.total()),
+            bytes(wire.up),
+            bytes(wire.down),
+            bytes(child.engine_bytes),
+            child.peak_rss.map(bytes).unwrap_or_else(|| "unknown".into())
+        ));
+        check(child.indexed == n as u64, || format!("device B had {} cases to make searchable after its first sync, not {n}", child.indexed))?;
+        if i > 0 {
+            remove_workspace(&path)?;
+        }
+        match other {
+            Some(_) => theirs.push(child.time),
+            None => {
+                first_wire.get_or_insert(wire);
+                ours.push(child);
+            }
+        }
+    }
+    let child = &ours[0];
+    let wire = first_wire.unwrap_or_default();
+    let times: Vec<Duration> = ours.iter().map(|c| c.time).collect();
+    let (first_sync, _) = median_p95(&times);
+    let label = if times.len() > 1 { format!("B: first sync of {n} cases (median of {})", times.len()) } else { format!("B: first sync of {n} cases") };
+    if times.len() > 1 {
+        say(format!("  first syncs of this build: median {}, all {:?}", ms(first_sync), times.iter().map(|t| ms(*t)).collect::<Vec<_>>()));
+    }
+    rows.push(Row::new(label, Value::Time(first_sync), Some(Target::Time(FIRST_SYNC))));
+    if !theirs.is_empty() {
+        let (median, _) = median_p95(&theirs);
+        say(format!("  first syncs of the other build: median {}, all {:?}", ms(median), theirs.iter().map(|t| ms(*t)).collect::<Vec<_>>()));
+        rows.push(Row::new(format!("B: first sync by the other build (median of {})", theirs.len()), Value::Time(median), None));
+    }
     rows.push(Row::new("B: first sync on the wire (both ways)", Value::Bytes(wire.total()), Some(Target::Bytes(FIRST_SYNC_BYTES))));
     say(format!("  device B made the {} cases that arrived searchable in {} after the sync", child.indexed, ms(child.index_time)));
-    check(child.indexed == n as u64, || format!("device B had {} cases to make searchable after its first sync, not {n}", child.indexed))?;
     rows.push(Row::new(format!("B: then {n} cases made searchable"), Value::Time(child.index_time), None));
     if let Some(rss) = child.peak_rss {
         rows.push(Row::new("B: peak memory of the syncing process", Value::Bytes(rss), None));
@@ -251,8 +288,21 @@ struct ChildFigures {
     peak_rss: Option<u64>,
 }
 
-fn first_sync_in_child(path: &Path, url: &str, token: &str, profile: bool) -> Result<ChildFigures, BenchError> {
-    let exe = std::env::current_exe()?;
+/// A workspace and the files beside it (its salt, its log), once measured.
+fn remove_workspace(path: &Path) -> Result<(), BenchError> {
+    let name = path.file_name().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    for entry in std::fs::read_dir(path.parent().unwrap_or(Path::new(".")))? {
+        let entry = entry?;
+        if entry.file_name().to_string_lossy().starts_with(&name) {
+            std::fs::remove_file(entry.path())?;
+        }
+    }
+    Ok(())
+}
+
+/// Device B's first sync in a process of `exe` (this build of the benchmark, or the one to
+/// compare with).
+fn first_sync_in_child(exe: &Path, path: &Path, url: &str, token: &str, profile: bool) -> Result<ChildFigures, BenchError> {
     let mut command = Command::new(exe);
     command.arg(CHILD_FLAG).arg(path).arg(url).env(TOKEN_VAR, token);
     if profile {

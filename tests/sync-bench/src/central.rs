@@ -47,8 +47,9 @@ pub struct Central {
     pub addr: SocketAddr,
     /// A case manager of the office: device A.
     pub case_manager: Account,
-    /// A supervisor of the same office: device B, which sees every case of the office.
-    pub supervisor: Account,
+    /// Supervisors of the same office: the devices B, which see every case of the office. One
+    /// each, since a supervisor's authenticator code is accepted once.
+    pub supervisors: Vec<Account>,
     /// The owner's connections, for counting what the server holds.
     owner: Pool,
     stop: Option<oneshot::Sender<()>>,
@@ -81,7 +82,8 @@ fn pg_err(e: PgError) -> BenchError {
 
 impl Central {
     /// Creates the database, migrates it, adds the office and people, and starts the service.
-    pub fn start() -> Result<Central, BenchError> {
+    /// The service with a case manager and `supervisors` supervisors (at least one).
+    pub fn start(supervisors: usize) -> Result<Central, BenchError> {
         let admin = admin_url()?;
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -105,10 +107,10 @@ impl Central {
             let now = Utc::now();
             let office = people::add_office(&c, "Tulsa", "Oklahoma", now).await.map_err(|e| BenchError::Database(e.to_string()))?;
             let mut accounts = Vec::new();
-            for (username, display, role) in [
-                ("bench.casemanager", "Bench Case Manager", Role::CaseManager),
-                ("bench.supervisor", "Bench Supervisor", Role::Supervisor),
-            ] {
+            let people = std::iter::once(("bench.casemanager".to_owned(), "Bench Case Manager".to_owned(), Role::CaseManager))
+                .chain((1..=supervisors.max(1)).map(|i| (format!("bench.supervisor{i}"), format!("Bench Supervisor {i}"), Role::Supervisor)));
+            for (username, display, role) in people {
+                let (username, display) = (username.as_str(), display.as_str());
                 let password = format!("{username} synthetic password 2026");
                 let hash = password::hash(&password).map_err(|e| BenchError::Database(e.to_string()))?;
                 let made = people::add_user(&c, username, display, role, Some(office.id), hash, now)
@@ -128,14 +130,14 @@ impl Central {
         });
         // A setup that failed has dropped the database it made, with the rest of what it held.
         let (database, owner, mut accounts, addr, stop, task) = setup?;
-        let supervisor = accounts.pop().expect("two accounts were made");
-        let case_manager = accounts.pop().expect("two accounts were made");
+        let supervisors = accounts.split_off(1);
+        let case_manager = accounts.pop().expect("the case manager was made first");
         Ok(Central {
             runtime,
             url: format!("http://{addr}"),
             addr,
             case_manager,
-            supervisor,
+            supervisors,
             owner,
             stop: Some(stop),
             task: Some(task),
