@@ -366,14 +366,14 @@ pub struct StatusEvent {
 }
 
 /// The list columns of a case, copied out of its validated fields.
-pub(crate) struct ListColumns<'a> {
-    given_name: &'a str,
-    family_name: &'a str,
+pub(crate) struct ListColumns {
+    given_name: String,
+    family_name: String,
     name_key: String,
     family_key: String,
     case_type: &'static str,
     state: Option<&'static str>,
-    city: &'a str,
+    city: String,
     missing_date: String,
     date_of_birth: Option<String>,
     missing_from_care: bool,
@@ -383,15 +383,15 @@ pub(crate) struct ListColumns<'a> {
     birth_on: Option<String>,
 }
 
-impl<'a> ListColumns<'a> {
-    fn of(valid: &'a ValidCase) -> Self {
+impl ListColumns {
+    fn of(valid: &ValidCase) -> Self {
         Self::from_parts(valid.fields(), valid.case_type(), valid.missing_date().format("%Y-%m-%d").to_string(), valid.date_of_birth(), valid.state())
     }
 
     /// The list columns of a form that may not pass every rule: one merged from two people's
     /// edits, or written by a newer Porchlight. Each column is read as far as it can be, so a
     /// case received from the central service is always stored and listed.
-    pub(crate) fn lenient(f: &'a CaseFields) -> Self {
+    pub(crate) fn lenient(f: &CaseFields) -> Self {
         let date = |text: &str| chrono::NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").ok();
         let missing_date = match date(&f.event.last_seen_date) {
             Some(d) => d.format("%Y-%m-%d").to_string(),
@@ -401,16 +401,16 @@ impl<'a> ListColumns<'a> {
         Self::from_parts(f, case_type, missing_date, date(&f.child.date_of_birth), UsState::parse(&f.event.state).ok())
     }
 
-    fn from_parts(f: &'a CaseFields, case_type: CaseType, missing_date: String, born: Option<chrono::NaiveDate>, state: Option<UsState>) -> Self {
+    fn from_parts(f: &CaseFields, case_type: CaseType, missing_date: String, born: Option<chrono::NaiveDate>, state: Option<UsState>) -> Self {
         let date_of_birth = born.map(|d| d.format("%Y-%m-%d").to_string());
         ListColumns {
-            given_name: &f.child.given_name,
-            family_name: &f.child.family_name,
+            given_name: f.child.given_name.clone(),
+            family_name: f.child.family_name.clone(),
             name_key: format!("{} {}", f.child.given_name, f.child.family_name).to_lowercase(),
             family_key: format!("{} {}", f.child.family_name, f.child.given_name).to_lowercase(),
             case_type: case_type.code(),
             state: state.map(|s| s.code()),
-            city: &f.event.city,
+            city: f.event.city.clone(),
             given_sound: duplicates::name_sound(&f.child.given_name),
             family_sound: duplicates::name_sound(&f.child.family_name),
             birth_on: duplicates::birth_estimate(date_of_birth.as_deref(), f.child.estimated_age.map(i64::from), Some(&missing_date)),

@@ -40,7 +40,7 @@ pub use error::StoreError;
 pub use migrate::{latest_version, migration_names};
 pub use photos::{NewPhoto, ACCEPTED_MIME, MAX_PHOTO_BYTES, THUMBNAIL_PX};
 pub use search::{BACKLOG_STEP as SEARCH_BACKLOG_STEP, WINDOW as SEARCH_WINDOW};
-pub use sync::SyncIdentity;
+pub use sync::{PreparedPage, SyncIdentity};
 pub use workspace::Workspace;
 
 use chrono::{DateTime, SecondsFormat, Utc};

@@ -81,6 +81,9 @@ struct Memory {
     /// began to be written (waiting up to two seconds for one to arrive).
     pulls_asked: Option<Arc<AtomicUsize>>,
     pulls_when_pushed: Vec<usize>,
+    /// For each page stored, whether what it was stored with was made of that page on another
+    /// thread than the one storing it.
+    prepared_elsewhere: Vec<bool>,
 }
 
 impl Replica for Memory {
@@ -119,10 +122,19 @@ impl Replica for Memory {
     fn cursor(&self) -> Result<Cursor, Infallible> {
         Ok(self.cursor)
     }
+    /// The cursor of the page and the thread it was made ready on.
+    type Prepared = (Cursor, std::thread::ThreadId);
+    fn prepare_pull(page: &PullPage) -> Self::Prepared {
+        (page.cursor, std::thread::current().id())
+    }
     fn apply_pull(&mut self, page: &PullPage, _: DateTime<Utc>) -> Result<(), Infallible> {
         self.calls.push(format!("apply_pull {}", page.cursor));
         self.cursor = page.cursor;
         Ok(())
+    }
+    fn apply_prepared_pull(&mut self, page: &PullPage, (cursor, thread): &Self::Prepared, wall: DateTime<Utc>) -> Result<(), Infallible> {
+        self.prepared_elsewhere.push(*cursor == page.cursor && *thread != std::thread::current().id());
+        self.apply_pull(page, wall)
     }
     fn blobs_to_upload(&self) -> Result<Vec<BlobRef>, Infallible> {
         Ok(self.to_upload.clone())
@@ -257,6 +269,18 @@ fn a_sync_counts_the_time_it_waited_for_pages_that_had_not_come() {
     let run = sync_run(&remote, &mut replica, &wall).unwrap();
     assert_eq!(replica.calls, ["apply_pull 10.1", "apply_pull 11.1", "apply_pull 12.1"]);
     assert!(run.waited_for_pages >= std::time::Duration::from_millis(120), "{:?}", run.waited_for_pages);
+}
+
+#[test]
+fn every_page_is_made_ready_on_the_fetching_thread_and_stored_with_what_was_made_of_it() {
+    let pages = vec![page(10, vec![], vec![Uuid::from_u128(1)], true), page(11, vec![Change::Conflict(conflict(1))], vec![], true), page(12, vec![], vec![], false)];
+    let stub = service(pages, None);
+    let remote = Remote::new(&stub.url, "device-token").unwrap();
+    // The first page is asked for during the push, the others during the pull.
+    let mut replica = Memory { outbox: vec![op(1)], ..Default::default() };
+    sync_run(&remote, &mut replica, &wall).unwrap();
+    assert_eq!(replica.calls, ["observe", "restamp", "apply_push 1", "apply_pull 10.1", "apply_pull 11.1", "apply_pull 12.1"]);
+    assert_eq!(replica.prepared_elsewhere, [true, true, true]);
 }
 
 #[test]

@@ -44,8 +44,23 @@ pub trait Replica {
     /// The change-log position this replica has applied up to.
     fn cursor(&self) -> Result<Cursor, Self::Error>;
 
+    /// What this replica makes of a pull page from the page alone, before it stores it: forms
+    /// read from their fields, the columns and texts its tables hold. The sync engine makes it
+    /// on the thread that fetched the page, while the page before is being stored, so that
+    /// storing a page is left with the writing. A replica with nothing to make uses `()`.
+    type Prepared: Send;
+
+    fn prepare_pull(page: &PullPage) -> Self::Prepared;
+
     /// One page, in one transaction with its new cursor.
     fn apply_pull(&mut self, page: &PullPage, wall: DateTime<Utc>) -> Result<(), Self::Error>;
+
+    /// `apply_pull` with what `prepare_pull` made of the same page. A replica that prepares
+    /// nothing stores the page as `apply_pull` does.
+    fn apply_prepared_pull(&mut self, page: &PullPage, prepared: &Self::Prepared, wall: DateTime<Utc>) -> Result<(), Self::Error> {
+        let _ = prepared;
+        self.apply_pull(page, wall)
+    }
 
     /// Photos whose bytes the server may not have yet.
     fn blobs_to_upload(&self) -> Result<Vec<BlobRef>, Self::Error>;

@@ -74,8 +74,23 @@ impl<R: Replica> Replica for SharedReplica<R> {
         self.with(|r| r.cursor())
     }
 
+    type Prepared = R::Prepared;
+
+    fn prepare_pull(page: &PullPage) -> Self::Prepared {
+        R::prepare_pull(page)
+    }
+
     fn apply_pull(&mut self, page: &PullPage, wall: DateTime<Utc>) -> Result<(), Self::Error> {
         self.with(|r| r.apply_pull(page, wall))
+    }
+
+    fn apply_prepared_pull(
+        &mut self,
+        page: &PullPage,
+        prepared: &Self::Prepared,
+        wall: DateTime<Utc>,
+    ) -> Result<(), Self::Error> {
+        self.with(|r| r.apply_prepared_pull(page, prepared, wall))
     }
 
     fn blobs_to_upload(&self) -> Result<Vec<BlobRef>, Self::Error> {

@@ -125,17 +125,30 @@ impl Replica for Recording {
         Ok(self.ws.cursor()?)
     }
 
+    type Prepared = <Workspace as Replica>::Prepared;
+
+    fn prepare_pull(page: &PullPage) -> Self::Prepared {
+        Workspace::prepare_pull(page)
+    }
+
     fn apply_pull(&mut self, page: &PullPage, wall: DateTime<Utc>) -> Result<(), Self::Error> {
+        let prepared = Self::prepare_pull(page);
+        self.apply_prepared_pull(page, &prepared, wall)
+    }
+
+    /// The page as the engine made it ready on its fetching thread, so that the simulation
+    /// stores pages the way a device does.
+    fn apply_prepared_pull(&mut self, page: &PullPage, prepared: &Self::Prepared, wall: DateTime<Utc>) -> Result<(), Self::Error> {
         match self.page_fault.take() {
             Some(PageFault::Crash) => Err(RecordingError::Crash),
             Some(PageFault::Twice) => {
-                self.ws.apply_pull(page, wall)?;
-                self.ws.apply_pull(page, wall)?;
+                self.ws.apply_prepared_pull(page, prepared, wall)?;
+                self.ws.apply_prepared_pull(page, prepared, wall)?;
                 self.pages_applied += 1;
                 Ok(())
             }
             None => {
-                self.ws.apply_pull(page, wall)?;
+                self.ws.apply_prepared_pull(page, prepared, wall)?;
                 self.pages_applied += 1;
                 Ok(())
             }

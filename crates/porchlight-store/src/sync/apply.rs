@@ -5,7 +5,8 @@
 //! in one transaction. It never sends anything and never decides scope: the service does.
 
 use crate::error::StoreError;
-use crate::sync::outbox::{self, stamp_key, RecordStamps};
+use crate::sync::outbox::{self, stamp_key, RecordStamps, ALL_FIELDS};
+use crate::sync::prepared::{self, PreparedPage, Ready};
 use crate::sync::records::{self, Origin, REMOTE_ACTOR};
 use crate::sync::words;
 use porchlight_sync::{AppendedRecord, Change, Clock, ConflictRecord, Entity, Op, OpBody, RecordState, RejectCode, Stamp};
@@ -114,8 +115,16 @@ impl Batch {
 /// Applies the fields of `state` that are newer than what this replica holds and that no
 /// waiting op writes. `superseded` is the stamp of an op the service has just answered: a field
 /// this replica still holds at that stamp takes the service's value even if it is older, which
-/// is how a refused or out-merged write is taken back.
-pub(crate) fn apply_record(tx: &Connection, pending: &mut Pending, state: &RecordState, superseded: Option<Stamp>, batch: &mut Batch) -> Result<(), StoreError> {
+/// is how a refused or out-merged write is taken back. `ready` is what was made of the record
+/// ahead of the transaction, as if it were new to this device.
+pub(crate) fn apply_record(
+    tx: &Connection,
+    pending: &mut Pending,
+    state: &RecordState,
+    superseded: Option<Stamp>,
+    ready: Option<&Ready>,
+    batch: &mut Batch,
+) -> Result<(), StoreError> {
     if !state.entity.is_mutable() {
         return Ok(());
     }
@@ -131,6 +140,13 @@ pub(crate) fn apply_record(tx: &Connection, pending: &mut Pending, state: &Recor
         };
     let held = if new_here { RecordStamps::default() } else { RecordStamps::load(tx, state.entity, state.record_id)? };
     let waiting = if new_here { None } else { pending.of_case(tx, state.case_id)? };
+    if held.is_empty() && waiting.is_none() {
+        if let Some(ready) = ready {
+            if store_ready(tx, state, case_here, new_here, ready, batch)? {
+                return Ok(());
+            }
+        }
+    }
     // A record new to this device with no op of its case waiting (every record of a first sync)
     // takes every field, without a look at each.
     let updates: Vec<records::Update> = if held.is_empty() && waiting.is_none() {
@@ -196,13 +212,45 @@ pub(crate) fn apply_record(tx: &Connection, pending: &mut Pending, state: &Recor
     Ok(())
 }
 
-/// Inserts an append-only record unless it is already here. Audit events are the service's to
-/// keep and never come back; anything else unknown is left alone.
-pub(crate) fn apply_appended(tx: &Connection, appended: &AppendedRecord, batch: &mut Batch) -> Result<(), StoreError> {
+/// Stores a record that takes every field (one new to this device, with no op of its case
+/// waiting) from what was made of it ahead. Answers false when what was made does not fit
+/// where the record stands here (a case already here, a contact whose case was here before
+/// this transaction), and the record is then stored the usual way.
+fn store_ready(tx: &Connection, state: &RecordState, case_here: Option<i64>, new_here: bool, ready: &Ready, batch: &mut Batch) -> Result<bool, StoreError> {
+    let (seq, stamp) = match (ready, case_here) {
+        (Ready::Case { new, stamp }, None) => {
+            let seq = new.insert(tx, state.case_id, REMOTE_ACTOR)?;
+            batch.arrived(state.case_id, seq);
+            (seq, stamp)
+        }
+        (Ready::Contact { new, stamp }, Some(seq)) if new_here => {
+            new.insert(tx, state.case_id, state.record_id, REMOTE_ACTOR)?;
+            (seq, stamp)
+        }
+        _ => return Ok(false),
+    };
+    // A record new to this device: one row for the common stamp, rows for the others.
+    outbox::set_field_stamp_text(tx, state.entity, state.record_id, state.case_id, ALL_FIELDS, stamp)?;
+    for (field, own) in &state.stamps {
+        if *own != state.stamp && state.fields.contains_key(field) {
+            outbox::set_field_stamp(tx, state.entity, state.record_id, state.case_id, field, *own)?;
+        }
+    }
+    batch.touched(seq);
+    batch.written.insert(state.record_id);
+    Ok(true)
+}
+
+/// Inserts an append-only record unless it is already here, from its row made ahead when there
+/// is one. Audit events are the service's to keep and never come back; anything else unknown
+/// is left alone.
+pub(crate) fn apply_appended(tx: &Connection, appended: &AppendedRecord, ready: Option<&Ready>, batch: &mut Batch) -> Result<(), StoreError> {
     let Some(seq) = batch.case_seq(tx, appended.case_id)? else { return Ok(()) };
-    let new = match appended.entity {
-        Entity::StatusEvent => records::insert_status_event(tx, seq, appended.record_id, appended.stamp, &appended.record)?,
-        Entity::Note => records::insert_note_version(tx, appended.case_id, appended.record_id, appended.stamp, &appended.record)?,
+    let new = match (appended.entity, ready) {
+        (Entity::StatusEvent, Some(Ready::Status(row))) => row.insert(tx, seq)?,
+        (Entity::StatusEvent, _) => records::insert_status_event(tx, seq, appended.record_id, appended.stamp, &appended.record)?,
+        (Entity::Note, Some(Ready::Note(row))) => row.insert(tx)?,
+        (Entity::Note, _) => records::insert_note_version(tx, appended.case_id, appended.record_id, appended.stamp, &appended.record)?,
         _ => false,
     };
     if new {
@@ -377,14 +425,18 @@ pub(crate) fn observe_server(tx: &Connection, clock: &Clock, server_stamp: Stamp
     outbox::save_clock(tx, clock, last)
 }
 
-/// Applies the changes of a page in an order that lets every record find its case: cases first.
-pub(crate) fn apply_changes(tx: &Connection, changes: &[Change], batch: &mut Batch) -> Result<(), StoreError> {
+/// Applies the changes of a page, with what was made of them ahead (`PreparedPage`), in an
+/// order that lets every record find its case: cases first.
+pub(crate) fn apply_changes(tx: &Connection, changes: &[Change], prepared: &PreparedPage, batch: &mut Batch) -> Result<(), StoreError> {
     let mut pending = Pending::load(tx)?;
-    let (cases, rest): (Vec<&Change>, Vec<&Change>) = changes.iter().partition(|c| matches!(c, Change::Record(r) if r.entity == Entity::Case));
-    for change in cases.into_iter().chain(rest) {
+    let is_case = |change: &&Change| matches!(change, Change::Record(r) if r.entity == Entity::Case);
+    let cases = changes.iter().enumerate().filter(|(_, c)| is_case(c));
+    let rest = changes.iter().enumerate().filter(|(_, c)| !is_case(c));
+    for (index, change) in cases.chain(rest) {
+        let ready = prepared.get(index, prepared::record_id(change));
         match change {
-            Change::Record(state) => apply_record(tx, &mut pending, state, None, batch)?,
-            Change::Appended(appended) => apply_appended(tx, appended, batch)?,
+            Change::Record(state) => apply_record(tx, &mut pending, state, None, ready, batch)?,
+            Change::Appended(appended) => apply_appended(tx, appended, ready, batch)?,
             Change::Conflict(conflict) => upsert_conflict(tx, &pending, conflict, batch)?,
         }
     }

@@ -10,6 +10,7 @@ pub(crate) mod backfill;
 pub(crate) mod bulk;
 mod conflicts;
 pub(crate) mod outbox;
+pub(crate) mod prepared;
 pub(crate) mod records;
 mod restamp;
 mod withdrawn;
@@ -24,6 +25,7 @@ use crate::workspace::Workspace;
 use apply::Batch;
 use chrono::{DateTime, Utc};
 use outbox::Outbox;
+pub use prepared::PreparedPage;
 use porchlight_domain::{AuditAction, CaseId, Moment, RecordId, RejectedChange, SyncReport, SyncStatus};
 use porchlight_sync::{BlobRef, Cursor, Hello, Op, Outcome, PullPage, PushResponse, Replica, ReplicaId};
 use rusqlite::{OptionalExtension, TransactionBehavior};
@@ -291,7 +293,7 @@ fn read_cursor(conn: &rusqlite::Connection) -> Result<Cursor, StoreError> {
 
 impl Workspace {
     /// One pull page in one transaction: cases that left the scope, the changes, the cursor.
-    fn apply_page(&mut self, page: &PullPage, wall: DateTime<Utc>) -> Result<(), StoreError> {
+    fn apply_page(&mut self, page: &PullPage, prepared: &PreparedPage, wall: DateTime<Utc>) -> Result<(), StoreError> {
         let at = crate::stamp(wall);
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         bulk::before_page(&tx, page)?;
@@ -300,7 +302,7 @@ impl Workspace {
         }
         let mut batch = Batch::default();
         withdrawn::remove_photos(&tx, &page.removed_photos, &mut batch)?;
-        apply::apply_changes(&tx, &page.changes, &mut batch)?;
+        apply::apply_changes(&tx, &page.changes, prepared, &mut batch)?;
         batch.reindex(&tx)?;
         // Asked before `after_page`, which ends the arrival on its last page.
         let arriving = bulk::arriving(&tx)?;
@@ -347,7 +349,7 @@ impl Workspace {
         let mut pending = apply::Pending::load(&tx)?;
         for (stamp, result) in answered {
             for state in &result.current {
-                apply::apply_record(&tx, &mut pending, state, stamp, &mut batch)?;
+                apply::apply_record(&tx, &mut pending, state, stamp, None, &mut batch)?;
             }
             for conflict in &result.conflicts {
                 apply::upsert_conflict(&tx, &pending, conflict, &mut batch)?;
@@ -438,8 +440,19 @@ impl Replica for Workspace {
         read_cursor(&self.conn)
     }
 
+    type Prepared = PreparedPage;
+
+    fn prepare_pull(page: &PullPage) -> PreparedPage {
+        PreparedPage::of(page)
+    }
+
     fn apply_pull(&mut self, page: &PullPage, wall: DateTime<Utc>) -> Result<(), StoreError> {
-        self.without_waiting_for_the_disk(|ws| ws.apply_page(page, wall))
+        let prepared = PreparedPage::of(page);
+        self.apply_prepared_pull(page, &prepared, wall)
+    }
+
+    fn apply_prepared_pull(&mut self, page: &PullPage, prepared: &PreparedPage, wall: DateTime<Utc>) -> Result<(), StoreError> {
+        self.without_waiting_for_the_disk(|ws| ws.apply_page(page, prepared, wall))
     }
 
     fn blobs_to_upload(&self) -> Result<Vec<BlobRef>, StoreError> {

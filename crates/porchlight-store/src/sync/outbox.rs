@@ -243,11 +243,16 @@ impl RecordStamps {
 }
 
 pub(crate) fn set_field_stamp(conn: &Connection, entity: Entity, record_id: Uuid, case_id: Uuid, field: &str, stamp: Stamp) -> Result<(), StoreError> {
+    set_field_stamp_text(conn, entity, record_id, case_id, field, &stamp.to_string())
+}
+
+/// `set_field_stamp` with the stamp already written as text.
+pub(crate) fn set_field_stamp_text(conn: &Connection, entity: Entity, record_id: Uuid, case_id: Uuid, field: &str, stamp: &str) -> Result<(), StoreError> {
     conn.prepare_cached(
         "INSERT INTO field_stamps (entity, record_id, field, stamp, case_id) VALUES (?1, ?2, ?3, ?4, ?5)
          ON CONFLICT (entity, record_id, field) DO UPDATE SET stamp = excluded.stamp",
     )?
-    .execute(rusqlite::params![entity.as_str(), record_id.as_bytes(), field, stamp.to_string(), case_id.as_bytes()])?;
+    .execute(rusqlite::params![entity.as_str(), record_id.as_bytes(), field, stamp, case_id.as_bytes()])?;
     Ok(())
 }
 

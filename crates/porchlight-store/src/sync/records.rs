@@ -161,22 +161,70 @@ pub(crate) fn write_case<'a>(tx: &Connection, case_id: Uuid, updates: &[Update<'
 /// and the fields written, or None when the fields lack the case number (a partial record of a
 /// case this device never had, which the service does not send).
 pub(crate) fn create_case<'a>(tx: &Connection, case_id: Uuid, fields: &[Update<'a>], origin: &Origin) -> Result<Option<(i64, Vec<&'a str>)>, StoreError> {
-    let field = |name: &str| fields.iter().find(|(f, _)| *f == name).map(|(_, v)| *v);
-    let Some(number) = field("case_number").and_then(Value::as_str) else { return Ok(None) };
     // Every field at once when they all fit, as for every case of a first sync; otherwise
     // field by field, leaving out the ones that do not.
-    let (applied, form) = match read_form::<CaseFields>(fields.iter().copied(), CASE_ONLY) {
-        Ok(form) => (fields.iter().map(|(f, _)| *f).collect(), Some(form)),
-        Err(_) => merge_checked(&mut Fields::new(), fields, case_form_from),
+    let (applied, new) = match NewCase::read(case_id, fields.iter().copied(), origin.at.clone()) {
+        Ok(None) => return Ok(None),
+        Ok(Some(new)) => (fields.iter().map(|(f, _)| *f).collect(), new),
+        Err(_) => {
+            let (applied, form) = merge_checked(&mut Fields::new(), fields, case_form_from);
+            let form = form.ok_or_else(|| StoreError::Corrupt(format!("the fields received for case {case_id} do not make a case form")))?;
+            let field = |name: &str| fields.iter().find(|(f, _)| *f == name).map(|(_, v)| *v);
+            let Some(number) = field("case_number").and_then(Value::as_str) else { return Ok(None) };
+            let archived = field("archived").and_then(Value::as_bool).unwrap_or(false);
+            (applied, NewCase::of_form(number, &form, archived, origin.at.clone())?)
+        }
     };
-    let form = form.ok_or_else(|| StoreError::Corrupt(format!("the fields received for case {case_id} do not make a case form")))?;
-    let archived_at = field("archived").and_then(Value::as_bool).unwrap_or(false).then(|| origin.at.clone());
-    let columns = ListColumns::lenient(&form);
-    // Until its first status event arrives (in the same page), a case shows the status every
-    // case starts in.
-    let seq = cases::insert_case_row(tx, CaseId::from_uuid(case_id), number, &columns, CaseStatus::Intake.code(), &origin.at, archived_at.as_deref())?;
-    cases::record_event_by(tx, origin.actor, &origin.at, seq, "create", 1, None, Some(&cases::fields_json(&form)?))?;
-    Ok(Some((seq, applied)))
+    Ok(Some((new.insert(tx, case_id, origin.actor)?, applied)))
+}
+
+/// A case new to this device as its row and its `create` event hold it, read from its fields
+/// without the workspace, so that a first sync can read the cases of one page while it stores
+/// the page before.
+pub(crate) struct NewCase {
+    number: String,
+    columns: ListColumns,
+    json: String,
+    /// The stored time of its fields, when it is created here.
+    at: String,
+    archived_at: Option<String>,
+}
+
+impl NewCase {
+    /// The case from every one of its fields at once: None when they lack the case number, an
+    /// error when they do not all fit the form.
+    pub(crate) fn read<'a>(case_id: Uuid, fields: impl Iterator<Item = Update<'a>> + Clone, at: String) -> Result<Option<NewCase>, StoreError> {
+        let mut number = None;
+        let mut archived = false;
+        for (field, value) in fields.clone() {
+            match field {
+                "case_number" => number = value.as_str(),
+                "archived" => archived = value.as_bool().unwrap_or(false),
+                _ => {}
+            }
+        }
+        let Some(number) = number else { return Ok(None) };
+        let form: CaseFields = read_form(fields, CASE_ONLY).map_err(|e| StoreError::Corrupt(format!("the fields received for case {case_id} do not make a case form: {e}")))?;
+        NewCase::of_form(number, &form, archived, at).map(Some)
+    }
+
+    fn of_form(number: &str, form: &CaseFields, archived: bool, at: String) -> Result<NewCase, StoreError> {
+        Ok(NewCase {
+            number: number.to_owned(),
+            columns: ListColumns::lenient(form),
+            json: cases::fields_json(form)?,
+            archived_at: archived.then(|| at.clone()),
+            at,
+        })
+    }
+
+    /// Inserts the case's row and its `create` event; returns its row number. Until its first
+    /// status event arrives (in the same page), a case shows the status every case starts in.
+    pub(crate) fn insert(&self, tx: &Connection, case_id: Uuid, actor: &str) -> Result<i64, StoreError> {
+        let seq = cases::insert_case_row(tx, CaseId::from_uuid(case_id), &self.number, &self.columns, CaseStatus::Intake.code(), &self.at, self.archived_at.as_deref())?;
+        cases::record_event_by(tx, actor, &self.at, seq, "create", 1, None, Some(&self.json))?;
+        Ok(seq)
+    }
 }
 
 // ---- Contacts ----
@@ -229,62 +277,27 @@ pub(crate) fn write_contact<'a>(tx: &Connection, case_id: Uuid, contact_id: Uuid
     };
     // A contact new to this device whose fields all fit (every contact of a first sync) is read
     // at once; any other, field by field over what it holds, leaving out what does not fit.
-    let at_once = match &current {
-        None => read_form::<ContactFields>(updates.iter().copied(), CONTACT_ONLY).ok(),
-        Some(_) => None,
-    };
-    let (applied, form, removed_reason) = match at_once {
-        Some(form) => {
-            let removed_reason = updates.iter().find(|(f, _)| *f == "removed_reason").and_then(|(_, v)| v.as_str()).map(str::to_owned);
-            (updates.iter().map(|(f, _)| *f).collect(), form, removed_reason)
+    if current.is_none() {
+        if let Some(new) = NewContact::read(updates.iter().copied(), origin.at.clone()) {
+            new.insert(tx, case_id, contact_id, origin.actor)?;
+            return Ok(updates.iter().map(|(f, _)| *f).collect());
         }
-        None => {
-            let before = match &current {
-                Some(c) => contact_state(c)?,
-                None => empty_contact_state()?,
-            };
-            let mut after = before.clone();
-            let (applied, form) = merge_checked(&mut after, updates, contact_form_from);
-            if current.is_some() && after == before {
-                return Ok(applied);
-            }
-            let form = form.ok_or_else(|| StoreError::Corrupt(format!("the fields of contact {id} do not make a contact")))?;
-            (applied, form, after.get("removed_reason").and_then(Value::as_str).map(str::to_owned))
-        }
+    }
+    let before = match &current {
+        Some(c) => contact_state(c)?,
+        None => empty_contact_state()?,
     };
+    let mut after = before.clone();
+    let (applied, form) = merge_checked(&mut after, updates, contact_form_from);
+    if current.is_some() && after == before {
+        return Ok(applied);
+    }
+    let form = form.ok_or_else(|| StoreError::Corrupt(format!("the fields of contact {id} do not make a contact")))?;
+    let removed_reason = after.get("removed_reason").and_then(Value::as_str).map(str::to_owned);
     let json = contacts::json(&form)?;
     let case = CaseId::from_uuid(case_id);
     match &current {
-        None => {
-            let removed_at = removed_reason.as_ref().map(|_| origin.at.clone());
-            tx.prepare_cached(
-                "INSERT INTO contacts (id, case_id, name, relationship, is_primary, do_not_disclose, fields, version, created_at, updated_at,
-                     removed_at, removed_reason)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 1, ?8, ?8, ?9, ?10)",
-            )?
-            .execute(rusqlite::params![
-                contact_id.as_bytes(),
-                case_id.as_bytes(),
-                form.name,
-                contacts::relationship_code(&form),
-                form.primary,
-                form.do_not_disclose,
-                json,
-                origin.at,
-                removed_at,
-                removed_reason.clone().unwrap_or_default(),
-            ])?;
-            // A current contact from the service needs no `added` entry yet: its row says the
-            // same, and it is written from the row before the row first changes (migration 0010).
-            match &removed_reason {
-                None if origin.actor == REMOTE_ACTOR => {}
-                None => contacts::record_by(tx, origin.actor, &origin.at, id, case, "added", 1, &json, "")?,
-                Some(reason) => {
-                    contacts::record_by(tx, origin.actor, &origin.at, id, case, "added", 1, &json, "")?;
-                    contacts::record_by(tx, origin.actor, &origin.at, id, case, "removed", 1, &json, reason)?;
-                }
-            }
-        }
+        None => NewContact { form, json, removed_reason, at: origin.at.clone() }.insert(tx, case_id, contact_id, origin.actor)?,
         Some(c) => {
             let next = c.version + 1;
             let was_removed = c.removed_at.is_some();
@@ -318,6 +331,66 @@ pub(crate) fn write_contact<'a>(tx: &Connection, case_id: Uuid, contact_id: Uuid
         }
     }
     Ok(applied)
+}
+
+/// The reason a contact was removed, from its fields: None while it is current.
+fn removed_reason_of<'a>(mut fields: impl Iterator<Item = Update<'a>>) -> Option<String> {
+    fields.find(|(f, _)| *f == "removed_reason").and_then(|(_, v)| v.as_str()).map(str::to_owned)
+}
+
+/// A contact new to this device as its row holds it, read from its fields without the
+/// workspace, like `NewCase`.
+pub(crate) struct NewContact {
+    form: ContactFields,
+    json: String,
+    removed_reason: Option<String>,
+    /// The stored time of its newest field.
+    at: String,
+}
+
+impl NewContact {
+    /// The contact from every one of its fields at once; None when they do not all fit.
+    pub(crate) fn read<'a>(fields: impl Iterator<Item = Update<'a>> + Clone, at: String) -> Option<NewContact> {
+        let form: ContactFields = read_form(fields.clone(), CONTACT_ONLY).ok()?;
+        let json = contacts::json(&form).ok()?;
+        Some(NewContact { form, json, removed_reason: removed_reason_of(fields), at })
+    }
+
+    /// Inserts the contact's row, with the history entries a removed contact or one made by a
+    /// named person needs.
+    pub(crate) fn insert(&self, tx: &Connection, case_id: Uuid, contact_id: Uuid, actor: &str) -> Result<(), StoreError> {
+        let NewContact { form, json, removed_reason, at } = self;
+        let removed_at = removed_reason.as_ref().map(|_| at.clone());
+        tx.prepare_cached(
+            "INSERT INTO contacts (id, case_id, name, relationship, is_primary, do_not_disclose, fields, version, created_at, updated_at,
+                 removed_at, removed_reason)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 1, ?8, ?8, ?9, ?10)",
+        )?
+        .execute(rusqlite::params![
+            contact_id.as_bytes(),
+            case_id.as_bytes(),
+            form.name,
+            contacts::relationship_code(form),
+            form.primary,
+            form.do_not_disclose,
+            json,
+            at,
+            removed_at,
+            removed_reason.clone().unwrap_or_default(),
+        ])?;
+        // A current contact from the service needs no `added` entry yet: its row says the
+        // same, and it is written from the row before the row first changes (migration 0010).
+        let (id, case) = (RecordId::from_uuid(contact_id), CaseId::from_uuid(case_id));
+        match removed_reason {
+            None if actor == REMOTE_ACTOR => {}
+            None => contacts::record_by(tx, actor, at, id, case, "added", 1, json, "")?,
+            Some(reason) => {
+                contacts::record_by(tx, actor, at, id, case, "added", 1, json, "")?;
+                contacts::record_by(tx, actor, at, id, case, "removed", 1, json, reason)?;
+            }
+        }
+        Ok(())
+    }
 }
 
 // ---- Photos ----
@@ -493,34 +566,72 @@ fn stored_time(value: Option<&Value>, fallback: Stamp) -> String {
 /// Inserts a status event received from elsewhere unless its id is already here, then sets the
 /// case's status to the newest event by stamp. Returns whether it was new.
 pub(crate) fn insert_status_event(tx: &Connection, case_seq: i64, id: Uuid, stamp: Stamp, record: &Value) -> Result<bool, StoreError> {
-    let code = |name: &str| record.get(name).and_then(Value::as_str).and_then(CaseStatus::from_code);
-    // A status this version does not know cannot be shown or filtered on; it is left out.
-    let Some(to) = code("to") else { return Ok(false) };
-    let outcome = record.get("outcome").and_then(Value::as_str).and_then(|o| Outcome::ALL.iter().copied().find(|x| outcome_code(*x) == o));
-    let text = |name: &str| record.get(name).and_then(Value::as_str).unwrap_or("").to_owned();
-    let actor = Some(text("actor")).filter(|a| !a.is_empty()).unwrap_or_else(|| REMOTE_ACTOR.to_owned());
-    let inserted = tx
-        .prepare_cached(
-            "INSERT INTO status_events (case_seq, from_status, to_status, reason, outcome, actor, at, id, stamp, stamp_key)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT (id) DO NOTHING",
-        )?
-        .execute(rusqlite::params![
-        case_seq,
-        code("from").map(CaseStatus::code),
-        to.code(),
-        text("reason"),
-        outcome.map(outcome_code),
-        actor,
-        stored_time(record.get("at"), stamp),
-        id.as_bytes(),
-        stamp.to_string(),
-        stamp_key(&stamp).to_vec(),
-    ])?;
-    if inserted == 0 {
-        return Ok(false);
+    match StatusRow::read(id, stamp, record) {
+        Some(row) => row.insert(tx, case_seq),
+        None => Ok(false),
     }
-    refresh_status(tx, case_seq)?;
-    Ok(true)
+}
+
+/// A status event received from elsewhere as its row holds it, read without the workspace.
+pub(crate) struct StatusRow {
+    id: Uuid,
+    from: Option<&'static str>,
+    to: &'static str,
+    reason: String,
+    outcome: Option<&'static str>,
+    actor: String,
+    at: String,
+    stamp: String,
+    key: [u8; 24],
+}
+
+impl StatusRow {
+    /// None for a status this version does not know: it cannot be shown or filtered on, so it
+    /// is left out.
+    pub(crate) fn read(id: Uuid, stamp: Stamp, record: &Value) -> Option<StatusRow> {
+        let code = |name: &str| record.get(name).and_then(Value::as_str).and_then(CaseStatus::from_code);
+        let to = code("to")?;
+        let outcome = record.get("outcome").and_then(Value::as_str).and_then(|o| Outcome::ALL.iter().copied().find(|x| outcome_code(*x) == o));
+        let text = |name: &str| record.get(name).and_then(Value::as_str).unwrap_or("").to_owned();
+        Some(StatusRow {
+            id,
+            from: code("from").map(CaseStatus::code),
+            to: to.code(),
+            reason: text("reason"),
+            outcome: outcome.map(outcome_code),
+            actor: Some(text("actor")).filter(|a| !a.is_empty()).unwrap_or_else(|| REMOTE_ACTOR.to_owned()),
+            at: stored_time(record.get("at"), stamp),
+            stamp: stamp.to_string(),
+            key: stamp_key(&stamp),
+        })
+    }
+
+    /// Inserts the event unless its id is already here, then sets the case's status to the
+    /// newest event by stamp. Returns whether it was new.
+    pub(crate) fn insert(&self, tx: &Connection, case_seq: i64) -> Result<bool, StoreError> {
+        let inserted = tx
+            .prepare_cached(
+                "INSERT INTO status_events (case_seq, from_status, to_status, reason, outcome, actor, at, id, stamp, stamp_key)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT (id) DO NOTHING",
+            )?
+            .execute(rusqlite::params![
+                case_seq,
+                self.from,
+                self.to,
+                self.reason,
+                self.outcome,
+                self.actor,
+                self.at,
+                self.id.as_bytes(),
+                self.stamp,
+                self.key.as_slice(),
+            ])?;
+        if inserted == 0 {
+            return Ok(false);
+        }
+        refresh_status(tx, case_seq)?;
+        Ok(true)
+    }
 }
 
 /// Sets `cases.status` to the `to` of the case's newest status event by stamp.
@@ -546,36 +657,72 @@ pub(crate) fn newest_status_stamp(tx: &Connection, case_seq: i64) -> Result<Opti
 /// Inserts a note version received from elsewhere unless its id is already here. Returns
 /// whether it was new.
 pub(crate) fn insert_note_version(tx: &Connection, case_id: Uuid, id: Uuid, stamp: Stamp, record: &Value) -> Result<bool, StoreError> {
-    let Some(note_id) = record.get("note_id").and_then(Value::as_str).and_then(|n| Uuid::parse_str(n).ok()) else { return Ok(false) };
-    let version = record.get("version").and_then(Value::as_u64).unwrap_or(1).max(1);
-    let category = record.get("category").and_then(Value::as_str).unwrap_or("");
-    // The central service's word for a tip is `lead`; anything unknown is kept as internal, the
-    // category shared with the fewest.
-    let category = match category {
-        "lead" => notes::category_code(NoteCategory::LeadTip),
-        known if notes::category_from_code(known).is_ok() => known,
-        _ => notes::category_code(NoteCategory::Internal),
-    };
-    let body = record.get("body").and_then(Value::as_str).unwrap_or("");
-    let author = record.get("author").and_then(Value::as_str).filter(|a| !a.is_empty()).unwrap_or(REMOTE_ACTOR);
-    let inserted = tx
-        .prepare_cached(
-            "INSERT INTO note_versions (note_id, version, case_id, category, text, author, at, id, stamp, stamp_key)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT (id) DO NOTHING",
-        )?
-        .execute(rusqlite::params![
-        note_id.as_bytes(),
-        version as i64,
-        case_id.as_bytes(),
-        category,
-        body,
-        author,
-        stored_time(record.get("written_at"), stamp),
-        id.as_bytes(),
-        stamp.to_string(),
-        stamp_key(&stamp).to_vec(),
-    ])?;
-    Ok(inserted > 0)
+    match NoteRow::read(case_id, id, stamp, record) {
+        Some(row) => row.insert(tx),
+        None => Ok(false),
+    }
+}
+
+/// A note version received from elsewhere as its row holds it, read without the workspace.
+pub(crate) struct NoteRow {
+    note_id: Uuid,
+    version: i64,
+    case_id: Uuid,
+    category: &'static str,
+    body: String,
+    author: String,
+    at: String,
+    id: Uuid,
+    stamp: String,
+    key: [u8; 24],
+}
+
+impl NoteRow {
+    /// None for a record without a note id.
+    pub(crate) fn read(case_id: Uuid, id: Uuid, stamp: Stamp, record: &Value) -> Option<NoteRow> {
+        let note_id = record.get("note_id").and_then(Value::as_str).and_then(|n| Uuid::parse_str(n).ok())?;
+        let text = |name: &str| record.get(name).and_then(Value::as_str).unwrap_or("");
+        // The central service's word for a tip is `lead`; anything unknown is kept as internal,
+        // the category shared with the fewest.
+        let category = match text("category") {
+            "lead" => NoteCategory::LeadTip,
+            known => notes::category_from_code(known).unwrap_or(NoteCategory::Internal),
+        };
+        Some(NoteRow {
+            note_id,
+            version: record.get("version").and_then(Value::as_u64).unwrap_or(1).clamp(1, i64::MAX as u64) as i64,
+            case_id,
+            category: notes::category_code(category),
+            body: text("body").to_owned(),
+            author: Some(text("author")).filter(|a| !a.is_empty()).unwrap_or(REMOTE_ACTOR).to_owned(),
+            at: stored_time(record.get("written_at"), stamp),
+            id,
+            stamp: stamp.to_string(),
+            key: stamp_key(&stamp),
+        })
+    }
+
+    /// Inserts the version unless its id is already here. Returns whether it was new.
+    pub(crate) fn insert(&self, tx: &Connection) -> Result<bool, StoreError> {
+        let inserted = tx
+            .prepare_cached(
+                "INSERT INTO note_versions (note_id, version, case_id, category, text, author, at, id, stamp, stamp_key)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT (id) DO NOTHING",
+            )?
+            .execute(rusqlite::params![
+                self.note_id.as_bytes(),
+                self.version,
+                self.case_id.as_bytes(),
+                self.category,
+                self.body,
+                self.author,
+                self.at,
+                self.id.as_bytes(),
+                self.stamp,
+                self.key.as_slice(),
+            ])?;
+        Ok(inserted > 0)
+    }
 }
 
 // ---- Ops of local writes that touch several records ----

@@ -844,6 +844,43 @@ fn the_same_page_applied_twice_changes_nothing_the_second_time() {
     assert_eq!(b.ws.get_case(case).unwrap().fields.description.clothing, "Red coat");
 }
 
+/// The rows a page leaves in the tables its records are stored in.
+fn stored_rows(ws: &Workspace) -> BTreeMap<String, Vec<String>> {
+    let kept = ["cases", "case_events", "contacts", "contact_events", "note_versions", "status_events", "field_stamps", "conflicts", "case_photos"];
+    dump(ws, &[]).into_iter().filter(|(table, _)| kept.contains(&table.as_str())).collect()
+}
+
+/// A page is stored from what was made of it on the engine's fetching thread (`PreparedPage`);
+/// what was made of another page, even one of as many changes, is not used, and the page is
+/// then read as it is stored, to the same rows.
+#[test]
+fn a_page_stored_with_what_was_made_of_it_ahead_or_without_ends_with_the_same_rows() {
+    let casework = |given: &str| {
+        let mut a = device();
+        let mut fields = maya();
+        fields.child.given_name = given.into();
+        let case = a.ws.create_case(&fields, now()).unwrap().id;
+        a.ws.add_contact(case, &grace(), at(1)).unwrap();
+        a.ws.add_note(case, &NoteInput { category: NoteCategory::Call, text: format!("Called about {given}") }, at(2)).unwrap();
+        a.ws.change_status(case, &StatusChange { to: CaseStatus::Active, reason: "Report filed".into(), outcome: None }, at(3)).unwrap();
+        fields.description.clothing = "Red coat".into();
+        a.ws.update_case(case, 1, &fields, at(4)).unwrap();
+        (case, page(changes_of(&ops(&a.ws)), vec![], 7))
+    };
+    let ((case, p), (_, other)) = (casework("Maya"), casework("Nia"));
+    assert_eq!(p.changes.len(), other.changes.len());
+    let mut ahead = device();
+    ahead.ws.apply_prepared_pull(&p, &Workspace::prepare_pull(&p), t0()).unwrap();
+    let mut mismatched = device();
+    mismatched.ws.apply_prepared_pull(&p, &Workspace::prepare_pull(&other), t0()).unwrap();
+    let rows = stored_rows(&ahead.ws);
+    assert_eq!(rows["cases"].len(), 1);
+    assert!(rows["cases"][0].contains("Maya"), "{:?}", rows["cases"]);
+    assert_eq!((rows["contacts"].len(), rows["note_versions"].len(), rows["status_events"].len()), (1, 1, 2));
+    assert_eq!(stored_rows(&mismatched.ws), rows);
+    assert_eq!(ahead.ws.get_case(case).unwrap().fields.description.clothing, "Red coat", "the later edit of the page is stored over the new case");
+}
+
 #[test]
 fn an_older_value_is_skipped_and_a_newer_one_taken() {
     let mut d = device();
