@@ -54,7 +54,10 @@ pub fn run(options: &Options) -> Result<Vec<Row>, BenchError> {
         "Porchlight sync benchmark: {n} generated cases ({CONTACTS_PER_CASE} contacts and {NOTES_PER_CASE} notes each), {} offline edits; service and PostgreSQL on loopback",
         options.edits
     ));
-    let central = Central::start(options.first_syncs)?;
+    let central = Central::start(options.first_syncs, options.prefetch_level)?;
+    if let Some(level) = options.prefetch_level {
+        say(format!("  the service makes pages ahead at zstd level {level} instead of its default"));
+    }
     let relay = Relay::start(central.runtime.handle(), central.addr)?;
     let (_keep, disk) = match &options.dir {
         Some(dir) => {

@@ -82,8 +82,9 @@ fn pg_err(e: PgError) -> BenchError {
 
 impl Central {
     /// Creates the database, migrates it, adds the office and people, and starts the service.
-    /// The service with a case manager and `supervisors` supervisors (at least one).
-    pub fn start(supervisors: usize) -> Result<Central, BenchError> {
+    /// The service with a case manager and `supervisors` supervisors (at least one), making
+    /// pull pages ahead at zstd level `prefetch_level` (None: the service's default).
+    pub fn start(supervisors: usize, prefetch_level: Option<i32>) -> Result<Central, BenchError> {
         let admin = admin_url()?;
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -123,7 +124,11 @@ impl Central {
             let tcp = tokio::net::TcpListener::bind("127.0.0.1:0").await.map_err(|e| BenchError::Database(format!("bind: {e}")))?;
             let addr = tcp.local_addr().map_err(|e| BenchError::Database(format!("bind: {e}")))?;
             let (stop, stopped) = oneshot::channel::<()>();
-            let task = tokio::spawn(porchlight_server::serve(Listener::plain(tcp), AppState::new(service), async move {
+            let mut state = AppState::new(service);
+            if let Some(level) = prefetch_level {
+                state.prefetch_compression_level = level;
+            }
+            let task = tokio::spawn(porchlight_server::serve(Listener::plain(tcp), state, async move {
                 let _ = stopped.await;
             }));
             Ok::<_, BenchError>((database, owner, accounts, addr, stop, task))

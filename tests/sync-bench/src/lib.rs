@@ -45,6 +45,9 @@ pub struct Options {
     /// Another build of this benchmark whose client makes every other first sync, against the
     /// same service and data, so that two builds are compared on one machine at one time.
     pub compare: Option<PathBuf>,
+    /// The service's zstd level for pull pages made ahead (its `sync_prefetch_compression_level`
+    /// setting); None for the service's default.
+    pub prefetch_level: Option<i32>,
     /// Where the workspaces live while they are measured (default: the temporary folder).
     pub dir: Option<PathBuf>,
     /// Exit with a failure when a figure misses its target.
@@ -55,17 +58,18 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Options {
-        Options { cases: 30_000, edits: 10_000, rounds: 21, noops: 50, first_syncs: 1, compare: None, dir: None, strict: false, profile: false }
+        Options { cases: 30_000, edits: 10_000, rounds: 21, noops: 50, first_syncs: 1, compare: None, prefetch_level: None, dir: None, strict: false, profile: false }
     }
 }
 
-pub const USAGE: &str = "usage: sync-bench [--cases N] [--edits N] [--rounds N] [--noops N] [--first-syncs N] [--compare EXE] [--dir FOLDER] [--strict] [--profile]
+pub const USAGE: &str = "usage: sync-bench [--cases N] [--edits N] [--rounds N] [--noops N] [--first-syncs N] [--compare EXE] [--prefetch-level N] [--dir FOLDER] [--strict] [--profile]
   --cases N    cases device A makes, 2 contacts and 5 notes each (default 30000)
   --edits N    offline edits device A pushes at once (default 10000)
   --rounds N   rounds of 100 edited cases pushed, median reported (default 21: a round is short and a shared machine noisy)
   --noops N    no-op syncs of device B, median and p95 reported (default 50)
   --first-syncs N  new devices that each make a first sync, median reported (default 1)
   --compare EXE    another build of sync-bench makes every other first sync, each build's median reported
+  --prefetch-level N  the service's zstd level for pages made ahead, 1 to 19 (default: the service's, 6)
   --dir DIR    where the workspaces are measured (default: the temporary folder)
   --strict     exit 1 when a figure misses its target
   --profile    time each measured sync phase by phase and print where the time goes
@@ -94,6 +98,13 @@ impl Options {
                 "--rounds" => options.rounds = number("--rounds", 1)?,
                 "--noops" => options.noops = number("--noops", 1)?,
                 "--first-syncs" => options.first_syncs = number("--first-syncs", 1)?,
+                "--prefetch-level" => {
+                    let level = number("--prefetch-level", 1)?;
+                    if level > 19 {
+                        return Err(BenchError::Usage(format!("--prefetch-level {level}: give a zstd level from 1 (fastest) to 19 (smallest)")));
+                    }
+                    options.prefetch_level = Some(level as i32);
+                }
                 "--compare" => {
                     let exe = it.next().ok_or_else(|| BenchError::Usage("--compare needs another build of sync-bench after it".into()))?;
                     let exe = PathBuf::from(exe);
@@ -196,8 +207,8 @@ mod tests {
     #[test]
     fn flags_read_and_bad_ones_name_the_flag_and_the_fix() {
         assert_eq!(Options::parse(&[]).unwrap(), Options::default());
-        let o = Options::parse(&args("--cases 2_000 --edits 500 --rounds 3 --noops 9 --first-syncs 4 --dir /tmp/x --strict --profile")).unwrap();
-        assert_eq!((o.cases, o.edits, o.rounds, o.noops, o.first_syncs, o.strict, o.profile), (2000, 500, 3, 9, 4, true, true));
+        let o = Options::parse(&args("--cases 2_000 --edits 500 --rounds 3 --noops 9 --first-syncs 4 --prefetch-level 3 --dir /tmp/x --strict --profile")).unwrap();
+        assert_eq!((o.cases, o.edits, o.rounds, o.noops, o.first_syncs, o.prefetch_level, o.strict, o.profile), (2000, 500, 3, 9, 4, Some(3), true, true));
         assert_eq!(o.dir, Some(PathBuf::from("/tmp/x")));
         let cases = [
             ("--cases", "--cases needs a number"),
@@ -205,6 +216,7 @@ mod tests {
             ("--cases 10", "--cases 10: give at least 100"),
             ("--edits 0", "--edits 0: give at least 1"),
             ("--first-syncs 0", "--first-syncs 0: give at least 1"),
+            ("--prefetch-level 20", "--prefetch-level 20: give a zstd level from 1"),
             ("--compare /nowhere/sync-bench", "--compare /nowhere/sync-bench: no such program"),
             ("--fast", "unknown argument \"--fast\""),
         ];
