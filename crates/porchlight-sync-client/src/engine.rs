@@ -193,6 +193,9 @@ struct Fetching<'f, P> {
     waiting: bool,
 }
 
+/// The first pull page when the push asked for it already, with the cursor it was asked at.
+type Early<'f, P> = Option<(Cursor, Fetching<'f, P>)>;
+
 impl<P> Fetching<'_, P> {
     fn page(mut self) -> Result<Fetched<P>, SyncError> {
         if !std::mem::take(&mut self.waiting) {
@@ -201,9 +204,6 @@ impl<P> Fetching<'_, P> {
         self.fetcher.pages.recv().unwrap_or_else(|_| Err(stopped()))
     }
 }
-
-/// The first pull page when the push asked for it already, with the cursor it was asked at.
-type Early<'f, P> = Option<(Cursor, Fetching<'f, P>)>;
 
 impl<P> Drop for Fetching<'_, P> {
     fn drop(&mut self) {
