@@ -102,72 +102,15 @@ pub fn run(options: &Options) -> Result<Vec<Row>, BenchError> {
     rows.push(Row::new("A: first push rate", Value::Number(pushed.pushed as f64 / first_push.as_secs_f64(), "ops/s"), None));
 
     // Device B: enrolled here, synced for the first time in a process of its own, through the
-    // relay that counts every byte. With `--first-syncs`, more new devices do the same, each
-    // with its own enrolment and workspace, and the median is reported; with `--compare`, every
-    // other one is another build's client, against the same service and data.
-    let this_build = std::env::current_exe()?;
+    // relay that counts every byte. With `--first-syncs`, more new devices do the same once
+    // every other figure is measured (so that those figures are those of a service with one
+    // device B, as without the flag), each with its own enrolment and workspace, and the median
+    // is reported; with `--compare`, every other one is another build's client, against the
+    // same service and data.
+    let mut firsts = FirstSyncs { this_build: std::env::current_exe()?, ours: Vec::new(), theirs: Vec::new() };
     let b_path = disk.join("device-b.porchlight");
-    let mut token = String::new();
-    let (mut ours, mut theirs, mut first_wire) = (Vec::new(), Vec::new(), None);
-    for i in 0..options.first_syncs {
-        let other = options.compare.as_ref().filter(|_| i % 2 == 1);
-        let path = if i == 0 { b_path.clone() } else { disk.join(format!("device-b{i}.porchlight")) };
-        let b = Device::enrol(Workspace::create(&path, PASSPHRASE, device::moment())?, &central.url, &central.supervisors[i], &format!("Bench laptop B{i}"))?;
-        if i == 0 {
-            token = b.token.clone();
-        }
-        let device_token = b.token.clone();
-        drop(b);
-        relay.reset();
-        central.mark(&format!("first sync {i} starts"));
-        let child = first_sync_in_child(other.unwrap_or(&this_build), &path, &relay.url, &device_token, profile)?;
-        let wire = relay.traffic();
-        central.mark(&format!("first sync {i} ends"));
-        say(format!(
-            "  device B{}{} first sync: {} for {} changes ({} of it waiting for the service's pages); {} on the wire ({} up, {} down; the engine counted {} of bodies); peak memory {}",
-            if options.first_syncs > 1 { format!(" {}", i + 1) } else { String::new() },
-            if other.is_some() { " (the other build)" } else { "" },
-            ms(child.time),
-            child.pulled,
-            ms(child.waited),
-            bytes(wire.total()),
-            bytes(wire.up),
-            bytes(wire.down),
-            bytes(child.engine_bytes),
-            child.peak_rss.map(bytes).unwrap_or_else(|| "unknown".into())
-        ));
-        check(child.indexed == n as u64, || format!("device B had {} cases to make searchable after its first sync, not {n}", child.indexed))?;
-        if i > 0 {
-            remove_workspace(&path)?;
-        }
-        match other {
-            Some(_) => theirs.push(child.time),
-            None => {
-                first_wire.get_or_insert(wire);
-                ours.push(child);
-            }
-        }
-    }
-    let child = &ours[0];
-    let wire = first_wire.unwrap_or_default();
-    let times: Vec<Duration> = ours.iter().map(|c| c.time).collect();
-    let (first_sync, _) = median_p95(&times);
-    let label = if times.len() > 1 { format!("B: first sync of {n} cases (median of {})", times.len()) } else { format!("B: first sync of {n} cases") };
-    if times.len() > 1 {
-        say(format!("  first syncs of this build: median {}, all {:?}", ms(first_sync), times.iter().map(|t| ms(*t)).collect::<Vec<_>>()));
-    }
-    rows.push(Row::new(label, Value::Time(first_sync), Some(Target::Time(FIRST_SYNC))));
-    if !theirs.is_empty() {
-        let (median, _) = median_p95(&theirs);
-        say(format!("  first syncs of the other build: median {}, all {:?}", ms(median), theirs.iter().map(|t| ms(*t)).collect::<Vec<_>>()));
-        rows.push(Row::new(format!("B: first sync by the other build (median of {})", theirs.len()), Value::Time(median), None));
-    }
-    rows.push(Row::new("B: first sync on the wire (both ways)", Value::Bytes(wire.total()), Some(Target::Bytes(FIRST_SYNC_BYTES))));
-    say(format!("  device B made the {} cases that arrived searchable in {} after the sync", child.indexed, ms(child.index_time)));
-    rows.push(Row::new(format!("B: then {n} cases made searchable"), Value::Time(child.index_time), None));
-    if let Some(rss) = child.peak_rss {
-        rows.push(Row::new("B: peak memory of the syncing process", Value::Bytes(rss), None));
-    }
+    let (token, wire) = firsts.run(0, &b_path, &central, &relay, options, n)?;
+    let first_rows_at = rows.len();
 
     let mut b = Device::open(&b_path, &central.url, &token)?;
     check_holds(&b.ws, &cases.ids, n)?;
@@ -229,7 +172,86 @@ pub fn run(options: &Options) -> Result<Vec<Row>, BenchError> {
     check_edits(&b.ws, &last)?;
     rows.push(Row::new(format!("B: pull of the {} offline edits", options.edits), Value::Time(catch_up), None));
     rows.push(Row::new("service database after the run", Value::Bytes(central.database_bytes()? as u64), None));
+
+    for i in 1..options.first_syncs {
+        let path = disk.join(format!("device-b{i}.porchlight"));
+        firsts.run(i, &path, &central, &relay, options, n)?;
+        remove_workspace(&path)?;
+    }
+    let first_rows = firsts.rows(n, wire);
+    rows.splice(first_rows_at..first_rows_at, first_rows);
     Ok(rows)
+}
+
+/// The first syncs of new devices B, by this build and (with `--compare`) the other one.
+struct FirstSyncs {
+    this_build: PathBuf,
+    ours: Vec<ChildFigures>,
+    theirs: Vec<Duration>,
+}
+
+impl FirstSyncs {
+    /// Enrols device B number `i` (0 for the one measured further) with a workspace at `path`
+    /// and makes its first sync in a child process; answers its token and the bytes on the wire.
+    fn run(&mut self, i: usize, path: &Path, central: &Central, relay: &Relay, options: &Options, n: usize) -> Result<(String, crate::relay::Traffic), BenchError> {
+        let other = options.compare.as_ref().filter(|_| i % 2 == 1);
+        let b = Device::enrol(Workspace::create(path, PASSPHRASE, device::moment())?, &central.url, &central.supervisors[i], &format!("Bench laptop B{i}"))?;
+        let token = b.token.clone();
+        drop(b);
+        relay.reset();
+        central.mark(&format!("first sync {i} starts"));
+        let child = first_sync_in_child(other.unwrap_or(&self.this_build), path, &relay.url, &token, options.profile)?;
+        let wire = relay.traffic();
+        central.mark(&format!("first sync {i} ends"));
+        say(format!(
+            "  device B{}{} first sync: {} for {} changes ({} of it waiting for the service's pages); {} on the wire ({} up, {} down; the engine counted {} of bodies); peak memory {}",
+            if options.first_syncs > 1 { format!(" {}", i + 1) } else { String::new() },
+            if other.is_some() { " (the other build)" } else { "" },
+            ms(child.time),
+            child.pulled,
+            ms(child.waited),
+            bytes(wire.total()),
+            bytes(wire.up),
+            bytes(wire.down),
+            bytes(child.engine_bytes),
+            child.peak_rss.map(bytes).unwrap_or_else(|| "unknown".into())
+        ));
+        check(child.indexed == n as u64, || format!("device B had {} cases to make searchable after its first sync, not {n}", child.indexed))?;
+        if i == 0 {
+            say(format!("  device B made the {} cases that arrived searchable in {} after the sync", child.indexed, ms(child.index_time)));
+        }
+        match other {
+            Some(_) => self.theirs.push(child.time),
+            None => self.ours.push(child),
+        }
+        Ok((token, wire))
+    }
+
+    /// The table's rows: the median first sync of each build, and device B's (the first one's)
+    /// bytes on the wire, indexing and memory.
+    fn rows(&self, n: usize, wire: crate::relay::Traffic) -> Vec<Row> {
+        let mut rows = Vec::new();
+        let times: Vec<Duration> = self.ours.iter().map(|c| c.time).collect();
+        let (first_sync, _) = median_p95(&times);
+        if times.len() > 1 {
+            say(format!("  first syncs of this build: median {}, all {:?}", ms(first_sync), times.iter().map(|t| ms(*t)).collect::<Vec<_>>()));
+            rows.push(Row::new(format!("B: first sync of {n} cases (median of {})", times.len()), Value::Time(first_sync), Some(Target::Time(FIRST_SYNC))));
+        } else {
+            rows.push(Row::new(format!("B: first sync of {n} cases"), Value::Time(first_sync), Some(Target::Time(FIRST_SYNC))));
+        }
+        if !self.theirs.is_empty() {
+            let (median, _) = median_p95(&self.theirs);
+            say(format!("  first syncs of the other build: median {}, all {:?}", ms(median), self.theirs.iter().map(|t| ms(*t)).collect::<Vec<_>>()));
+            rows.push(Row::new(format!("B: first sync by the other build (median of {})", self.theirs.len()), Value::Time(median), None));
+        }
+        rows.push(Row::new("B: first sync on the wire (both ways)", Value::Bytes(wire.total()), Some(Target::Bytes(FIRST_SYNC_BYTES))));
+        let first = &self.ours[0];
+        rows.push(Row::new(format!("B: then {n} cases made searchable"), Value::Time(first.index_time), None));
+        if let Some(rss) = first.peak_rss {
+            rows.push(Row::new("B: peak memory of the syncing process", Value::Bytes(rss), None));
+        }
+        rows
+    }
 }
 
 fn build_device_a(target: &Path, n: usize) -> Result<casework::Cases, BenchError> {
