@@ -204,12 +204,13 @@ impl FirstSyncs {
         let wire = relay.traffic();
         central.mark(&format!("first sync {i} ends"));
         say(format!(
-            "  device B{}{} first sync: {} for {} changes ({} of it waiting for the service's pages); {} on the wire ({} up, {} down; the engine counted {} of bodies); peak memory {}",
+            "  device B{}{} first sync: {} for {} changes ({} of it waiting for the service's pages{}); {} on the wire ({} up, {} down; the engine counted {} of bodies); peak memory {}",
             if options.first_syncs > 1 { format!(" {}", i + 1) } else { String::new() },
             if other.is_some() { " (the other build)" } else { "" },
             ms(child.time),
             child.pulled,
             ms(child.waited),
+            child.writing.map(|(ran, queued)| format!("; the writing thread on a core {}, waiting for one {}", ms(ran), ms(queued))).unwrap_or_default(),
             bytes(wire.total()),
             bytes(wire.up),
             bytes(wire.down),
@@ -309,6 +310,9 @@ struct ChildFigures {
     pulled: u64,
     /// The part of `time` the device waited for the service's pages.
     waited: Duration,
+    /// The writing thread's time on a core during the sync, and its time waiting for a core
+    /// (None from a build that does not tell).
+    writing: Option<(Duration, Duration)>,
     engine_bytes: u64,
     peak_rss: Option<u64>,
 }
@@ -355,6 +359,7 @@ fn first_sync_in_child(exe: &Path, path: &Path, url: &str, token: &str, profile:
         time: Duration::from_nanos(field("sync_ns").ok_or_else(missing)?),
         pulled: field("pulled").ok_or_else(missing)?,
         waited: Duration::from_nanos(field("waited_ns").ok_or_else(missing)?),
+        writing: field("writing_ns").zip(field("queued_ns")).map(|(ran, queued)| (Duration::from_nanos(ran), Duration::from_nanos(queued))),
         engine_bytes: field("engine_bytes").ok_or_else(missing)?,
         peak_rss: field("peak_rss"),
         index_time: Duration::from_nanos(field("index_ns").ok_or_else(missing)?),
@@ -372,7 +377,14 @@ pub fn first_sync_child(args: &[String]) -> Result<(), BenchError> {
     };
     let token = std::env::var(TOKEN_VAR).map_err(|_| BenchError::Usage(format!("{CHILD_FLAG} needs {TOKEN_VAR}")))?;
     let mut b = Device::open(&PathBuf::from(path), url, &token)?;
+    let before = report::thread_times();
     let done = b.timed_sync(profile.then_some("device B's first sync"))?;
+    // The writing thread's time on a core and waiting for one: on a machine whose cores the
+    // service shares, what the sync's time is made of beside waiting for pages.
+    if let (Some((ran, queued)), Some((ran0, queued0))) = (report::thread_times(), before) {
+        say(format!("writing_ns={}", (ran - ran0).as_nanos()));
+        say(format!("queued_ns={}", (queued - queued0).as_nanos()));
+    }
     let time = done.time;
     let (up, down) = b.engine_bytes();
     // Then the search entries of the cases that arrived, written in the app's steps.

@@ -143,6 +143,14 @@ pub fn median_p95(samples: &[Duration]) -> (Duration, Duration) {
 }
 
 /// The most memory this process has held resident (Linux `VmHWM`), in bytes.
+/// The calling thread's time on a core and its time waiting for one, from the kernel's
+/// scheduler statistics (`/proc/thread-self/schedstat`); None where the system has none.
+pub fn thread_times() -> Option<(Duration, Duration)> {
+    let text = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    let mut fields = text.split_whitespace().map(|f| f.parse::<u64>().ok());
+    Some((Duration::from_nanos(fields.next()??), Duration::from_nanos(fields.next()??)))
+}
+
 pub fn peak_rss() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
