@@ -140,16 +140,15 @@ pub(crate) fn apply_record(
         };
     let held = if new_here { RecordStamps::default() } else { RecordStamps::load(tx, state.entity, state.record_id)? };
     let waiting = if new_here { None } else { pending.of_case(tx, state.case_id)? };
-    if held.is_empty() && waiting.is_none() {
-        if let Some(ready) = ready {
-            if store_ready(tx, state, case_here, new_here, ready, batch)? {
-                return Ok(());
-            }
+    // A record new to this device with no op of its case waiting (every record of a first sync)
+    // takes every field, without a look at each, from what was made of it ahead when that fits.
+    let takes_all = held.is_empty() && waiting.is_none();
+    if let (true, Some(ready)) = (takes_all, ready) {
+        if store_ready(tx, state, case_here, new_here, ready, batch)? {
+            return Ok(());
         }
     }
-    // A record new to this device with no op of its case waiting (every record of a first sync)
-    // takes every field, without a look at each.
-    let updates: Vec<records::Update> = if held.is_empty() && waiting.is_none() {
+    let updates: Vec<records::Update> = if takes_all {
         state.fields.iter().map(|(field, value)| (field.as_str(), value)).collect()
     } else {
         let mut updates = Vec::new();

@@ -169,13 +169,25 @@ pub(crate) fn create_case<'a>(tx: &Connection, case_id: Uuid, fields: &[Update<'
         Err(_) => {
             let (applied, form) = merge_checked(&mut Fields::new(), fields, case_form_from);
             let form = form.ok_or_else(|| StoreError::Corrupt(format!("the fields received for case {case_id} do not make a case form")))?;
-            let field = |name: &str| fields.iter().find(|(f, _)| *f == name).map(|(_, v)| *v);
-            let Some(number) = field("case_number").and_then(Value::as_str) else { return Ok(None) };
-            let archived = field("archived").and_then(Value::as_bool).unwrap_or(false);
+            let (Some(number), archived) = case_only(fields.iter().copied()) else { return Ok(None) };
             (applied, NewCase::of_form(number, &form, archived, origin.at.clone())?)
         }
     };
     Ok(Some((new.insert(tx, case_id, origin.actor)?, applied)))
+}
+
+/// The synced fields of a case outside its form (`CASE_ONLY`): its case number, if it is a
+/// text, and whether it is archived.
+fn case_only<'a>(fields: impl Iterator<Item = Update<'a>>) -> (Option<&'a str>, bool) {
+    let (mut number, mut archived) = (None, false);
+    for (field, value) in fields {
+        match field {
+            "case_number" => number = value.as_str(),
+            "archived" => archived = value.as_bool().unwrap_or(false),
+            _ => {}
+        }
+    }
+    (number, archived)
 }
 
 /// A case new to this device as its row and its `create` event hold it, read from its fields
@@ -194,16 +206,7 @@ impl NewCase {
     /// The case from every one of its fields at once: None when they lack the case number, an
     /// error when they do not all fit the form.
     pub(crate) fn read<'a>(case_id: Uuid, fields: impl Iterator<Item = Update<'a>> + Clone, at: String) -> Result<Option<NewCase>, StoreError> {
-        let mut number = None;
-        let mut archived = false;
-        for (field, value) in fields.clone() {
-            match field {
-                "case_number" => number = value.as_str(),
-                "archived" => archived = value.as_bool().unwrap_or(false),
-                _ => {}
-            }
-        }
-        let Some(number) = number else { return Ok(None) };
+        let (Some(number), archived) = case_only(fields.clone()) else { return Ok(None) };
         let form: CaseFields = read_form(fields, CASE_ONLY).map_err(|e| StoreError::Corrupt(format!("the fields received for case {case_id} do not make a case form: {e}")))?;
         NewCase::of_form(number, &form, archived, at).map(Some)
     }
