@@ -202,8 +202,13 @@ impl Remote {
     pub fn pull(&self, cursor: Cursor, limit: u32) -> Result<PullPage, SyncError> {
         let limit = limit.clamp(1, MAX_PULL_LIMIT);
         let path = format!("/v1/sync/pull?cursor={cursor}&limit={limit}");
-        let reply = self.exchange(Phase::Pull, Method::GET, path, Payload::None)?;
-        parse(&self.check(reply)?)
+        let reply = self.check(self.exchange(Phase::Pull, Method::GET, path, Payload::None)?)?;
+        if reply.content_type.as_deref().is_some_and(porchlight_sync::columns::is_columns_media_type) {
+            let text = std::str::from_utf8(&reply.body).map_err(|e| SyncError::Server { status: reply.status, message: format!("its answer could not be read ({e})") })?;
+            return porchlight_sync::columns::from_columns(text)
+                .map_err(|e| SyncError::Server { status: reply.status, message: format!("its answer could not be read ({e})") });
+        }
+        parse(&reply)
     }
 
     /// Puts a photo's bytes on the service unless it holds them already: asks, resumes from
@@ -283,7 +288,7 @@ impl Remote {
                 // Asked past the end: what is held already is the whole photo.
                 416 if !data.is_empty() => {}
                 status => {
-                    self.check(Reply { status, body: answer.body, location: None })?;
+                    self.check(Reply { status, body: answer.body, content_type: None, location: None })?;
                     return Err(unreadable(status, "the photo"));
                 }
             }
@@ -452,7 +457,7 @@ mod tests {
 
     #[test]
     fn an_answer_that_is_not_text_or_not_the_json_asked_for_is_refused_with_its_status() {
-        let reply = |body: &[u8]| Reply { status: 200, body: body.to_vec(), location: None };
+        let reply = |body: &[u8]| Reply { status: 200, body: body.to_vec(), content_type: None, location: None };
         let page: PullPage = parse(&reply(br#"{"changes":[],"cursor":"7.1","has_more":false,"server_time":"2026-12-07T10:00:00Z","server_stamp":"7716568991654914295/22f6077881644be9a699b0628b456f21"}"#)).unwrap();
         assert_eq!((page.cursor, page.changes.len()), (Cursor { seq: 7, epoch: 1 }, 0));
         for bad in [&b"{\"changes\": [\xff\xfe]}"[..], b"<html>proxy login</html>", b"{\"changes\": 12}"] {

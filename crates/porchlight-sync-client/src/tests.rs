@@ -84,6 +84,8 @@ struct Memory {
     /// For each page stored, whether what it was stored with was made of that page on another
     /// thread than the one storing it.
     prepared_elsewhere: Vec<bool>,
+    /// Every page stored, as it was read.
+    pulled: Vec<PullPage>,
 }
 
 impl Replica for Memory {
@@ -130,6 +132,7 @@ impl Replica for Memory {
     fn apply_pull(&mut self, page: &PullPage, _: DateTime<Utc>) -> Result<(), Infallible> {
         self.calls.push(format!("apply_pull {}", page.cursor));
         self.cursor = page.cursor;
+        self.pulled.push(page.clone());
         Ok(())
     }
     fn apply_prepared_pull(&mut self, page: &PullPage, (cursor, thread): &Self::Prepared, wall: DateTime<Utc>) -> Result<(), Infallible> {
@@ -269,6 +272,36 @@ fn a_sync_counts_the_time_it_waited_for_pages_that_had_not_come() {
     let run = sync_run(&remote, &mut replica, &wall).unwrap();
     assert_eq!(replica.calls, ["apply_pull 10.1", "apply_pull 11.1", "apply_pull 12.1"]);
     assert!(run.waited_for_pages >= std::time::Duration::from_millis(120), "{:?}", run.waited_for_pages);
+}
+
+#[test]
+fn pages_sent_in_the_column_form_are_stored_as_the_pages_they_were() {
+    let pages = vec![
+        page(10, vec![Change::Conflict(conflict(1)), Change::Conflict(conflict(2))], vec![Uuid::from_u128(1)], true),
+        page(11, vec![Change::Conflict(conflict(3))], vec![], false),
+    ];
+    let sent = pages.clone();
+    let served = Arc::new(AtomicUsize::new(0));
+    let stub = Stub::start(move |req: &Seen| {
+        let accept = req.header("accept").unwrap_or("");
+        assert!(accept.starts_with(porchlight_sync::columns::COLUMNS_MEDIA_TYPE), "a pull asks for the column form first: {accept}");
+        assert!(accept.contains("application/json"), "and takes rows from a service without it: {accept}");
+        let rows = serde_json::to_string(&pages[served.fetch_add(1, Ordering::SeqCst)]).unwrap();
+        let columns = porchlight_sync::columns::to_columns(&rows).unwrap();
+        Answer {
+            status: 200,
+            headers: vec![
+                ("content-type".into(), porchlight_sync::columns::COLUMNS_MEDIA_TYPE.into()),
+                ("content-encoding".into(), "zstd".into()),
+            ],
+            body: zstd::bulk::compress(columns.as_bytes(), 3).unwrap(),
+        }
+    });
+    let remote = Remote::new(&stub.url, "device-token").unwrap();
+    let mut replica = Memory::default();
+    sync_run(&remote, &mut replica, &wall).unwrap();
+    assert_eq!(replica.calls, ["apply_pull 10.1", "apply_pull 11.1"]);
+    assert_eq!(replica.pulled, sent);
 }
 
 #[test]

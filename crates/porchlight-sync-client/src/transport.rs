@@ -97,6 +97,8 @@ pub(crate) struct Call<'a> {
 pub(crate) struct Reply {
     pub status: u16,
     pub body: Vec<u8>,
+    /// The answer's `Content-Type`, which tells a pull page in the column form from one in rows.
+    pub content_type: Option<String>,
     /// The address of a redirect, to name in the error.
     pub location: Option<String>,
 }
@@ -217,6 +219,11 @@ impl Transport {
         if let Some(from) = call.range_from {
             builder = builder.header("range", format!("bytes={from}-"));
         }
+        if call.phase == Phase::Pull {
+            // Pages in the column form are smaller and cost the service less to compress; a
+            // service that does not speak it answers in rows (`porchlight_sync::columns`).
+            builder = builder.header("accept", format!("{}, application/json;q=0.5", porchlight_sync::columns::COLUMNS_MEDIA_TYPE));
+        }
         if call.phase == Phase::BlobDownload {
             // Ranges count the photo's own bytes; a compressed answer would count others.
             builder = builder.header("accept-encoding", "identity");
@@ -258,7 +265,7 @@ impl Transport {
         };
         let response = result.map_err(|e| transport_error(base, e))?;
         if call.method == http::Method::HEAD {
-            return Ok(Sent::Whole(Reply { status: response.status().as_u16(), body: Vec::new(), location: None }));
+            return Ok(Sent::Whole(Reply { status: response.status().as_u16(), body: Vec::new(), content_type: None, location: None }));
         }
         Ok(Sent::Streaming(response))
     }
@@ -273,6 +280,7 @@ impl Transport {
         let status = response.status().as_u16();
         let encoding = header(&response, "content-encoding").unwrap_or_default().to_ascii_lowercase();
         let location = header(&response, "location");
+        let content_type = header(&response, "content-type");
         let limit = cut_after.unwrap_or(u64::MAX);
         // Sized by the length the service gave, up to `MAX_RESERVED`, for the same reason as the
         // decompressed answer in `decode`.
@@ -298,7 +306,7 @@ impl Transport {
         }
         self.received.fetch_add(raw.len() as u64, Ordering::Relaxed);
         let body = decode(&encoding, raw).map_err(|e| (e, Vec::new()))?;
-        Ok(Reply { status, body, location })
+        Ok(Reply { status, body, content_type, location })
     }
 }
 

@@ -4,6 +4,7 @@
 //! endpoints, records as flat field maps, the per-field merge rule, and the `Replica` trait
 //! the sync engine drives. It does no input or output of its own.
 
+pub mod columns;
 pub mod fields;
 pub mod merge;
 pub mod op;

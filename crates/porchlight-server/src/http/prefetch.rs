@@ -31,7 +31,9 @@ pub const FRESH: Duration = Duration::from_secs(30);
 /// under the new one (the epoch rule of `sync::pull` then undoes what it recorded).
 pub struct Ready {
     pub page: Page,
+    /// The page compressed, in the column form when `columns`, else as `page.text`.
     pub zstd: Vec<u8>,
+    pub columns: bool,
     pub grant: &'static Grant,
 }
 
@@ -63,6 +65,8 @@ pub struct Ask {
     pub address: Option<String>,
     pub clock: Arc<Clock>,
     pub level: i32,
+    /// The device asked for pages in the column form (`porchlight_sync::columns`).
+    pub columns: bool,
     pub cursor: Cursor,
     pub limit: usize,
 }
@@ -156,17 +160,35 @@ async fn make(
         return Ok(None);
     }
     tx.commit().await?;
-    let level = ask.level;
+    let (level, columns) = (ask.level, ask.columns);
     let (page, zstd) = tokio::task::spawn_blocking(move || {
+        let laid_out = if columns {
+            Some(porchlight_sync::columns::to_columns(&page.text))
+        } else {
+            None
+        };
+        let text = match &laid_out {
+            Some(Ok(text)) => text.as_bytes(),
+            Some(Err(e)) => {
+                return (
+                    page,
+                    Err(std::io::Error::other(format!(
+                        "a page could not be laid out in columns: {e}"
+                    ))),
+                )
+            }
+            None => page.text.as_bytes(),
+        };
         // In one call, so that the frame says how large the page is and the device reads it
         // into memory of that size at once.
-        let packed = zstd::bulk::compress(page.text.as_bytes(), level);
+        let packed = zstd::bulk::compress(text, level);
         (page, packed)
     })
     .await?;
     Ok(Some(Ready {
         page,
         zstd: zstd?,
+        columns,
         grant: ask.grant,
     }))
 }

@@ -182,6 +182,9 @@ pub async fn pull(
     let limit = limit.min(MAX_PULL_LIMIT) as usize;
     let cursor = q.cursor.unwrap_or(Cursor::START);
     let device = auth.caller.device_id;
+    // The device's next request asks as this one does, so the page made ahead for it is made
+    // in the form this one accepts.
+    let columns = accepts_columns(&headers);
     let ahead = |auth: &Auth, next: Cursor| Ask {
         pool: app.pool.clone(),
         grant: auth.grant,
@@ -190,6 +193,7 @@ pub async fn pull(
         address: auth.address.clone(),
         clock: auth.clock.clone(),
         level: app.prefetch_compression_level,
+        columns,
         cursor: next,
         limit,
     };
@@ -199,18 +203,15 @@ pub async fn pull(
         if ready.page.has_more {
             app.prefetch.start(ahead(&auth, ready.page.cursor));
         }
-        return Ok(if accepts_zstd(&headers) {
+        return if accepts_zstd(&headers) && ready.columns == columns {
             let mut response = Response::new(Body::from(ready.zstd.clone()));
             let h = response.headers_mut();
-            h.insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json"),
-            );
+            h.insert(header::CONTENT_TYPE, page_media_type(columns));
             h.insert(header::CONTENT_ENCODING, HeaderValue::from_static("zstd"));
-            response
+            Ok(response)
         } else {
-            json_text(StatusCode::OK, ready.page.text.clone())
-        });
+            page_response(ready.page.text.clone(), columns)
+        };
     }
     let now = super::now();
     let puller = Puller {
@@ -229,7 +230,50 @@ pub async fn pull(
     if page.has_more {
         app.prefetch.start(ahead(&auth, page.cursor));
     }
-    Ok(json_text(StatusCode::OK, page.text))
+    page_response(page.text, columns)
+}
+
+/// A page's answer, in the column form when the device accepts it.
+fn page_response(text: String, columns: bool) -> Result<Response, ApiError> {
+    if !columns {
+        return Ok(json_text(StatusCode::OK, text));
+    }
+    // The page was made by this service, so it always reads; a failure is a fault of the
+    // service, and the device asks again with the same cursor (see `sync::pull`).
+    let text = porchlight_sync::columns::to_columns(&text).map_err(|e| ApiError::internal(&e))?;
+    Ok((
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, page_media_type(true))],
+        text,
+    )
+        .into_response())
+}
+
+fn page_media_type(columns: bool) -> HeaderValue {
+    HeaderValue::from_static(if columns {
+        porchlight_sync::columns::COLUMNS_MEDIA_TYPE
+    } else {
+        "application/json"
+    })
+}
+
+/// The request accepts a page in the column form (`porchlight_sync::columns`), as the app does.
+fn accepts_columns(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| {
+            v.split(',').any(|part| {
+                let mut bits = part.split(';').map(str::trim);
+                bits.next()
+                    .is_some_and(porchlight_sync::columns::is_columns_media_type)
+                    && bits.all(|q| {
+                        q.strip_prefix("q=")
+                            .is_none_or(|n| n.parse::<f32>().is_ok_and(|n| n > 0.0))
+                    })
+            })
+        })
 }
 
 /// The request accepts a zstd body (the app always does).

@@ -8,6 +8,7 @@ use super::harness::{json, sample_fields, state_for, world, TestDb, TestServer, 
 use super::sync_kit::*;
 use crate::test_db;
 use porchlight_domain::CaseFields;
+use porchlight_sync::columns::COLUMNS_MEDIA_TYPE;
 use porchlight_sync::fields::flatten;
 use porchlight_sync::{Change, Cursor, Entity, PullPage, VersionMismatch, WholeCases, PROTOCOL_HEADER};
 use reqwest::Method;
@@ -678,6 +679,90 @@ async fn pages_made_ahead_are_the_pages_asked_for_and_a_lost_page_is_made_again(
         page.removed_cases.is_empty() && page.changes.is_empty() && !page.has_more,
         "{page:?}"
     );
+}
+
+#[tokio::test]
+async fn a_device_that_asks_for_columns_gets_every_page_in_that_form_with_the_same_changes() {
+    let db = test_db!();
+    let w = world(&db).await;
+    let server = TestServer::start(state_for(&db)).await;
+    let cm = w.person("cm_assigned");
+    let a = Device::enrol(&server, cm).await;
+    let mut ops = Vec::new();
+    for i in 0..7 {
+        ops.extend(
+            new_case(
+                &a,
+                Uuid::now_v7(),
+                &sample_fields(&format!("Child{}", char::from(b'A' + i))),
+            )
+            .0,
+        );
+    }
+    push_ok(&server, &a, &ops).await;
+
+    // One device reads rows, the other columns; two cases a page, so that every page after
+    // the first is made ahead.
+    let mut rows_device = Device::enrol(&server, cm).await;
+    let mut row_pages = Vec::new();
+    loop {
+        let (page, _) = pull(&server, &rows_device, rows_device.cursor, 2).await;
+        rows_device.cursor = page.cursor;
+        let more = page.has_more;
+        row_pages.push(page);
+        if !more {
+            break;
+        }
+    }
+    let columns_device = Device::enrol(&server, cm).await;
+    let client = reqwest::Client::builder()
+        .no_zstd()
+        .no_gzip()
+        .build()
+        .unwrap();
+    let mut column_pages: Vec<PullPage> = Vec::new();
+    let mut cursor = Cursor::START;
+    loop {
+        let res = client
+            .get(format!(
+                "{}/v1/sync/pull?cursor={cursor}&limit=2",
+                server.base
+            ))
+            .bearer_auth(&columns_device.token)
+            .header(PROTOCOL_HEADER, "1")
+            .header("accept-encoding", "zstd")
+            .header(
+                "accept",
+                format!("{COLUMNS_MEDIA_TYPE}, application/json;q=0.5"),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status().as_u16(), 200);
+        assert_eq!(
+            res.headers()["content-type"],
+            COLUMNS_MEDIA_TYPE,
+            "page {} is in the column form",
+            column_pages.len() + 1
+        );
+        let body = zstd::decode_all(res.bytes().await.unwrap().as_ref()).unwrap();
+        let page =
+            porchlight_sync::columns::from_columns(std::str::from_utf8(&body).unwrap()).unwrap();
+        cursor = page.cursor;
+        let more = page.has_more;
+        column_pages.push(page);
+        if !more {
+            break;
+        }
+    }
+    assert!(column_pages.len() >= 5, "{} pages", column_pages.len());
+    let changes = |pages: &[PullPage]| {
+        pages
+            .iter()
+            .map(|p| (p.changes.clone(), p.removed_cases.clone(), p.whole))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(changes(&column_pages), changes(&row_pages));
 }
 
 async fn count_pulls(db: &super::harness::TestDb) -> i64 {
