@@ -177,7 +177,7 @@ impl Config {
         let sync_prefetch_compression_level = level(
             "sync_prefetch_compression_level",
             f.sync_prefetch_compression_level,
-            6,
+            3,
         )?;
         Ok(Config {
             database_url,

@@ -56,7 +56,7 @@ pub fn run(options: &Options) -> Result<Vec<Row>, BenchError> {
     ));
     let central = Central::start(options.first_syncs, options.prefetch_level)?;
     if let Some(level) = options.prefetch_level {
-        say(format!("  the service makes pages ahead at zstd level {level} instead of its default"));
+        say(format!("  the service makes pages ahead at zstd level {level} (its sync_prefetch_compression_level)"));
     }
     let relay = Relay::start(central.runtime.handle(), central.addr)?;
     let (_keep, disk) = match &options.dir {

@@ -69,7 +69,7 @@ pub const USAGE: &str = "usage: sync-bench [--cases N] [--edits N] [--rounds N] 
   --noops N    no-op syncs of device B, median and p95 reported (default 50)
   --first-syncs N  new devices that each make a first sync, median reported (default 1)
   --compare EXE    another build of sync-bench makes every other first sync, each build's median reported
-  --prefetch-level N  the service's zstd level for pages made ahead, 1 to 19 (default: the service's, 6)
+  --prefetch-level N  the service's zstd level for pages made ahead, 1 to 19 (default: the service's, 3)
   --dir DIR    where the workspaces are measured (default: the temporary folder)
   --strict     exit 1 when a figure misses its target
   --profile    time each measured sync phase by phase and print where the time goes

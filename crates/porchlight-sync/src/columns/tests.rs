@@ -3,7 +3,7 @@ use crate::proto::{AppendedRecord, ConflictRecord, ConflictSide, Cursor, RecordS
 use crate::stamp::{ReplicaId, Stamp};
 use crate::Entity;
 use chrono::{TimeZone, Utc};
-use serde_json::json;
+use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use uuid::Uuid;
 
@@ -120,8 +120,18 @@ fn each_shape_names_its_fields_once_and_the_values_of_a_field_follow_each_other(
     let columns = to_columns(&row_form).unwrap();
     assert_eq!(row_form.matches("\"child.given_name\"").count(), 200);
     assert_eq!(columns.matches("\"child.given_name\"").count(), 1, "{}", &columns[..400]);
-    assert!(columns.contains("\"Child000\",\"Child001\",\"Child002\""), "the names are not one column");
+    assert!(columns.contains("\"Child000\"\n\"Child001\"\n\"Child002\"\n"), "the names are not one column");
     assert!(columns.len() < row_form.len() * 3 / 4, "column form {} bytes against {}", columns.len(), row_form.len());
+    assert_eq!(from_columns(&columns).unwrap(), original);
+}
+
+#[test]
+fn a_page_written_with_line_breaks_keeps_its_header_on_one_line() {
+    let original = mixed();
+    let pretty = serde_json::to_string_pretty(&original).unwrap();
+    let columns = to_columns(&pretty).unwrap();
+    let header = columns.split('\n').next().unwrap();
+    assert!(header.contains("\"columns\"") && header.contains("\"removed_cases\""), "{header}");
     assert_eq!(from_columns(&columns).unwrap(), original);
 }
 
@@ -140,7 +150,25 @@ fn a_column_form_that_does_not_line_up_is_refused_naming_what_is_wrong() {
 
     let short = columns.replace("\"order\":[[0,3]]", "\"order\":[[0,4]]");
     let e = from_columns(&short).unwrap_err().to_string();
-    assert!(e.contains("do not line up") && e.contains("for the 4 changes"), "{e}");
+    assert!(e.contains("do not line up") && e.contains("change 4 of group 0 could not be read"), "{e}");
+
+    let long = columns.replace("\"order\":[[0,3]]", "\"order\":[[0,2]]");
+    let e = from_columns(&long).unwrap_err().to_string();
+    assert!(e.contains("holds more values than the 2 changes"), "{e}");
+
+    let past_the_end = format!("{}\n", columns.trim_end_matches('\n'));
+    let e = from_columns(&format!("{past_the_end}\"extra\"\n")).unwrap_err().to_string();
+    assert!(e.contains("bytes follow the last column"), "{e}");
+    let e = from_columns(&columns[..columns.len() - 2]).unwrap_err().to_string();
+    assert!(e.contains("past the end of the page"), "{e}");
+
+    let e = from_columns(columns.split('\n').next().unwrap()).unwrap_err().to_string();
+    assert!(e.contains("no line ends its header"), "{e}");
+
+    // A count no page could hold is refused as the columns run short, never reserved.
+    let huge = columns.replace("\"order\":[[0,3]]", "\"order\":[[0,3],[0,18446744073709551615]]");
+    let e = from_columns(&huge).unwrap_err().to_string();
+    assert!(e.contains("change 4 of group 0 could not be read"), "{e}");
 
     let unknown_group = columns.replace("\"order\":[[0,3]]", "\"order\":[[0,3],[1,1]]");
     let e = from_columns(&unknown_group).unwrap_err().to_string();
@@ -149,14 +177,15 @@ fn a_column_form_that_does_not_line_up_is_refused_naming_what_is_wrong() {
     let e = from_columns(&serde_json::to_string(&original).unwrap()).unwrap_err().to_string();
     assert!(e.contains("columns"), "{e}");
 
-    let bad_value = columns.replacen("\"record\"", "\"unheard_of\"", 1);
+    // Of the same length, so that the column's length still holds.
+    let bad_value = columns.replacen("\"record\"", "\"recoda\"", 1);
     let e = from_columns(&bad_value).unwrap_err().to_string();
-    assert!(e.contains("unheard_of"), "{e}");
+    assert!(e.contains("change 1 of group 0 could not be read") && e.contains("recoda"), "{e}");
 }
 
 #[test]
 fn the_media_type_is_recognised_with_parameters_and_in_any_case() {
     assert!(is_columns_media_type(COLUMNS_MEDIA_TYPE));
-    assert!(is_columns_media_type("Application/Vnd.Porchlight.Columns+JSON; charset=utf-8"));
+    assert!(is_columns_media_type("Application/Vnd.Porchlight.Columns; charset=utf-8"));
     assert!(!is_columns_media_type("application/json"));
 }
