@@ -6,7 +6,8 @@
 //! Endpoints (all need `Authorization: Bearer <device token>`):
 //! - `GET  /v1/sync/hello` → `Hello`: who this device is, the server's clock and versions.
 //! - `POST /v1/sync/push` (`PushRequest`) → `PushResponse`: one `OpResult` per op, in order.
-//! - `GET  /v1/sync/pull?cursor=<Cursor>&limit=<N>` → `PullPage`.
+//! - `GET  /v1/sync/pull?cursor=<Cursor>&limit=<N>` → `PullPage`, in the column form
+//!   (`columns::COLUMNS_MEDIA_TYPE`) when `Accept` names it, as the app's requests do.
 //! - `HEAD /v1/blobs/{sha256}` → 200 when the server holds the whole blob and this device may
 //!   have it, else 404.
 //! - `GET  /v1/blobs/{sha256}/upload` → `UploadState` (bytes received so far; 0 when none).

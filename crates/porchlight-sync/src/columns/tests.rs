@@ -23,9 +23,9 @@ fn case(n: u128, name: &str) -> Change {
     fields.insert("description.height_cm".to_owned(), json!(150.5));
     fields.insert("companions".to_owned(), json!([{"name": "A \"quoted\" companion", "relationship": "uncle"}]));
     fields.insert("vehicles".to_owned(), json!([]));
-    fields.insert("missing_from_care".to_owned(), json!(n % 2 == 0));
+    fields.insert("missing_from_care".to_owned(), json!(n.is_multiple_of(2)));
     let mut stamps = BTreeMap::new();
-    if n % 3 == 0 {
+    if n.is_multiple_of(3) {
         stamps.insert("child.given_name".to_owned(), stamp(n as i64 + 7));
     }
     Change::Record(RecordState { entity: Entity::Case, case_id: id(n), record_id: id(n), stamp: stamp(n as i64), fields, stamps })
