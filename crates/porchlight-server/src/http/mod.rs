@@ -71,9 +71,10 @@ impl AppState {
             // tenth of the bytes for four times the time on the service's cores.
             compression_level: 3,
             // Level 3 too: a first sync's pages are laid out in columns for the app
-            // (`porchlight_sync::columns`), and at level 3 they are 14% smaller than the rows
-            // were at level 6, which took the service four times as long; level 6 would save
-            // another 7% of the bytes for three times the service's time.
+            // (`porchlight_sync::columns`), and at level 3 they are 15% smaller than the rows
+            // were at level 6, which took five times as long to compress; level 6 would save
+            // another 7% of the bytes for nearly four times the time (`porchlight-sync`'s
+            // `examples/columns`).
             prefetch_compression_level: 3,
             clock: Arc::new(Clock::new(ReplicaId::random(), None, 0)),
             prefetch: Arc::new(prefetch::Prefetch::default()),
