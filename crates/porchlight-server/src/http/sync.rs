@@ -259,33 +259,29 @@ fn page_media_type(columns: bool) -> HeaderValue {
 
 /// The request accepts a page in the column form (`porchlight_sync::columns`), as the app does.
 fn accepts_columns(headers: &HeaderMap) -> bool {
-    headers
-        .get_all(header::ACCEPT)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .any(|v| {
-            v.split(',').any(|part| {
-                let mut bits = part.split(';').map(str::trim);
-                bits.next()
-                    .is_some_and(porchlight_sync::columns::is_columns_media_type)
-                    && bits.all(|q| {
-                        q.strip_prefix("q=")
-                            .is_none_or(|n| n.parse::<f32>().is_ok_and(|n| n > 0.0))
-                    })
-            })
-        })
+    accepts(
+        headers,
+        &header::ACCEPT,
+        porchlight_sync::columns::is_columns_media_type,
+    )
 }
 
 /// The request accepts a zstd body (the app always does).
 fn accepts_zstd(headers: &HeaderMap) -> bool {
+    accepts(headers, &header::ACCEPT_ENCODING, |v| v == "zstd")
+}
+
+/// A value of the list header `name` (`Accept`, `Accept-Encoding`) is one `wanted` takes, and
+/// is not refused with `q=0`.
+fn accepts(headers: &HeaderMap, name: &header::HeaderName, wanted: impl Fn(&str) -> bool) -> bool {
     headers
-        .get_all(header::ACCEPT_ENCODING)
+        .get_all(name)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .any(|v| {
             v.split(',').any(|part| {
                 let mut bits = part.split(';').map(str::trim);
-                bits.next() == Some("zstd")
+                bits.next().is_some_and(&wanted)
                     && bits.all(|q| {
                         q.strip_prefix("q=")
                             .is_none_or(|n| n.parse::<f32>().is_ok_and(|n| n > 0.0))

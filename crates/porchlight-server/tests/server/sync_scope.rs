@@ -763,6 +763,21 @@ async fn a_device_that_asks_for_columns_gets_every_page_in_that_form_with_the_sa
             .collect::<Vec<_>>()
     };
     assert_eq!(changes(&column_pages), changes(&row_pages));
+
+    // A device that refuses the column form (q=0) gets rows.
+    let refusing = Device::enrol(&server, cm).await;
+    let res = client
+        .get(format!("{}/v1/sync/pull?cursor=0.0&limit=2", server.base))
+        .bearer_auth(&refusing.token)
+        .header(PROTOCOL_HEADER, "1")
+        .header("accept", format!("{COLUMNS_MEDIA_TYPE};q=0, application/json"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 200);
+    assert_eq!(res.headers()["content-type"], "application/json");
+    let page: PullPage = serde_json::from_slice(&res.bytes().await.unwrap()).unwrap();
+    assert_eq!(page.changes, row_pages[0].changes);
 }
 
 async fn count_pulls(db: &super::harness::TestDb) -> i64 {
