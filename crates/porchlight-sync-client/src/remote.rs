@@ -204,9 +204,7 @@ impl Remote {
         let path = format!("/v1/sync/pull?cursor={cursor}&limit={limit}");
         let reply = self.check(self.exchange(Phase::Pull, Method::GET, path, Payload::None)?)?;
         if reply.content_type.as_deref().is_some_and(porchlight_sync::columns::is_columns_media_type) {
-            let text = std::str::from_utf8(&reply.body).map_err(|e| SyncError::Server { status: reply.status, message: format!("its answer could not be read ({e})") })?;
-            return porchlight_sync::columns::from_columns(text)
-                .map_err(|e| SyncError::Server { status: reply.status, message: format!("its answer could not be read ({e})") });
+            return read_text(&reply, porchlight_sync::columns::from_columns);
         }
         parse(&reply)
     }
@@ -390,12 +388,17 @@ pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
 }
 
 fn parse<T: DeserializeOwned>(reply: &Reply) -> Result<T, SyncError> {
+    read_text(reply, |text| serde_json::from_str(text))
+}
+
+/// Reads an answer's body with `read`, naming why it could not be read.
+fn read_text<T>(reply: &Reply, read: impl FnOnce(&str) -> Result<T, serde_json::Error>) -> Result<T, SyncError> {
     let unreadable = |e: &dyn std::fmt::Display| SyncError::Server { status: reply.status, message: format!("its answer could not be read ({e})") };
     // The text is checked as UTF-8 once, in one pass, and then read as text: read as bytes,
     // serde_json checks each string on its own, a quarter of the time a page of thousands of
     // cases took to read.
     let text = std::str::from_utf8(&reply.body).map_err(|e| unreadable(&e))?;
-    serde_json::from_str(text).map_err(|e| unreadable(&e))
+    read(text).map_err(|e| unreadable(&e))
 }
 
 fn unreadable(status: u16, what: &str) -> SyncError {

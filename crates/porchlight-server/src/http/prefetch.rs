@@ -162,26 +162,17 @@ async fn make(
     tx.commit().await?;
     let (level, columns) = (ask.level, ask.columns);
     let (page, zstd) = tokio::task::spawn_blocking(move || {
-        let laid_out = if columns {
-            Some(porchlight_sync::columns::to_columns(&page.text))
-        } else {
-            None
-        };
-        let text = match &laid_out {
-            Some(Ok(text)) => text.as_bytes(),
-            Some(Err(e)) => {
-                return (
-                    page,
-                    Err(std::io::Error::other(format!(
-                        "a page could not be laid out in columns: {e}"
-                    ))),
-                )
-            }
-            None => page.text.as_bytes(),
-        };
         // In one call, so that the frame says how large the page is and the device reads it
         // into memory of that size at once.
-        let packed = zstd::bulk::compress(text, level);
+        let packed = if columns {
+            porchlight_sync::columns::to_columns(&page.text)
+                .map_err(|e| {
+                    std::io::Error::other(format!("a page could not be laid out in columns: {e}"))
+                })
+                .and_then(|text| zstd::bulk::compress(text.as_bytes(), level))
+        } else {
+            zstd::bulk::compress(page.text.as_bytes(), level)
+        };
         (page, packed)
     })
     .await?;
