@@ -140,6 +140,33 @@ pub async fn pull(
     (page, text)
 }
 
+/// A pull as it travels: no decompression by the client, so that bodies made ahead are read
+/// exactly as sent. `headers` are added to the protocol header and the device's token.
+pub async fn pull_as_sent(
+    server: &TestServer,
+    dev: &Device,
+    cursor: Cursor,
+    limit: u32,
+    headers: &[(&str, &str)],
+) -> reqwest::Response {
+    let client = reqwest::Client::builder()
+        .no_zstd()
+        .no_gzip()
+        .build()
+        .unwrap();
+    let mut request = client
+        .get(format!(
+            "{}/v1/sync/pull?cursor={cursor}&limit={limit}",
+            server.base
+        ))
+        .bearer_auth(&dev.token)
+        .header(PROTOCOL_HEADER, "1");
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    request.send().await.unwrap()
+}
+
 /// Pulls until the service has nothing more, moving the device's cursor; returns every page's
 /// text joined, to search.
 pub async fn pull_all(server: &TestServer, dev: &mut Device) -> (Vec<PullPage>, String) {

@@ -620,25 +620,9 @@ async fn pages_made_ahead_are_the_pages_asked_for_and_a_lost_page_is_made_again(
     let mut held = whole_cases(&[first, second_again.clone()]);
     let mut cursor = second_again.cursor;
     let mut pages = 3;
-    // The rest through a client that takes zstd bytes as they come, to read pages made ahead
-    // exactly as they travel.
-    let plain = reqwest::Client::builder()
-        .no_zstd()
-        .no_gzip()
-        .build()
-        .unwrap();
+    // The rest as they travel, to read pages made ahead exactly as sent.
     loop {
-        let res = plain
-            .get(format!(
-                "{}/v1/sync/pull?cursor={cursor}&limit=2",
-                server.base
-            ))
-            .bearer_auth(&b.token)
-            .header(PROTOCOL_HEADER, "1")
-            .header("accept-encoding", "zstd")
-            .send()
-            .await
-            .unwrap();
+        let res = pull_as_sent(&server, &b, cursor, 2, &[("accept-encoding", "zstd")]).await;
         assert_eq!(res.status().as_u16(), 200);
         assert_eq!(res.headers()["content-encoding"], "zstd");
         let page: PullPage =
@@ -715,29 +699,18 @@ async fn a_device_that_asks_for_columns_gets_every_page_in_that_form_with_the_sa
         }
     }
     let columns_device = Device::enrol(&server, cm).await;
-    let client = reqwest::Client::builder()
-        .no_zstd()
-        .no_gzip()
-        .build()
-        .unwrap();
+    let accept = format!("{COLUMNS_MEDIA_TYPE}, application/json;q=0.5");
     let mut column_pages: Vec<PullPage> = Vec::new();
     let mut cursor = Cursor::START;
     loop {
-        let res = client
-            .get(format!(
-                "{}/v1/sync/pull?cursor={cursor}&limit=2",
-                server.base
-            ))
-            .bearer_auth(&columns_device.token)
-            .header(PROTOCOL_HEADER, "1")
-            .header("accept-encoding", "zstd")
-            .header(
-                "accept",
-                format!("{COLUMNS_MEDIA_TYPE}, application/json;q=0.5"),
-            )
-            .send()
-            .await
-            .unwrap();
+        let res = pull_as_sent(
+            &server,
+            &columns_device,
+            cursor,
+            2,
+            &[("accept-encoding", "zstd"), ("accept", &accept)],
+        )
+        .await;
         assert_eq!(res.status().as_u16(), 200);
         assert_eq!(
             res.headers()["content-type"],
@@ -766,14 +739,8 @@ async fn a_device_that_asks_for_columns_gets_every_page_in_that_form_with_the_sa
 
     // A device that refuses the column form (q=0) gets rows.
     let refusing = Device::enrol(&server, cm).await;
-    let res = client
-        .get(format!("{}/v1/sync/pull?cursor=0.0&limit=2", server.base))
-        .bearer_auth(&refusing.token)
-        .header(PROTOCOL_HEADER, "1")
-        .header("accept", format!("{COLUMNS_MEDIA_TYPE};q=0, application/json"))
-        .send()
-        .await
-        .unwrap();
+    let refuse = format!("{COLUMNS_MEDIA_TYPE};q=0, application/json");
+    let res = pull_as_sent(&server, &refusing, Cursor::START, 2, &[("accept", &refuse)]).await;
     assert_eq!(res.status().as_u16(), 200);
     assert_eq!(res.headers()["content-type"], "application/json");
     let page: PullPage = serde_json::from_slice(&res.bytes().await.unwrap()).unwrap();
