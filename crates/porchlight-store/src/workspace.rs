@@ -3,7 +3,7 @@
 //! open workspace live in `cases` and `photos`.
 
 use crate::error::StoreError;
-use crate::key::{self, Salt};
+use crate::key::{self, PageCipher, Salt};
 use crate::migrate;
 use porchlight_domain::{Moment, Passphrase, WorkspaceStatus};
 use rusqlite::{Connection, ErrorCode, TransactionBehavior};
@@ -64,6 +64,11 @@ impl Workspace {
     /// The file is built under a temporary name and moved into place only when complete, so an
     /// interrupted create leaves no half-made workspace behind.
     pub fn create(path: &Path, passphrase: &str, now: Moment) -> Result<Workspace, StoreError> {
+        Workspace::create_with(path, passphrase, now, PageCipher::CURRENT)
+    }
+
+    /// Creates a workspace with the given page cipher; the tests make older workspaces with it.
+    pub(crate) fn create_with(path: &Path, passphrase: &str, now: Moment, cipher: PageCipher) -> Result<Workspace, StoreError> {
         let passphrase = Passphrase::new_strong(passphrase).map_err(StoreError::WeakPassphrase)?;
         if path.exists() {
             return Err(StoreError::WorkspaceExists(path.to_path_buf()));
@@ -71,7 +76,7 @@ impl Workspace {
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             create_private_dir(parent)?;
         }
-        let salt = Salt::create(path)?;
+        let salt = Salt::create(path, cipher)?;
         let key = salt.derive_key(passphrase.expose())?;
 
         let mut temp_name = OsString::from(path.as_os_str());
@@ -80,7 +85,7 @@ impl Workspace {
         remove_database_files(&temp);
         key::write_private(&temp, &[])?;
         let built = (|| {
-            let mut conn = key::open_keyed(&temp, &key)?;
+            let mut conn = key::open_keyed(&temp, &key, salt.cipher)?;
             configure(&conn)?;
             migrate::migrate(&mut conn)?;
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -103,7 +108,7 @@ impl Workspace {
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => return Err(StoreError::WorkspaceExists(path.to_path_buf())),
             Err(e) => return Err(StoreError::Io(e)),
         }
-        Workspace::unlock(path, &key)
+        Workspace::unlock(path, &key, salt.cipher)
     }
 
     /// Unlocks the workspace at `path`. A wrong passphrase is reported as `WrongPassphrase` and
@@ -128,12 +133,12 @@ impl Workspace {
         }
         let salt = Salt::read(path)?;
         let key = salt.derive_key(Passphrase::for_unlock(passphrase).expose())?;
-        Workspace::unlock(path, &key)
+        Workspace::unlock(path, &key, salt.cipher)
     }
 
     /// Opens the checked file with the derived key, proves the key, then migrates.
-    fn unlock(path: &Path, key: &[u8; 32]) -> Result<Workspace, StoreError> {
-        let mut conn = key::open_keyed(path, key)?;
+    fn unlock(path: &Path, key: &[u8; 32], cipher: PageCipher) -> Result<Workspace, StoreError> {
+        let mut conn = key::open_keyed(path, key, cipher)?;
         // The first read decrypts page 1. SQLCipher cannot tell a wrong key from a file that is
         // not a database at all; the file was checked above to be neither empty nor plain
         // SQLite, so here it means a wrong passphrase.
@@ -260,5 +265,71 @@ pub(crate) fn remove_database_files(path: &Path) {
         let mut name = OsString::from(path.as_os_str());
         name.push(suffix);
         let _ = fs::remove_file(PathBuf::from(name));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{TimeZone, Utc};
+
+    const PASSPHRASE: &str = "Lanterns along the river 2026";
+
+    fn page_size(ws: &Workspace) -> u32 {
+        // SQLCipher answers for the cipher, as text.
+        ws.conn.query_row("PRAGMA page_size", [], |row| row.get::<_, String>(0)).unwrap().parse().unwrap()
+    }
+
+    #[test]
+    fn a_new_workspace_names_its_page_cipher_in_its_key_file_and_uses_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("new.porchlight");
+        let now = Moment::at_utc(Utc.with_ymd_and_hms(2026, 12, 8, 9, 0, 0).unwrap());
+        let ws = Workspace::create(&path, PASSPHRASE, now).unwrap();
+        assert_eq!(page_size(&ws), PageCipher::CURRENT.page_size);
+        drop(ws);
+        let text = fs::read_to_string(key::salt_path(&path)).unwrap();
+        assert!(text.starts_with("porchlight-key v2 argon2id ") && text.trim_end().ends_with(" page=16384 hmac=sha256"), "{text:?}");
+        let ws = Workspace::open(&path, PASSPHRASE).unwrap();
+        assert_eq!(page_size(&ws), 16_384);
+        ws.integrity_check().unwrap();
+        drop(ws);
+        // The settings are in the file's pages, not only in the connection: the file is whole
+        // pages of 16 KiB, and SQLCipher's defaults cannot read it with the right key.
+        assert_eq!(fs::metadata(&path).unwrap().len() % 16_384, 0);
+        let key = Salt::read(&path).unwrap().derive_key(Passphrase::for_unlock(PASSPHRASE).expose()).unwrap();
+        let refused = key::open_keyed(&path, &key, PageCipher::FIRST).unwrap().query_row("SELECT count(*) FROM sqlite_schema", [], |row| row.get::<_, i64>(0)).unwrap_err();
+        assert_eq!(refused.sqlite_error_code(), Some(ErrorCode::NotADatabase), "{refused:?}");
+        let held: i64 = key::open_keyed(&path, &key, PageCipher::CURRENT).unwrap().query_row("SELECT count(*) FROM sqlite_schema", [], |row| row.get(0)).unwrap();
+        assert!(held > 10, "{held} schema entries");
+    }
+
+    /// A workspace made before the key file named its cipher keeps its key file and its pages
+    /// as they were, and opens, reads and writes as before.
+    #[test]
+    fn a_workspace_from_before_the_cipher_was_named_still_opens_and_keeps_its_pages() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.porchlight");
+        let now = Moment::at_utc(Utc.with_ymd_and_hms(2026, 12, 8, 9, 0, 0).unwrap());
+        drop(Workspace::create_with(&path, PASSPHRASE, now, PageCipher::FIRST).unwrap());
+        // Its key file, as the builds before wrote it: version 1, nothing after the salt.
+        let salt_file = key::salt_path(&path);
+        let text = fs::read_to_string(&salt_file).unwrap();
+        let old = text.replace("porchlight-key v2 ", "porchlight-key v1 ").replace(" page=4096 hmac=sha512", "");
+        assert!(old.starts_with("porchlight-key v1 argon2id m=19456 t=2 p=1 salt=") && !old.contains("page="), "{old:?}");
+        fs::remove_file(&salt_file).unwrap();
+        fs::write(&salt_file, &old).unwrap();
+
+        let mut ws = Workspace::open(&path, PASSPHRASE).unwrap();
+        assert_eq!(page_size(&ws), 4096);
+        assert_eq!(fs::metadata(&path).unwrap().len() % 4096, 0);
+        ws.conn.execute("INSERT INTO workspace_meta (key, value) VALUES ('written', 'after the upgrade')", []).unwrap();
+        drop(ws);
+        let ws = Workspace::open(&path, PASSPHRASE).unwrap();
+        let written: String = ws.conn.query_row("SELECT value FROM workspace_meta WHERE key = 'written'", [], |row| row.get(0)).unwrap();
+        assert_eq!(written, "after the upgrade");
+        ws.integrity_check().unwrap();
+        assert_eq!(fs::read_to_string(&salt_file).unwrap(), old, "the key file of an older workspace is left as it was");
+        assert!(matches!(Workspace::open(&path, "Not the passphrase at all 2026"), Err(StoreError::WrongPassphrase)));
     }
 }

@@ -18,11 +18,15 @@ pub struct Hit {
     pub what: String,
 }
 
-fn key(workspace: &Path, passphrase: &str) -> Result<[u8; 32], String> {
+/// The raw key and the page-cipher statements of a workspace, from its key file.
+fn key(workspace: &Path, passphrase: &str) -> Result<([u8; 32], String), String> {
     let mut salt_path = workspace.as_os_str().to_owned();
     salt_path.push(".salt");
     let text = std::fs::read_to_string(&salt_path).map_err(|e| format!("read {}: {e}", Path::new(&salt_path).display()))?;
-    // "porchlight-key v1 argon2id m=19456 t=2 p=1 salt=<hex>"
+    // "porchlight-key v1 argon2id m=19456 t=2 p=1 salt=<hex>", and since version 2 the page
+    // cipher after it, " page=16384 hmac=sha256"; version 1 means SQLCipher 4's defaults.
+    let mut page = "4096".to_owned();
+    let mut hmac = "HMAC_SHA512".to_owned();
     let mut m = None;
     let mut t = None;
     let mut p = None;
@@ -34,6 +38,10 @@ fn key(workspace: &Path, passphrase: &str) -> Result<[u8; 32], String> {
             t = v.parse::<u32>().ok();
         } else if let Some(v) = part.strip_prefix("p=") {
             p = v.parse::<u32>().ok();
+        } else if let Some(v) = part.strip_prefix("page=") {
+            page = v.to_owned();
+        } else if let Some(v) = part.strip_prefix("hmac=") {
+            hmac = format!("HMAC_{}", v.to_uppercase());
         } else if let Some(v) = part.strip_prefix("salt=") {
             salt = (0..v.len() / 2)
                 .map(|i| u8::from_str_radix(&v[i * 2..i * 2 + 2], 16).ok())
@@ -48,11 +56,11 @@ fn key(workspace: &Path, passphrase: &str) -> Result<[u8; 32], String> {
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
         .hash_password_into(passphrase.as_bytes(), &salt, &mut out)
         .map_err(|e| e.to_string())?;
-    Ok(out)
+    Ok((out, format!("PRAGMA cipher_page_size = {page}; PRAGMA cipher_hmac_algorithm = {hmac};")))
 }
 
 fn open(workspace: &Path, passphrase: &str) -> Result<Connection, String> {
-    let key = key(workspace, passphrase)?;
+    let (key, cipher) = key(workspace, passphrase)?;
     let hex: String = key.iter().map(|b| format!("{b:02x}")).collect();
     // SQLCipher's lazy provider set-up can fail a keying that races another thread's; the
     // store retries the same way.
@@ -63,6 +71,7 @@ fn open(workspace: &Path, passphrase: &str) -> Result<Connection, String> {
         let keyed = conn
             .execute_batch("PRAGMA cipher_log_level = NONE;")
             .and_then(|_| conn.execute_batch(&format!("PRAGMA key = \"x'{hex}'\";")))
+            .and_then(|_| conn.execute_batch(&cipher))
             .and_then(|_| conn.query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get::<_, i64>(0)));
         match keyed {
             Ok(_) => return Ok(conn),
