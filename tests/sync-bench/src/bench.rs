@@ -27,6 +27,8 @@ pub const ROUND_CASES: usize = 100;
 /// The child process's argument and the variable that hands it the device token (kept off
 /// the command line, where `ps` would show it).
 pub const CHILD_FLAG: &str = "--first-sync";
+/// The child process's argument for making a new device's workspace (see `FirstSyncs::run`).
+pub const MAKE_FLAG: &str = "--make-workspace";
 const TOKEN_VAR: &str = "PORCHLIGHT_BENCH_DEVICE_TOKEN";
 const PROFILE_FLAG: &str = "--profile";
 
@@ -195,12 +197,17 @@ impl FirstSyncs {
     /// and makes its first sync in a child process; answers its token and the bytes on the wire.
     fn run(&mut self, i: usize, path: &Path, central: &Central, relay: &Relay, options: &Options, n: usize) -> Result<(String, crate::relay::Traffic), BenchError> {
         let other = options.compare.as_ref().filter(|_| i % 2 == 1);
-        let b = Device::enrol(Workspace::create(path, PASSPHRASE, device::moment())?, &central.url, &central.supervisors[i], &format!("Bench laptop B{i}"))?;
+        let exe = other.unwrap_or(&self.this_build);
+        // The build that syncs makes the workspace too, so that each build's first sync writes
+        // into the kind of workspace it makes (its page cipher, its schema); this build then
+        // only enrols it, and reads what either makes.
+        make_in_child(exe, path)?;
+        let b = Device::enrol(Workspace::open(path, PASSPHRASE)?, &central.url, &central.supervisors[i], &format!("Bench laptop B{i}"))?;
         let token = b.token.clone();
         drop(b);
         relay.reset();
         central.mark(&format!("first sync {i} starts"));
-        let child = first_sync_in_child(other.unwrap_or(&self.this_build), path, &relay.url, &token, options.profile)?;
+        let child = first_sync_in_child(exe, path, &relay.url, &token, options.profile)?;
         let wire = relay.traffic();
         central.mark(&format!("first sync {i} ends"));
         say(format!(
@@ -326,6 +333,30 @@ fn remove_workspace(path: &Path) -> Result<(), BenchError> {
             std::fs::remove_file(entry.path())?;
         }
     }
+    Ok(())
+}
+
+/// A new device's workspace at `path`, made by a process of `exe`.
+fn make_in_child(exe: &Path, path: &Path) -> Result<(), BenchError> {
+    let output = Command::new(exe).arg(MAKE_FLAG).arg(path).output()?;
+    if !output.status.success() {
+        return Err(BenchError::Check(format!(
+            "{} could not make the workspace {} ({}): {}",
+            exe.display(),
+            path.display(),
+            output.status,
+            String::from_utf8_lossy(&output.stderr)
+        )));
+    }
+    Ok(())
+}
+
+/// The child that makes a new device's workspace, empty and not enrolled.
+pub fn make_workspace_child(args: &[String]) -> Result<(), BenchError> {
+    let [path] = args else {
+        return Err(BenchError::Usage(format!("{MAKE_FLAG} needs the workspace to make")));
+    };
+    Workspace::create(Path::new(path), PASSPHRASE, device::moment())?;
     Ok(())
 }
 

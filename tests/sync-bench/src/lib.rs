@@ -68,7 +68,7 @@ pub const USAGE: &str = "usage: sync-bench [--cases N] [--edits N] [--rounds N] 
   --rounds N   rounds of 100 edited cases pushed, median reported (default 21: a round is short and a shared machine noisy)
   --noops N    no-op syncs of device B, median and p95 reported (default 50)
   --first-syncs N  new devices that each make a first sync, median reported (default 1)
-  --compare EXE    another build of sync-bench makes every other first sync, each build's median reported
+  --compare EXE    another build of sync-bench makes every other first sync (in a workspace it makes), each build's median reported
   --prefetch-level N  the service's zstd level for pages made ahead, 1 to 19 (default: the service's, 3)
   --dir DIR    where the workspaces are measured (default: the temporary folder)
   --strict     exit 1 when a figure misses its target
@@ -157,6 +157,15 @@ pub fn main(args: &[String]) -> i32 {
             Ok(()) => 0,
             Err(e) => {
                 eprintln!("sync-bench (device B): {e}");
+                1
+            }
+        };
+    }
+    if args.first().map(String::as_str) == Some(bench::MAKE_FLAG) {
+        return match bench::make_workspace_child(&args[1..]) {
+            Ok(()) => 0,
+            Err(e) => {
+                eprintln!("sync-bench (making device B's workspace): {e}");
                 1
             }
         };
