@@ -320,7 +320,7 @@ mod tests {
         fs::remove_file(&salt_file).unwrap();
         fs::write(&salt_file, &old).unwrap();
 
-        let mut ws = Workspace::open(&path, PASSPHRASE).unwrap();
+        let ws = Workspace::open(&path, PASSPHRASE).unwrap();
         assert_eq!(page_size(&ws), 4096);
         assert_eq!(fs::metadata(&path).unwrap().len() % 4096, 0);
         ws.conn.execute("INSERT INTO workspace_meta (key, value) VALUES ('written', 'after the upgrade')", []).unwrap();
