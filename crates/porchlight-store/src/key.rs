@@ -83,11 +83,8 @@ impl PageCipher {
         if !page_size.is_power_of_two() || !(512..=65_536).contains(&page_size) {
             return None;
         }
-        let hmac = match hmac.strip_prefix("hmac=")? {
-            "sha256" => PageHmac::Sha256,
-            "sha512" => PageHmac::Sha512,
-            _ => return None,
-        };
+        let word = hmac.strip_prefix("hmac=")?;
+        let hmac = [PageHmac::Sha256, PageHmac::Sha512].into_iter().find(|h| h.word() == word)?;
         Some(PageCipher { page_size, hmac })
     }
 }
