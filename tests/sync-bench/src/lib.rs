@@ -149,23 +149,20 @@ pub enum BenchError {
     Check(String),
 }
 
-/// The program: runs the benchmark (or, as a child, device B's first sync) and answers the
-/// process's exit code. Errors are printed with what to do.
+/// The program: runs the benchmark (or, as a child, device B's first sync or the making of its
+/// workspace) and answers the process's exit code. Errors are printed with what to do.
 pub fn main(args: &[String]) -> i32 {
-    if args.first().map(String::as_str) == Some(bench::CHILD_FLAG) {
-        return match bench::first_sync_child(&args[1..]) {
+    type Child = fn(&[String]) -> Result<(), BenchError>;
+    let child: Option<(Child, &str)> = match args.first().map(String::as_str) {
+        Some(bench::CHILD_FLAG) => Some((bench::first_sync_child, "device B")),
+        Some(bench::MAKE_FLAG) => Some((bench::make_workspace_child, "making device B's workspace")),
+        _ => None,
+    };
+    if let Some((run, what)) = child {
+        return match run(&args[1..]) {
             Ok(()) => 0,
             Err(e) => {
-                eprintln!("sync-bench (device B): {e}");
-                1
-            }
-        };
-    }
-    if args.first().map(String::as_str) == Some(bench::MAKE_FLAG) {
-        return match bench::make_workspace_child(&args[1..]) {
-            Ok(()) => 0,
-            Err(e) => {
-                eprintln!("sync-bench (making device B's workspace): {e}");
+                eprintln!("sync-bench ({what}): {e}");
                 1
             }
         };
